@@ -1,0 +1,45 @@
+// Bundles web/src into src/staticml/web_assets/, the folder the Python `build` copies into
+// every site as-is: index.html, assets/{staticml.js,worker.js,style.css}, assets/ort/*.
+import { createHash } from "node:crypto";
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const out = join(here, "..", "src", "staticml", "web_assets");
+const ortDist = join(here, "node_modules", "onnxruntime-web", "dist");
+// The plain CPU path needs only these two (not the 27 MB JSEP/WebGPU build).
+const ORT_FILES = ["ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"];
+
+const wasm = readFileSync(join(ortDist, "ort-wasm-simd-threaded.wasm"));
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(join(out, "assets", "ort"), { recursive: true });
+
+await esbuild.build({
+  entryPoints: {
+    staticml: join(here, "src", "main.ts"),
+    worker: join(here, "src", "worker.ts"),
+  },
+  outdir: join(out, "assets"),
+  bundle: true,
+  format: "esm",
+  platform: "browser",
+  target: "es2022",
+  minify: true,
+  legalComments: "eof",
+  // Resolve `onnxruntime-web/wasm` to ort.wasm.min.mjs, which loads the threaded
+  // mjs + wasm from env.wasm.wasmPaths instead of inlining the Emscripten glue.
+  conditions: ["onnxruntime-web-use-extern-wasm"],
+  define: {
+    __ORT_WASM_BYTES__: String(wasm.byteLength),
+    __ORT_WASM_SHA256__: JSON.stringify(createHash("sha256").update(wasm).digest("hex")),
+  },
+  logLevel: "info",
+});
+
+copyFileSync(join(here, "static", "index.html"), join(out, "index.html"));
+copyFileSync(join(here, "static", "style.css"), join(out, "assets", "style.css"));
+for (const name of ORT_FILES) copyFileSync(join(ortDist, name), join(out, "assets", "ort", name));
+console.log(`web assets written to ${out}`);

@@ -1,0 +1,120 @@
+// Shapes shared by the page and the worker: the model folder's manifest, site.json,
+// the page API's results, and the page <-> worker message protocol.
+
+export interface FileEntry {
+  sha256: string;
+  bytes: number;
+}
+
+export interface TokenizerSpec {
+  file: string;
+  prefix_ids: number[];
+  suffix_ids: number[];
+  pad_id: number;
+  unk_token?: string | null;
+}
+
+export interface Manifest {
+  name: string;
+  task: string;
+  labels: string[];
+  max_length: number;
+  files: Record<string, FileEntry>;
+  variants: Record<string, string>;
+  default_variant: string;
+  tokenizer: TokenizerSpec;
+  /** Graph inputs fed as int64 zeros shaped like input_ids, e.g. {"token_type_ids": "zeros"}. */
+  extra_inputs?: Record<string, "zeros">;
+  /** Optional example sentences for the page. */
+  examples?: string[];
+  metrics?: unknown;
+}
+
+export interface SiteModel {
+  name: string;
+  path: string;
+}
+
+export interface SiteConfig {
+  models: SiteModel[];
+  default_model: string;
+  api_url?: string | null;
+  title?: string;
+}
+
+export interface Prediction {
+  label: string;
+  scores: Record<string, number>;
+}
+
+export interface Info {
+  model: string;
+  variant: string;
+  backend: "wasm";
+  threads: number;
+  bytes_downloaded: number;
+  load_ms: number;
+  model_bytes: number;
+  wasm_bytes: number;
+  cross_origin_isolated: boolean;
+  last_inference_ms: number | null;
+}
+
+// ---- page -> worker ----
+
+export interface InitRequest {
+  id: number;
+  type: "init";
+  manifest: Manifest;
+  /** Absolute URL of the model folder, ending in "/". */
+  modelUrl: string;
+  variant: string;
+  /** Absolute URL of the folder holding ort-wasm-simd-threaded.{mjs,wasm}, ending in "/". */
+  ortUrl: string;
+  threads: number;
+}
+
+export interface TextsRequest {
+  id: number;
+  type: "predict" | "tokenize";
+  texts: string[];
+}
+
+export type WorkerRequest = InitRequest | TextsRequest;
+
+// ---- worker -> page ----
+
+export interface InitResult {
+  threads: number;
+  bytes_downloaded: number;
+  model_bytes: number;
+  wasm_bytes: number;
+}
+
+export interface PredictResult {
+  predictions: Prediction[];
+  /** Tokenization + inference time inside the worker. */
+  ms: number;
+}
+
+export interface ProgressMessage {
+  type: "progress";
+  loaded: number;
+  total: number;
+}
+
+export interface ReplyOk {
+  type: "reply";
+  id: number;
+  ok: true;
+  result: InitResult | PredictResult | number[][];
+}
+
+export interface ReplyError {
+  type: "reply";
+  id: number;
+  ok: false;
+  error: string;
+}
+
+export type WorkerMessage = ProgressMessage | ReplyOk | ReplyError;
