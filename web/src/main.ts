@@ -27,6 +27,7 @@ class WorkerClient {
   private readonly worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private nextId = 1;
+  private failure: Error | null = null;
 
   constructor(onProgress: (loaded: number, total: number) => void) {
     this.worker.onmessage = (event: MessageEvent<WorkerMessage>) => {
@@ -37,9 +38,11 @@ class WorkerClient {
       if (message.ok) waiter?.resolve(message.result);
       else waiter?.reject(new Error(message.error));
     };
+    // A worker that fails to start (404, blocked by CSP, script error) fails every call,
+    // also the ones made later.
     this.worker.onerror = (event: ErrorEvent) => {
-      const error = new Error(`the model worker failed: ${event.message || "could not start"}`);
-      for (const waiter of this.pending.values()) waiter.reject(error);
+      this.failure = new Error(`the model worker failed: ${event.message || "it could not start"}`);
+      for (const waiter of this.pending.values()) waiter.reject(this.failure);
       this.pending.clear();
     };
   }
@@ -47,6 +50,7 @@ class WorkerClient {
   call<T>(request: Request): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
+      if (this.failure) return reject(this.failure);
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.worker.postMessage({ ...request, id });
     });

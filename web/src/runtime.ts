@@ -65,12 +65,15 @@ export class Runtime {
       graphOptimizationLevel: "all",
     });
     checkInputs(session, manifest);
-    return new Runtime(session, tokenizer, manifest, {
+    const runtime = new Runtime(session, tokenizer, manifest, {
       threads: ort.env.wasm.numThreads ?? 1, // ORT lowers it to 1 without cross-origin isolation
       bytes_downloaded: loaded,
       model_bytes: model.byteLength,
       wasm_bytes: wasm.byteLength,
     });
+    // The first run of a session is several times slower: pay for it before "ready".
+    await runtime.predict(["warm up"]);
+    return runtime;
   }
 
   tokenize(texts: string[]): number[][] {

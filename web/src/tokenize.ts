@@ -16,6 +16,7 @@ export interface Batch {
 export class TextTokenizer {
   private readonly tokenizer: Tokenizer;
   private readonly bodyLength: number;
+  private readonly lowercases: boolean;
 
   constructor(
     tokenizerJson: object,
@@ -26,12 +27,16 @@ export class TextTokenizer {
     // from this config object (WordPiece/BPE read it from tokenizer.json itself).
     const config = spec.unk_token ? { unk_token: spec.unk_token } : {};
     this.tokenizer = new Tokenizer(tokenizerJson, config);
+    this.lowercases = lowercases((tokenizerJson as { normalizer?: unknown }).normalizer);
     this.bodyLength = Math.max(0, maxLength - spec.prefix_ids.length - spec.suffix_ids.length);
   }
 
   /** Ids of one text as fed to the model: truncated, with specials, unpadded. */
   encode(text: string): number[] {
-    const body = this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+    // JS lowercases a word-final capital sigma to "ς", Rust (Python) always to "σ": when the
+    // normalizer lowercases anyway, lowercasing Σ first gives Python's ids.
+    const input = this.lowercases ? text.replaceAll("Σ", "σ") : text;
+    const body = this.tokenizer.encode(input, { add_special_tokens: false }).ids;
     return [...this.spec.prefix_ids, ...body.slice(0, this.bodyLength), ...this.spec.suffix_ids];
   }
 
@@ -49,4 +54,14 @@ export class TextTokenizer {
     });
     return { inputIds, attentionMask, dims: [rows.length, seq] };
   }
+}
+
+/** Whether a tokenizer.json normalizer lowercases (BertNormalizer or Lowercase, maybe in a Sequence). */
+function lowercases(normalizer: unknown): boolean {
+  if (!normalizer || typeof normalizer !== "object") return false;
+  const n = normalizer as { type?: string; lowercase?: boolean; normalizers?: unknown[] };
+  if (n.type === "Lowercase") return true;
+  if (n.type === "BertNormalizer") return n.lowercase === true;
+  if (n.type === "Sequence") return (n.normalizers ?? []).some(lowercases);
+  return false;
 }

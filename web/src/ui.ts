@@ -1,7 +1,7 @@
 // DOM only: reads and writes the elements of index.html, knows nothing about the model.
 import type { Prediction, SiteModel } from "./types";
 
-const MB = 1024 * 1024;
+const MB = 1_000_000; // decimal megabytes, as hosts and browsers report sizes
 
 function $<T extends HTMLElement>(id: string): T {
   const element = document.getElementById(id);
@@ -11,6 +11,10 @@ function $<T extends HTMLElement>(id: string): T {
 
 export function formatMB(bytes: number): string {
   return `${(bytes / MB).toFixed(1)} MB`;
+}
+
+export function formatSize(bytes: number): string {
+  return bytes < 100_000 ? `${(bytes / 1000).toFixed(1)} kB` : formatMB(bytes);
 }
 
 export interface Details {
@@ -63,7 +67,7 @@ export class Ui {
     $("loading").hidden = true;
     $("d-model").textContent = details.model;
     $("d-variant").textContent = details.variant;
-    $("d-size").textContent = formatMB(details.modelBytes);
+    $("d-size").textContent = formatSize(details.modelBytes);
     $("d-load").textContent = `${(details.loadMs / 1000).toFixed(2)} s`;
     const threads = details.threads === 1 ? "1 thread" : `${details.threads} threads`;
     $("d-backend").textContent = `${details.backend} · ${threads}`;
