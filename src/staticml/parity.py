@@ -1,0 +1,56 @@
+"""One parity check, used by export, build, verify and the tests alike."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Largest absolute probability difference allowed between two runs of one variant.
+TOLERANCE = {"fp32": 1e-4, "fp16": 1e-3, "int8": 1e-3}
+
+
+@dataclass
+class ParityReport:
+    max_abs_diff: float
+    label_agreement: float
+    worst_index: int
+    count: int
+    tolerance: float
+    min_agreement: float = 1.0
+
+    @property
+    def ok(self) -> bool:
+        return self.max_abs_diff <= self.tolerance and self.label_agreement >= self.min_agreement
+
+    def summary(self) -> str:
+        return (f"max |Δp| {self.max_abs_diff:.2e} (tolerance {self.tolerance:.0e}), "
+                f"labels agree {self.label_agreement:.2%} on {self.count} texts")
+
+
+class ParityError(Exception):
+    """Two runs that should compute the same thing did not."""
+
+    def __init__(self, what: str, report: ParityReport, text: str | None = None):
+        detail = f" (worst text: {text[:80]!r})" if text is not None else ""
+        super().__init__(f"{what}: {report.summary()}{detail}")
+        self.report = report
+
+
+def compare(reference: np.ndarray, candidate: np.ndarray, tolerance: float, min_agreement: float = 1.0) -> ParityReport:
+    reference, candidate = np.asarray(reference, dtype=np.float64), np.asarray(candidate, dtype=np.float64)
+    if reference.shape != candidate.shape:
+        raise ValueError(f"shapes differ: {reference.shape} vs {candidate.shape}")
+    if reference.size == 0:
+        return ParityReport(0.0, 1.0, -1, 0, tolerance, min_agreement)
+    diff = np.abs(reference - candidate).max(axis=-1)
+    agree = (reference.argmax(axis=-1) == candidate.argmax(axis=-1)).mean()
+    return ParityReport(float(diff.max()), float(agree), int(diff.argmax()), len(reference), tolerance, min_agreement)
+
+
+def require(what: str, reference: np.ndarray, candidate: np.ndarray, tolerance: float,
+            texts: list[str] | None = None, min_agreement: float = 1.0) -> ParityReport:
+    report = compare(reference, candidate, tolerance, min_agreement)
+    if not report.ok:
+        raise ParityError(what, report, texts[report.worst_index] if texts else None)
+    return report

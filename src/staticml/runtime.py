@@ -1,0 +1,67 @@
+"""Native inference with onnxruntime on a model folder: the reference the page is held to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from . import manifest as manifest_io
+from .errors import UserError
+from .tokenize import TextEncoder
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def create_session(path: Path, threads: int = 0) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises several types for a bad graph
+        raise UserError(f"{path}: onnxruntime cannot load it ({str(exc).splitlines()[0][:200]})") from None
+
+
+class Classifier:
+    """One model folder, one variant, one session: texts in, probabilities out."""
+
+    def __init__(self, model_dir: str | Path, variant: str | None = None, threads: int = 0):
+        self.model_dir = Path(model_dir)
+        self.manifest = manifest_io.read(self.model_dir)
+        self.variant = variant or self.manifest["default_variant"]
+        if self.variant not in self.manifest["variants"]:
+            raise UserError(f"{self.model_dir}: no variant '{self.variant}' (has {', '.join(self.manifest['variants'])})")
+        self.labels: list[str] = self.manifest["labels"]
+        self.encoder = TextEncoder.from_model_dir(self.model_dir, self.manifest)
+        self.session = create_session(self.model_dir / self.manifest["variants"][self.variant], threads)
+        self.extra_inputs = self.manifest.get("extra_inputs", {})
+
+    @property
+    def name(self) -> str:
+        return self.manifest["name"]
+
+    def logits(self, texts: list[str]) -> np.ndarray:
+        feeds = self.encoder.batch(texts)
+        for name in self.extra_inputs:  # e.g. token_type_ids: zeros, as in the page
+            feeds[name] = np.zeros_like(feeds["input_ids"])
+        return self.session.run(["logits"], feeds)[0]
+
+    def probabilities(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        chunks = [softmax(self.logits(texts[i:i + batch_size])) for i in range(0, len(texts), batch_size)]
+        return np.concatenate(chunks)
+
+    def predict(self, texts: list[str]) -> list[dict]:
+        """The page's and the API's answer shape: [{label, scores: {label: probability}}]."""
+        return [self._prediction(row) for row in self.probabilities(texts)]
+
+    def _prediction(self, probs: np.ndarray) -> dict:
+        return {"label": self.labels[int(probs.argmax())],
+                "scores": {label: float(p) for label, p in zip(self.labels, probs)}}

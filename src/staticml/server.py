@@ -1,0 +1,84 @@
+"""Serve a built site (and, with --api, the same models behind an HTTP API) on a real ASGI server."""
+
+from __future__ import annotations
+
+import mimetypes
+import socket
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .errors import UserError
+from .site import read_site
+
+mimetypes.add_type("application/wasm", ".wasm")
+mimetypes.add_type("text/javascript", ".mjs")
+mimetypes.add_type("text/javascript", ".js")
+mimetypes.add_type("application/json", ".json")
+
+# Cross-origin isolation lets onnxruntime-web use several threads (SharedArrayBuffer).
+ISOLATION_HEADERS = {
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-embedder-policy": "require-corp",
+    "cross-origin-resource-policy": "same-origin",
+}
+
+
+class SiteHeaders:
+    """Adds the isolation headers to every response and keeps HTML from being cached stale."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [(k.encode(), v.encode()) for k, v in ISOLATION_HEADERS.items()]
+                headers.append((b"cache-control", b"no-cache"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def create_app(site: Path, api: bool = False) -> Starlette:
+    config = read_site(site)
+    routes = []
+    if api:
+        from .api import api_routes
+
+        routes += api_routes(site, config)
+    app = Starlette(routes=routes, middleware=[Middleware(SiteHeaders)])
+    app.mount("/", StaticFiles(directory=str(site), html=True), name="site")
+    return app
+
+
+def check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise UserError(f"{host}:{port}: cannot listen there ({exc.strerror}); pick another --port") from None
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def serve(site: Path, host: str = "127.0.0.1", port: int = 8000, api: bool = False) -> None:
+    import uvicorn
+
+    app = create_app(Path(site), api=api)
+    check_port_free(host, port)
+    print(f"serving {site} at http://{host}:{port}/  (Ctrl-C to stop)", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

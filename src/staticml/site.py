@@ -1,0 +1,93 @@
+"""model folder(s) → static site: page, JS bundle, WASM runtime and models, nothing from elsewhere."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Callable
+
+from . import manifest as manifest_io
+from .errors import UserError
+
+WEB_ASSETS = Path(__file__).parent / "web_assets"
+SITE_CONFIG = "site.json"
+
+
+def web_assets() -> Path:
+    if not (WEB_ASSETS / "index.html").is_file():
+        raise UserError(f"{WEB_ASSETS}: the page bundle is not built; run `npm ci && npm run build` in web/ (scripts/setup.sh does)")
+    return WEB_ASSETS
+
+
+def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report: Callable[[str], None] = print) -> dict:
+    """Write a static site at `out` (atomically) holding the page and every model."""
+    if not model_dirs:
+        raise UserError("build: give at least one model folder")
+    manifests = [(Path(d), manifest_io.read(d)) for d in model_dirs]
+    _check_names([m["name"] for _, m in manifests])
+    for model_dir, manifest in manifests:
+        broken = manifest_io.check_integrity(model_dir, manifest)
+        if broken:
+            raise UserError(f"{model_dir}: {', '.join(broken)} do not match the sha256 in manifest.json")
+    assets = web_assets()
+    with manifest_io.atomic_folder(out) as folder:
+        shutil.copytree(assets, folder, dirs_exist_ok=True)
+        for model_dir, manifest in manifests:
+            _copy_model(model_dir, manifest, folder / "models" / manifest["name"])
+            report(f"build: model '{manifest['name']}' ({_model_bytes(manifest) / 1e6:.2f} MB, variants {', '.join(manifest['variants'])})")
+        config = {
+            "models": [{"name": m["name"], "path": f"models/{m['name']}/"} for _, m in manifests],
+            "default_model": manifests[0][1]["name"],
+            "api_url": api_url,
+        }
+        (folder / SITE_CONFIG).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        report(f"build: site written to {out} ({folder_bytes(folder) / 1e6:.2f} MB, "
+               f"{folder_bytes(folder, exclude='models') / 1e6:.2f} MB without models)")
+    return config
+
+
+def _check_names(names: list[str]) -> None:
+    for name in names:
+        if not name or "/" in name or name.startswith("."):
+            raise UserError(f"manifest.json: model name {name!r} cannot be a folder name")
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise UserError(f"build: two models are named {', '.join(duplicates)}; names must differ")
+
+
+def _copy_model(model_dir: Path, manifest: dict, target: Path) -> None:
+    target.mkdir(parents=True)
+    for name in manifest["files"]:
+        shutil.copy2(model_dir / name, target / name)
+    shutil.copy2(model_dir / manifest_io.MANIFEST, target / manifest_io.MANIFEST)
+
+
+def _model_bytes(manifest: dict) -> int:
+    return sum(entry["bytes"] for entry in manifest["files"].values())
+
+
+def folder_bytes(folder: Path, exclude: str | None = None) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*")
+               if p.is_file() and not (exclude and p.relative_to(folder).parts[0] == exclude))
+
+
+def read_site(site: str | Path) -> dict:
+    """Check that a folder is a built site and return its site.json."""
+    site = Path(site)
+    if not site.is_dir():
+        raise UserError(f"{site}: not a folder")
+    config_path = site / SITE_CONFIG
+    if not (site / "index.html").is_file() or not config_path.is_file():
+        raise UserError(f"{site}: not a staticml site (no index.html and {SITE_CONFIG}); build one with `staticml build`")
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{config_path}: not valid JSON ({exc})") from None
+    if not config.get("models"):
+        raise UserError(f"{config_path}: the site has no models")
+    return config
+
+
+def model_dirs(site: Path, config: dict) -> dict[str, Path]:
+    return {m["name"]: Path(site) / m["path"] for m in config["models"]}
