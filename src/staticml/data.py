@@ -53,8 +53,8 @@ def default_data_path() -> Path:
     return corpora[0]
 
 
-def load_default() -> Dataset:
-    return load(default_data_path(), text_col="text", label_col="sentiment")
+def load_default(keep_labels: list[str] | None = None) -> Dataset:
+    return load(default_data_path(), text_col="text", label_col="sentiment", keep_labels=keep_labels)
 
 
 def load(path: str | Path, text_col: str, label_col: str, keep_labels: list[str] | None = None) -> Dataset:

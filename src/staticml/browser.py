@@ -1,0 +1,85 @@
+"""Headless Chromium (Debian's, driven by Playwright) and a site served in the background."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+from .errors import UserError
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def chromium_path() -> str:
+    path = os.environ.get("STATICML_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).is_file():
+        raise UserError("Chromium not found: install it with `apt-get install -y chromium` "
+                        "(or set STATICML_CHROMIUM to a Chromium binary)")
+    return path
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator:
+    """A Playwright Browser on Debian's Chromium (never a downloaded one)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextlib.contextmanager
+def served(site: Path, api: bool = False, port: int | None = None) -> Iterator[str]:
+    """Run `staticml serve SITE` in a child process on a free loopback port; yield its base URL."""
+    from .server import free_port
+
+    port = port or free_port()
+    command = [sys.executable, "-m", "staticml", "serve", str(site), "--port", str(port)] + (["--api"] if api else [])
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_until_up(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise UserError(f"staticml serve exited: {process.stderr.read().strip()[-500:]}")
+        try:
+            with urllib.request.urlopen(url + "site.json", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise UserError(f"staticml serve did not answer at {url} within {timeout:.0f} s")
+
+
+def open_page(browser, url: str, timeout_ms: int = 120_000):
+    """A fresh page at `url`, waited until `staticml.ready` resolves; returns (context, page, requests)."""
+    context = browser.new_context()
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(url)
+    page.wait_for_function("window.staticml !== undefined", timeout=timeout_ms)
+    page.evaluate("() => window.staticml.ready", )
+    return context, page, requests

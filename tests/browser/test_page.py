@@ -1,0 +1,99 @@
+"""The built site in real headless Chromium, served by `staticml serve`, against Python onnxruntime."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from staticml import data, parity
+from staticml.browser import open_page
+from staticml.hard_texts import hard_texts
+from staticml.runtime import Classifier
+from staticml.site import model_dirs, read_site
+from staticml.tokenize import TextEncoder
+
+pytestmark = pytest.mark.browser
+
+
+def held_out_texts(count: int) -> list[str]:
+    parts = data.split(data.load_default(keep_labels=["negative", "positive"]))
+    return parts.test[0][:count]
+
+
+def page_probabilities(page, texts: list[str], labels: list[str]) -> np.ndarray:
+    predictions = page.evaluate("texts => window.staticml.predict(texts)", texts)
+    return np.array([[p["scores"][label] for label in labels] for p in predictions])
+
+
+@pytest.fixture(scope="module")
+def model_dir(site):
+    return model_dirs(site, read_site(site))["sentiment"]
+
+
+@pytest.mark.parametrize("variant", ["fp32", "int8"])
+def test_page_probabilities_match_python_onnxruntime(browser, site_url, model_dir, variant):
+    texts = held_out_texts(120) + hard_texts(60)
+    context, page, _ = open_page(browser, f"{site_url}?variant={variant}")
+    try:
+        assert page.evaluate("window.staticml.info().variant") == variant
+        native = Classifier(model_dir, variant)
+        in_page = page_probabilities(page, texts, native.labels)
+        report = parity.require(f"page vs Python ({variant})", native.probabilities(texts), in_page,
+                                tolerance=1e-4, texts=texts)
+        print(f"\n{variant}: {report.summary()}")
+    finally:
+        context.close()
+
+
+def test_page_tokenizer_ids_equal_python_tokenizers(browser, site_url, model_dir):
+    texts = hard_texts(520) + held_out_texts(100)
+    manifest = Classifier(model_dir).manifest
+    expected = TextEncoder.from_model_dir(model_dir, manifest).ids(texts)
+    context, page, _ = open_page(browser, site_url)
+    try:
+        actual = page.evaluate("texts => window.staticml.tokenize(texts)", texts)
+    finally:
+        context.close()
+    mismatches = [(t, e, a) for t, e, a in zip(texts, expected, actual) if e != a]
+    assert len(texts) >= 500
+    assert not mismatches, f"{len(mismatches)} of {len(texts)} differ, first: {mismatches[0]!r}"
+    assert max(len(ids) for ids in actual) == manifest["max_length"]  # over-long texts were truncated
+
+
+def test_page_makes_no_request_while_predicting(browser, site_url):
+    context, page, requests = open_page(browser, site_url)
+    try:
+        before = len(requests)
+        texts = held_out_texts(100)
+        for i in range(0, len(texts), 10):
+            page.evaluate("texts => window.staticml.predict(texts)", texts[i:i + 10])
+        page.evaluate("() => window.staticml.predict(['one more, typed by hand'])")
+        assert requests[before:] == []
+        assert before > 0  # the request log works: loading the page did make requests
+    finally:
+        context.close()
+
+
+def test_typing_in_the_text_box_shows_the_prediction(browser, site_url, model_dir):
+    context, page, _ = open_page(browser, site_url)
+    try:
+        page.fill("#text", "")
+        page.locator("#text").type("I love this so much, best day ever!")
+        page.wait_for_function("document.querySelector('#label').textContent.trim() === 'positive'", timeout=10_000)
+        assert page.locator("#bars li").count() == 2
+        page.fill("#text", "This is terrible, I hate it.")
+        page.wait_for_function("document.querySelector('#label').textContent.trim() === 'negative'", timeout=10_000)
+    finally:
+        context.close()
+
+
+def test_info_reports_the_loaded_model(browser, site_url):
+    context, page, _ = open_page(browser, site_url)
+    try:
+        info = page.evaluate("window.staticml.info()")
+    finally:
+        context.close()
+    assert info["model"] == "sentiment"
+    assert info["backend"] == "wasm"
+    assert info["threads"] == 2  # served with COOP/COEP on a 2-core machine: multi-threaded WASM
+    assert info["bytes_downloaded"] > 1_000_000 and info["load_ms"] > 0

@@ -1,0 +1,44 @@
+"""Shared fixtures: one model trained on the default data, one site, one server, one browser."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from staticml import data
+from staticml.browser import chromium, served
+from staticml.site import build
+from staticml.train import TrainConfig, train
+
+
+def quiet(_line: str) -> None:
+    pass
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """The binary sentiment model of the article, trained on the embedded tweet corpus."""
+    out = tmp_path_factory.mktemp("models") / "sentiment"
+    dataset = data.load_default(keep_labels=["negative", "positive"])
+    train(dataset, out, TrainConfig(name="sentiment", epochs=2), quiet)
+    return out
+
+
+@pytest.fixture(scope="session")
+def site(tiny_model, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("sites") / "site"
+    build([tiny_model], out, report=quiet)
+    return out
+
+
+@pytest.fixture(scope="session")
+def site_url(site):
+    with served(site) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with chromium() as b:
+        yield b
