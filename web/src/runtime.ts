@@ -8,6 +8,8 @@ import type { InitRequest, InitResult, Manifest, Prediction } from "./types";
 declare const __ORT_WASM_BYTES__: number;
 declare const __ORT_WASM_SHA256__: string;
 const WASM_FILE = "ort-wasm-simd-threaded.wasm";
+/** Same as the Python side's batch size (staticml.runtime.Classifier.probabilities). */
+const BATCH_SIZE = 64;
 
 export type OnProgress = (loaded: number, total: number) => void;
 
@@ -80,9 +82,20 @@ export class Runtime {
     return texts.map((text) => this.tokenizer.encode(text));
   }
 
-  /** One call = one ORT run over the whole batch, padded to its longest text. */
+  /**
+   * Runs texts in consecutive batches of BATCH_SIZE, each padded to its longest text, exactly
+   * as the Python side does. The batches must be the same on both sides: int8 graphs quantize
+   * activations per batch, so the batch a text shares changes its probabilities slightly.
+   */
   async predict(texts: string[]): Promise<Prediction[]> {
-    if (texts.length === 0) return [];
+    const predictions: Prediction[] = [];
+    for (let start = 0; start < texts.length; start += BATCH_SIZE) {
+      predictions.push(...(await this.predictBatch(texts.slice(start, start + BATCH_SIZE))));
+    }
+    return predictions;
+  }
+
+  private async predictBatch(texts: string[]): Promise<Prediction[]> {
     const batch = this.tokenizer.batch(texts);
     const feeds: Record<string, ort.Tensor> = {};
     let outputs: ort.InferenceSession.OnnxValueMapType | undefined;
