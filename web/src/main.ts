@@ -3,13 +3,13 @@
 import { Ui } from "./ui";
 import type {
   Info,
-  InitRequest,
   InitResult,
   Manifest,
   Prediction,
   PredictResult,
   SiteConfig,
   WorkerMessage,
+  WorkerRequest,
 } from "./types";
 
 const DEFAULT_EXAMPLES = [
@@ -20,7 +20,9 @@ const DEFAULT_EXAMPLES = [
 ];
 const DEBOUNCE_MS = 150;
 
-type Request = { type: "init" | "predict" | "tokenize" } & Record<string, unknown>;
+/** A request before the client numbers it (Omit applied to each member of the union). */
+type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
+type Request = WithoutId<WorkerRequest>;
 
 /** Request/reply over postMessage: each request gets an id, each reply settles that id. */
 class WorkerClient {
@@ -119,7 +121,7 @@ async function load(): Promise<void> {
   info.variant = variant;
   ui.showModelName(manifest.name, variant);
 
-  const request: Omit<InitRequest, "id"> = {
+  const request: Request = {
     type: "init",
     manifest,
     modelUrl,
