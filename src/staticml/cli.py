@@ -11,6 +11,14 @@ from pathlib import Path
 from .errors import UserError
 
 
+DEMO_EXAMPLES = [
+    "I love this, it made my day!",
+    "This is the worst service I have ever had.",
+    "Driverless cars will make the roads so much safer.",
+    "I would never trust a self-driving car with my kids.",
+]
+
+
 def report(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
@@ -36,6 +44,13 @@ def cmd_serve(args: argparse.Namespace) -> None:
     serve(Path(args.site), args.host, args.port, api=args.api)
 
 
+def cmd_api(args: argparse.Namespace) -> None:
+    from .api import create_api, load_models
+    from .server import run
+
+    run(create_api(load_models([Path(m) for m in args.models])), args.host, args.port, "HTTP API")
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from . import data
     from .site import build
@@ -43,10 +58,13 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
     started = time.perf_counter()
     out = Path(args.out)
-    dataset = data.load_default() if args.arch != "tiny" else data.load_default()
+    # The article's model: negative vs positive, read as a 0..1 score.
+    dataset = data.load_default(keep_labels=["negative", "positive"])
     with tempfile.TemporaryDirectory(prefix="staticml-demo-") as tmp:
         model_dir = Path(tmp) / "sentiment"
-        train(dataset, model_dir, _train_config(args, name="sentiment"), report)
+        config = _train_config(args, name="sentiment")
+        config.examples = DEMO_EXAMPLES
+        train(dataset, model_dir, config, report)
         build([model_dir], out, report=report)
     report(f"demo: built {out} in {time.perf_counter() - started:.1f} s")
     if not args.no_serve:
@@ -108,6 +126,12 @@ def parser() -> argparse.ArgumentParser:
     sv.add_argument("--port", type=int, default=8000)
     sv.add_argument("--api", action="store_true", help="also serve the models behind the HTTP API")
     sv.set_defaults(func=cmd_serve)
+
+    ap = sub.add_parser("api", help="serve model folders behind the HTTP API only (POST /v1/predict)")
+    ap.add_argument("models", nargs="+")
+    ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=8001)
+    ap.set_defaults(func=cmd_api)
     return p
 
 

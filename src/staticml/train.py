@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -27,6 +27,7 @@ class TrainConfig:
     learning_rate: float = 3e-3
     seed: int = 13
     threads: int = 2
+    examples: list[str] = field(default_factory=list)
 
 
 def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print) -> dict:
@@ -60,6 +61,7 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print)
             "max_length": config.max_length,
             "arch": config.arch,
             "tokenizer": encoder.spec.to_json(),
+            "examples": config.examples or pick_examples(parts),
             "files": manifest_io.file_entries(folder, ["tokenizer.json", *result["variants"].values()]),
             "variants": result["variants"],
             "default_variant": result["default_variant"],
@@ -165,6 +167,15 @@ def write_variants(model, encoder: TextEncoder, parts: Split, folder: Path, repo
     default = export.choose_default(variants, metrics, sizes)
     report(f"default variant: {default} (smallest within {export.F1_SLACK:.0%} macro-F1 of fp32)")
     return {"variants": variants, "metrics": metrics, "default_variant": default}
+
+
+def pick_examples(parts: Split, per_label: int = 2) -> list[str]:
+    """Short held-out texts, a few per label, for the page's example buttons."""
+    picked = []
+    for label in range(len(parts.labels)):
+        candidates = [t for t, y in zip(*parts.test) if y == label and 20 <= len(t) <= 90 and "@" not in t]
+        picked += candidates[:per_label]
+    return picked
 
 
 def _data_summary(data: Dataset, parts: Split) -> dict:
