@@ -51,6 +51,13 @@ def cmd_api(args: argparse.Namespace) -> None:
     run(create_api(load_models([Path(m) for m in args.models])), args.host, args.port, "HTTP API")
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .verify import verify
+
+    checks = verify(Path(args.site), args.texts, args.json, report)
+    return 0 if all(c.passed is not False for c in checks) else 1
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from . import data
     from .site import build
@@ -132,19 +139,24 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8001)
     ap.set_defaults(func=cmd_api)
+    vf = sub.add_parser("verify", help="prove in headless Chromium: parity with Python, privacy, offline, integrity")
+    vf.add_argument("site")
+    vf.add_argument("--texts", help="a UTF-8 file, one text per line, checked on top of the built-in hard strings")
+    vf.add_argument("--json", help="write every figure to this JSON file")
+    vf.set_defaults(func=cmd_verify)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         args = parser().parse_args(argv)
-        args.func(args)
+        code = args.func(args)
     except UserError as exc:
         print(f"staticml: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-    return 0
+    return code or 0
 
 
 if __name__ == "__main__":

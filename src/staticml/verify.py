@@ -1,0 +1,199 @@
+"""Prove, in headless Chromium, that a built site computes what Python computes, privately and offline."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from . import manifest as manifest_io, parity
+from .browser import chromium, open_page, served
+from .errors import UserError
+from .hard_texts import hard_texts
+from .runtime import Classifier
+from .site import model_dirs, read_site
+from .tokenize import TextEncoder
+
+# CSP sources that do not name another origin.
+LOCAL_SOURCES = {"'self'", "'none'", "'wasm-unsafe-eval'", "'unsafe-inline'", "'unsafe-eval'", "'strict-dynamic'",
+                 "blob:", "data:"}
+
+
+@dataclass
+class Check:
+    name: str
+    passed: bool | None  # None: not applicable (skipped)
+    figure: str
+    details: dict = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        return {True: "PASS", False: "FAIL", None: "SKIP"}[self.passed]
+
+
+def read_texts(path: str | Path | None) -> list[str]:
+    if path is None:
+        return []
+    path = Path(path)
+    try:
+        texts = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read it as UTF-8 text ({exc.__class__.__name__})") from None
+    if not texts:
+        raise UserError(f"{path}: no texts in it (one text per line)")
+    return texts
+
+
+def verify(site: str | Path, texts_file: str | Path | None = None, json_path: str | Path | None = None,
+           report: Callable[[str], None] = print) -> list[Check]:
+    """Run every check on every model and variant; return the checks (all PASS/SKIP means verified)."""
+    site = Path(site)
+    config = read_site(site)
+    user_texts = read_texts(texts_file)
+    started = time.perf_counter()
+    checks = [check_csp(site, config)]
+    with served(site) as url, chromium() as browser:
+        for name, model_dir in model_dirs(site, config).items():
+            manifest = manifest_io.read(model_dir)
+            checks.append(check_integrity(name, model_dir, manifest))
+            for variant in manifest["variants"]:
+                report(f"verify: {name} / {variant} …")
+                checks += check_page(browser, url, site, name, variant, user_texts)
+        checks.append(check_offline(browser, url, site))
+    for check in checks:
+        report(f"{check.status}  {check.name}: {check.figure}")
+    passed = all(c.passed is not False for c in checks)
+    report(f"verify: {'all checks passed' if passed else 'FAILED'} in {time.perf_counter() - started:.1f} s")
+    if json_path:
+        Path(json_path).write_text(json.dumps({"site": str(site), "passed": passed,
+                                               "checks": [asdict(c) | {"status": c.status} for c in checks]},
+                                              indent=2, ensure_ascii=False) + "\n")
+    return checks
+
+
+def check_integrity(name: str, model_dir: Path, manifest: dict) -> Check:
+    broken = manifest_io.check_integrity(model_dir, manifest)
+    figure = f"{len(manifest['files'])} files match manifest sha256" if not broken else f"mismatch: {', '.join(broken)}"
+    return Check(f"{name}: integrity", not broken, figure, {"mismatched": broken})
+
+
+def check_page(browser, url: str, site: Path, name: str, variant: str, user_texts: list[str]) -> list[Check]:
+    """Tokenizer parity, output parity, privacy and self-containment for one model variant."""
+    label = f"{name}/{variant}"
+    model_dir = model_dirs(site, read_site(site))[name]
+    try:
+        context, page, requests = open_page(browser, f"{url}?model={name}&variant={variant}", timeout_ms=120_000)
+    except Exception as exc:  # the page failed to become ready: every page check fails with the reason
+        reason = str(exc).splitlines()[0][:200]
+        return [Check(f"{label}: page loads", False, reason)]
+    try:
+        loaded = list(requests)
+        texts = hard_texts() + user_texts
+        checks = [_tokenizer_parity(page, label, model_dir, texts)]
+        before = len(requests)
+        checks.append(_output_parity(page, label, model_dir, variant, texts))
+        checks.append(_privacy(label, requests[before:]))
+        checks.append(_self_contained(label, url, loaded, site))
+        return checks
+    finally:
+        context.close()
+
+
+def _tokenizer_parity(page, label: str, model_dir: Path, texts: list[str]) -> Check:
+    expected = TextEncoder.from_model_dir(model_dir, manifest_io.read(model_dir)).ids(texts)
+    actual = page.evaluate("texts => window.staticml.tokenize(texts)", texts)
+    wrong = [i for i, (e, a) in enumerate(zip(expected, actual)) if e != a]
+    figure = f"{len(texts) - len(wrong)}/{len(texts)} texts give identical ids"
+    if wrong:
+        figure += f"; first difference: {texts[wrong[0]][:60]!r}"
+    return Check(f"{label}: tokenizer parity", not wrong, figure,
+                 {"texts": len(texts), "mismatches": len(wrong), "examples": [texts[i] for i in wrong[:5]]})
+
+
+def _output_parity(page, label: str, model_dir: Path, variant: str, texts: list[str]) -> Check:
+    native = Classifier(model_dir, variant)
+    predictions = page.evaluate("texts => window.staticml.predict(texts)", texts)
+    in_page = np.array([[p["scores"][name] for name in native.labels] for p in predictions])
+    result = parity.compare(native.probabilities(texts), in_page, parity.TOLERANCE.get(variant, 1e-3))
+    figure = result.summary() + (f"; largest on {texts[result.worst_index][:60]!r}" if result.count else "")
+    return Check(f"{label}: output parity", result.ok, figure,
+                 asdict(result) | {"worst_text": texts[result.worst_index] if result.count else None})
+
+
+def _privacy(label: str, requests: list[str]) -> Check:
+    figure = "no network request while predicting" if not requests else f"{len(requests)} requests: {requests[:3]}"
+    return Check(f"{label}: privacy", not requests, figure, {"requests": requests})
+
+
+def _self_contained(label: str, url: str, requests: list[str], site: Path) -> Check:
+    """Every request went to the site's origin, and no page links elsewhere (a CSP may block such a link)."""
+    origin = _origin(url)
+    foreign = [r for r in requests if not r.startswith(("blob:", "data:")) and _origin(r) != origin]
+    foreign += _foreign_links(site)
+    figure = f"all {len(requests)} requests from the site's origin" if not foreign else f"other origins: {foreign[:3]}"
+    return Check(f"{label}: self-contained", not foreign, figure, {"requests": requests, "foreign": foreign})
+
+
+def _foreign_links(site: Path) -> list[str]:
+    links = []
+    for html in site.rglob("*.html"):
+        text = html.read_text(encoding="utf-8", errors="replace")
+        links += re.findall(r'(?:src|href)\s*=\s*["\']((?:https?:)?//[^"\']+)', text, flags=re.I)
+    return links
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def check_csp(site: Path, config: dict) -> Check:
+    """Where the site ships a Content-Security-Policy, it must name no other origin (but its API's)."""
+    policies = _csp_policies(site)
+    if not policies:
+        return Check("content-security-policy", None, "no policy shipped (index.html meta tag or _headers)")
+    allowed = LOCAL_SOURCES | ({_origin(config["api_url"])} if config.get("api_url") else set())
+    others = sorted({source for policy in policies for directive in policy.split(";")
+                     for source in directive.split()[1:] if source not in allowed and not _is_hash(source)})
+    figure = f"{len(policies)} policies allow only the site's own origin" if not others else f"other origins allowed: {others}"
+    return Check("content-security-policy", not others, figure, {"policies": policies, "others": others})
+
+
+def _csp_policies(site: Path) -> list[str]:
+    html = (site / "index.html").read_text(encoding="utf-8", errors="replace")
+    policies = re.findall(r'http-equiv="Content-Security-Policy"\s+content="([^"]*)"', html, flags=re.I)
+    headers = site / "_headers"
+    if headers.is_file():
+        policies += re.findall(r"Content-Security-Policy:\s*(.+)", headers.read_text(encoding="utf-8"), flags=re.I)
+    return [p.strip() for p in policies]
+
+
+def _is_hash(source: str) -> bool:
+    return source.startswith(("'sha256-", "'sha384-", "'sha512-", "'nonce-"))
+
+
+def check_offline(browser, url: str, site: Path) -> Check:
+    """With a service worker: after one visit, a reload with the network off still predicts."""
+    if not (site / "sw.js").is_file():
+        return Check("offline", None, "the site has no service worker (sw.js)")
+    context, page, _ = open_page(browser, url)
+    try:
+        page.evaluate("() => navigator.serviceWorker.ready")
+        page.reload()
+        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30_000)
+        context.set_offline(True)
+        page.reload()
+        page.wait_for_function("window.staticml !== undefined", timeout=30_000)
+        page.evaluate("() => window.staticml.ready")
+        prediction = page.evaluate("() => window.staticml.predict(['works offline'])")
+        return Check("offline", bool(prediction), "reload with the network off loads and predicts")
+    except Exception as exc:  # any failure offline is the finding, not a crash
+        return Check("offline", False, f"offline reload failed: {str(exc).splitlines()[0][:200]}")
+    finally:
+        context.close()
