@@ -7,7 +7,6 @@ import socket
 from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -50,14 +49,16 @@ class SiteHeaders:
 
 
 def create_app(site: Path, api: bool = False) -> Starlette:
+    """The static site; with `api`, a FastAPI app holding the HTTP API with the site mounted at /."""
     config = read_site(site)
-    routes = []
     if api:
-        from .api import api_routes
+        from .api import site_api
 
-        routes += api_routes(site, config)
-    app = Starlette(routes=routes, middleware=[Middleware(SiteHeaders)])
+        app = site_api(site, config)
+    else:
+        app = Starlette()
     app.mount("/", StaticFiles(directory=str(site), html=True), name="site")
+    app.add_middleware(SiteHeaders)
     return app
 
 
@@ -76,9 +77,13 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def serve(site: Path, host: str = "127.0.0.1", port: int = 8000, api: bool = False) -> None:
+    run(create_app(Path(site), api=api), host, port, f"serving {site}")
+
+
+def run(app: ASGIApp, host: str, port: int, what: str) -> None:
+    """Run `app` on uvicorn until Ctrl-C; the port is checked first so a busy one is a UserError."""
     import uvicorn
 
-    app = create_app(Path(site), api=api)
     check_port_free(host, port)
-    print(f"serving {site} at http://{host}:{port}/  (Ctrl-C to stop)", flush=True)
+    print(f"{what} at http://{host}:{port}/  (Ctrl-C to stop)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -1,0 +1,373 @@
+"""The same model folders behind an HTTP API: one onnxruntime session per model, dynamic micro-batching.
+
+`POST /v1/predict`, `GET /v1/models`, `GET /healthz`, OpenAPI at `/openapi.json`. Inference runs
+in a worker thread; requests that arrive while a batch runs (or within `max_wait_ms` of the first)
+are run together as one batch of at most `max_texts` texts. Bad input gets a 4xx JSON
+`{"detail": "..."}` that says what to change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import onnx
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .errors import UserError
+from .runtime import Classifier
+from .site import model_dirs
+
+MAX_TEXTS = 256
+MAX_CHARS = 10_000
+MAX_BODY_BYTES = 2 * 1024 * 1024
+# Quantized MatMuls pick their activation scale from the whole batch: such a model's output for a
+# text depends on the other texts of its batch, so it never shares a batch across requests.
+BATCH_DEPENDENT_OPS = {"DynamicQuantizeLinear", "DynamicQuantizeMatMul", "MatMulIntegerToFloat"}
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """Micro-batching bounds; `max_texts=1` turns cross-request batching off."""
+
+    max_texts: int = 32
+    max_wait_ms: float = 0.0
+
+    @classmethod
+    def from_env(cls) -> "BatchSettings":
+        """STATICML_API_MAX_BATCH and STATICML_API_MAX_WAIT_MS override the defaults."""
+        try:
+            max_texts = int(os.environ.get("STATICML_API_MAX_BATCH", cls.max_texts))
+            max_wait_ms = float(os.environ.get("STATICML_API_MAX_WAIT_MS", cls.max_wait_ms))
+        except ValueError as exc:
+            raise UserError(f"STATICML_API_MAX_BATCH / STATICML_API_MAX_WAIT_MS: not a number ({exc})") from None
+        if max_texts < 1 or max_wait_ms < 0:
+            raise UserError("STATICML_API_MAX_BATCH must be >= 1 and STATICML_API_MAX_WAIT_MS >= 0")
+        return cls(max_texts, max_wait_ms)
+
+
+# ---- request and response shapes (they are the OpenAPI document) ----
+
+Text = Annotated[str, StringConstraints(max_length=MAX_CHARS)]
+
+
+class PredictRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"texts": ["I love this!"]}]})
+    texts: list[Text] = Field(min_length=1, max_length=MAX_TEXTS,
+                              description=f"1 to {MAX_TEXTS} texts of at most {MAX_CHARS} characters each")
+    model: str | None = Field(None, description="a name from GET /v1/models; omit for the default model")
+
+
+class Prediction(BaseModel):
+    label: str
+    scores: dict[str, float]
+
+
+class PredictResponse(BaseModel):
+    predictions: list[Prediction]
+
+
+class ModelInfo(BaseModel):
+    name: str
+    labels: list[str]
+    variant: str
+    max_length: int
+    micro_batching: bool = Field(description="false when the graph's output depends on the rest of its batch")
+
+
+class ModelsResponse(BaseModel):
+    default: str
+    models: list[ModelInfo]
+
+
+class BatchStats(BaseModel):
+    requests: int = 0
+    texts: int = 0
+    batches: int = 0
+    largest_batch: int = 0
+
+
+class Health(BaseModel):
+    status: str
+    models: dict[str, BatchStats]
+
+
+class Error(BaseModel):
+    detail: str
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, detail: str):
+        self.status, self.detail = status, detail
+
+
+# ---- micro-batching ----
+
+@dataclass
+class _Job:
+    texts: list[str]
+    future: asyncio.Future
+
+
+def batch_dependent(path: Path) -> bool:
+    graph = onnx.load(str(path), load_external_data=False).graph
+    return any(node.op_type in BATCH_DEPENDENT_OPS for node in graph.node)
+
+
+class Batcher:
+    """One model's queue: gathers waiting requests into one `Classifier.predict` call in a thread."""
+
+    def __init__(self, classifier: Classifier, settings: BatchSettings):
+        self.classifier = classifier
+        self.micro_batching = not batch_dependent(classifier.model_dir / classifier.manifest["variants"][classifier.variant])
+        self.settings = settings if self.micro_batching else BatchSettings(max_texts=1)
+        self.stats = BatchStats()
+        self._queue: asyncio.Queue[_Job] | None = None
+        self._carry: _Job | None = None  # a job that did not fit the previous batch
+        self._task: asyncio.Task | None = None
+
+    async def predict(self, texts: list[str]) -> list[dict]:
+        if self._task is None:  # started lazily: the queue belongs to the server's event loop
+            self._queue = asyncio.Queue()
+            self._task = asyncio.get_running_loop().create_task(self._serve())
+        job = _Job(texts, asyncio.get_running_loop().create_future())
+        self._queue.put_nowait(job)
+        return await job.future
+
+    async def _serve(self) -> None:
+        while True:
+            jobs = await self._gather()
+            texts = [text for job in jobs for text in job.texts]
+            try:
+                predictions = await asyncio.to_thread(self.classifier.predict, texts)
+            except Exception as exc:  # answer every waiting request, keep serving
+                _settle(jobs, exc)
+                continue
+            self._count(jobs, len(texts))
+            _settle(jobs, predictions)
+
+    async def _gather(self) -> list[_Job]:
+        first = self._carry or await self._queue.get()
+        self._carry = None
+        jobs, count = [first], len(first.texts)
+        deadline = asyncio.get_running_loop().time() + self.settings.max_wait_ms / 1000
+        while count < self.settings.max_texts:
+            job = await self._next(deadline)
+            if job is None:
+                break
+            if count + len(job.texts) > self.settings.max_texts:
+                self._carry = job
+                break
+            jobs.append(job)
+            count += len(job.texts)
+        return jobs
+
+    async def _next(self, deadline: float) -> _Job | None:
+        if not self._queue.empty():
+            return self._queue.get_nowait()
+        remaining = deadline - asyncio.get_running_loop().time()
+        if remaining <= 0:
+            return None
+        try:
+            return await asyncio.wait_for(self._queue.get(), remaining)
+        except asyncio.TimeoutError:
+            return None
+
+    def _count(self, jobs: list[_Job], texts: int) -> None:
+        stats = self.stats
+        stats.requests += len(jobs)
+        stats.texts += texts
+        stats.batches += 1
+        stats.largest_batch = max(stats.largest_batch, texts)
+
+
+def _settle(jobs: list[_Job], outcome: list[dict] | Exception) -> None:
+    start = 0
+    for job in jobs:
+        end = start + len(job.texts)
+        if not job.future.done():  # the client may have gone away
+            if isinstance(outcome, Exception):
+                job.future.set_exception(outcome)
+            else:
+                job.future.set_result(outcome[start:end])
+        start = end
+
+
+# ---- body checks that must happen before parsing ----
+
+class BodyGuard:
+    """415 for a body that is not JSON, 413 for one over the size limit (read no further than it)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES):
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        if not _is_json(headers.get("content-type", "")):
+            got = headers.get("content-type") or "none"
+            await _error(415, f"Content-Type is {got}; send the body as JSON with 'Content-Type: application/json'")(scope, receive, send)
+            return
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.max_bytes:
+                await self._too_large(scope, receive, send)
+                return
+        await self.app(scope, _replay(bytes(body)), send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        limit = f"{self.max_bytes / 1024 / 1024:g} MB"
+        await _error(413, f"the body is over {limit}; send fewer or shorter texts per request")(scope, receive, send)
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";")[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> dict:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+def _error(status: int, detail: str) -> JSONResponse:
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+def describe_validation(errors: list[dict]) -> tuple[int, str]:
+    """Pydantic's errors → one status and one sentence per problem, naming the field to change."""
+    if any(e["type"] == "json_invalid" for e in errors):
+        reason = next(e for e in errors if e["type"] == "json_invalid").get("ctx", {}).get("error", "")
+        return 400, f"the body is not valid JSON ({reason}); send {{\"texts\": [\"...\"]}}"
+    return 422, "; ".join(_describe(e) for e in errors[:5])
+
+
+def _describe(error: dict) -> str:
+    loc = [part for part in error["loc"] if part != "body"]
+    where = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else p) for i, p in enumerate(loc)) or "the body"
+    kind, ctx = error["type"], error.get("ctx", {})
+    if kind in ("model_attributes_type", "dict_type") or (kind == "missing" and not loc):
+        return 'the body must be a JSON object like {"texts": ["..."], "model": "optional name"}'
+    if kind == "missing":
+        return f'{where} is missing; send {{"texts": ["..."]}}'
+    if kind == "extra_forbidden":
+        return f"{where} is not a field; the body takes 'texts' and optionally 'model'"
+    if kind == "too_short" and loc == ["texts"]:
+        return "texts is empty; send at least one text"
+    if kind == "too_long" and loc == ["texts"]:
+        return f"texts has {ctx.get('actual_length')} items; send at most {MAX_TEXTS} per request (split the list)"
+    if kind == "string_too_long":
+        return f"{where} has more than {MAX_CHARS} characters; shorten or split it"
+    if kind == "string_type":
+        return f"{where} must be a string, not {_json_type(error.get('input'))}"
+    if kind == "list_type":
+        return f"{where} must be a list of strings, not {_json_type(error.get('input'))}"
+    return f"{where}: {error['msg']}"
+
+
+def _json_type(value: Any) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list", dict: "an object"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+# ---- the app ----
+
+def load_models(dirs: list[Path]) -> dict[str, Classifier]:
+    """One Classifier (one onnxruntime session) per model folder, created now, before serving."""
+    classifiers: dict[str, Classifier] = {}
+    for model_dir in dirs:
+        classifier = Classifier(model_dir)
+        if classifier.name in classifiers:
+            raise UserError(f"{model_dir}: a second model named '{classifier.name}'; names must differ")
+        classifiers[classifier.name] = classifier
+    if not classifiers:
+        raise UserError("api: give at least one model folder")
+    return classifiers
+
+
+def create_api(classifiers: dict[str, Classifier], settings: BatchSettings | None = None) -> FastAPI:
+    settings = settings or BatchSettings.from_env()
+    batchers = {name: Batcher(c, settings) for name, c in classifiers.items()}
+    default = next(iter(batchers))
+    app = FastAPI(title="staticml", summary="The same models as the page, behind an HTTP API.",
+                  docs_url=None, redoc_url=None)  # the docs UI would load scripts from a CDN
+    app.add_middleware(BodyGuard)
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"],
+                       allow_headers=["content-type"])
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(*describe_validation(list(exc.errors())))
+
+    @app.exception_handler(ApiError)
+    async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return _error(exc.status, exc.detail)
+
+    errors = {status: {"model": Error} for status in (400, 404, 413, 415, 422)}
+
+    @app.post("/v1/predict", response_model=PredictResponse, responses=errors)
+    async def predict(body: PredictRequest) -> JSONResponse:
+        """Probabilities for each text, from the same ONNX file and tokenizer as the page."""
+        name = body.model or default
+        if name not in batchers:
+            raise ApiError(404, f"unknown model '{name}'; known models: {', '.join(batchers)} "
+                                f"(omit \"model\" for the default, '{default}')")
+        return JSONResponse({"predictions": await batchers[name].predict(body.texts)})
+
+    @app.get("/v1/models", response_model=ModelsResponse)
+    async def models() -> ModelsResponse:
+        return ModelsResponse(default=default, models=[_info(b) for b in batchers.values()])
+
+    @app.get("/healthz", response_model=Health)
+    async def healthz() -> Health:
+        """Liveness, and per model how requests were batched (requests, texts, batches, largest batch)."""
+        return Health(status="ok", models={name: b.stats for name, b in batchers.items()})
+
+    return app
+
+
+def _info(batcher: Batcher) -> ModelInfo:
+    c = batcher.classifier
+    return ModelInfo(name=c.name, labels=c.labels, variant=c.variant, max_length=c.manifest["max_length"],
+                     micro_batching=batcher.micro_batching)
+
+
+def site_api(site: Path, config: dict) -> FastAPI:
+    """The API for a built site's models; its site.json tells the page a server is there."""
+    app = create_api(load_models(list(model_dirs(site, config).values())))
+    served_config = {**config, "api_url": config.get("api_url") or "./"}
+
+    @app.get("/site.json", include_in_schema=False)
+    async def site_json() -> JSONResponse:
+        return JSONResponse(served_config)
+
+    return app
