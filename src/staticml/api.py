@@ -207,11 +207,11 @@ def _settle(jobs: list[_Job], outcome: list[dict] | Exception) -> None:
 class BodyGuard:
     """415 for a body that is not JSON, 413 for one over the size limit (read no further than it)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES):
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app: ASGIApp, paths: tuple[str, ...] = ("/v1/predict",), max_bytes: int = MAX_BODY_BYTES):
+        self.app, self.paths, self.max_bytes = app, paths, max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].startswith("/v1/"):
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] not in self.paths:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)

@@ -57,13 +57,17 @@ def create_app(site: Path, api: bool = False) -> Starlette:
         app = site_api(site, config)
     else:
         app = Starlette()
-    app.mount("/", StaticFiles(directory=str(site), html=True), name="site")
+    # Not a mount at "/": the site answers only paths no route takes, so a wrong method on an
+    # API path still gets the API's 405 with its own Allow header.
+    app.router.default = StaticFiles(directory=str(site), html=True)
     app.add_middleware(SiteHeaders)
     return app
 
 
 def check_port_free(host: str, port: int) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As uvicorn does: connections in TIME_WAIT from a previous run must not count as "in use".
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError as exc:
