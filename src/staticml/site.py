@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 from typing import Callable
+from urllib.parse import urlsplit
 
 from . import manifest as manifest_io
 from .errors import UserError
@@ -30,9 +31,12 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
         broken = manifest_io.check_integrity(model_dir, manifest)
         if broken:
             raise UserError(f"{model_dir}: {', '.join(broken)} do not match the sha256 in manifest.json")
+    api_url = _normalize_api_url(api_url)
     assets = web_assets()
     with manifest_io.atomic_folder(out) as folder:
         shutil.copytree(assets, folder, dirs_exist_ok=True)
+        if api_url:
+            _allow_connect_to(folder / "index.html", api_url)
         for model_dir, manifest in manifests:
             _copy_model(model_dir, manifest, folder / "models" / manifest["name"])
             report(f"build: model '{manifest['name']}' ({_model_bytes(manifest) / 1e6:.2f} MB, variants {', '.join(manifest['variants'])})")
@@ -45,6 +49,28 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
         report(f"build: site written to {out} ({folder_bytes(folder) / 1e6:.2f} MB, "
                f"{folder_bytes(folder, exclude='models') / 1e6:.2f} MB without models)")
     return config
+
+
+def _normalize_api_url(api_url: str | None) -> str | None:
+    """An http(s) URL or a path, ending in "/" so that the page can resolve "v1/predict" against it."""
+    if api_url is None:
+        return None
+    parts = urlsplit(api_url)
+    if parts.scheme not in ("", "http", "https") or (parts.scheme and not parts.netloc) or parts.query or parts.fragment:
+        raise UserError(f"--api-url {api_url!r}: give an http(s) URL or a path, like http://127.0.0.1:8001/")
+    return api_url if api_url.endswith("/") else api_url + "/"
+
+
+def _allow_connect_to(index_html: Path, api_url: str) -> None:
+    """The page's CSP lets it fetch only from its own origin: add the API's origin when it is another."""
+    parts = urlsplit(api_url)
+    if not parts.scheme:
+        return
+    html = index_html.read_text(encoding="utf-8")
+    if "connect-src 'self'" not in html:
+        raise UserError(f"{index_html}: no \"connect-src 'self'\" in its Content-Security-Policy to extend")
+    html = html.replace("connect-src 'self'", f"connect-src 'self' {parts.scheme}://{parts.netloc}", 1)
+    index_html.write_text(html, encoding="utf-8")
 
 
 def _check_names(names: list[str]) -> None:

@@ -1,5 +1,6 @@
 // Page entry: reads site.json and the manifest, starts the worker, exposes window.staticml,
 // and drives the UI.
+import { ServerMode } from "./server_mode";
 import { Ui } from "./ui";
 import type {
   Info,
@@ -101,6 +102,7 @@ const info: Info = {
   last_inference_ms: null,
 };
 let manifest: Manifest | null = null;
+let serverMode: ServerMode | null = null;
 
 async function load(): Promise<void> {
   const site = await fetchJson<SiteConfig>("site.json");
@@ -114,6 +116,7 @@ async function load(): Promise<void> {
   ui.showModelPicker(site.models, model.name, (picked) => {
     location.search = `?model=${encodeURIComponent(picked)}`;
   });
+  serverMode = ServerMode.offer(site, model.name);
   const modelUrl = new URL(model.path.endsWith("/") ? model.path : `${model.path}/`, location.href).href;
   manifest = await fetchJson<Manifest>(`${modelUrl}manifest.json`);
   const variant = params.get("variant") ?? manifest.default_variant;
@@ -171,7 +174,7 @@ let latest = 0;
 async function score(text: string): Promise<void> {
   const ticket = ++latest;
   if (text.trim() === "") return ui.showPrediction(null, null);
-  const result = await predictWithTime([text]);
+  const result = serverMode?.enabled ? await serverMode.predict([text]) : await predictWithTime([text]);
   if (ticket === latest) ui.showPrediction(result.predictions[0], result.ms);
 }
 
