@@ -7,6 +7,8 @@ import socket
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -48,6 +50,22 @@ class SiteHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class PrecompressedFiles(StaticFiles):
+    """Static files that answer with the `.br` or `.gz` copy `build` wrote, when the client accepts it."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if not isinstance(response, FileResponse) or response.status_code != 200:
+            return response
+        accepted = Headers(scope=scope).get("accept-encoding", "")
+        for encoding, suffix in (("br", ".br"), ("gzip", ".gz")):
+            compressed = Path(str(response.path) + suffix)
+            if encoding in accepted and compressed.is_file():
+                return FileResponse(compressed, media_type=response.media_type,
+                                    headers={"content-encoding": encoding, "vary": "accept-encoding"})
+        return response
+
+
 def create_app(site: Path, api: bool = False) -> Starlette:
     """The static site; with `api`, a FastAPI app holding the HTTP API with the site mounted at /."""
     config = read_site(site)
@@ -59,7 +77,7 @@ def create_app(site: Path, api: bool = False) -> Starlette:
         app = Starlette()
     # Not a mount at "/": the site answers only paths no route takes, so a wrong method on an
     # API path still gets the API's 405 with its own Allow header.
-    app.router.default = StaticFiles(directory=str(site), html=True)
+    app.router.default = PrecompressedFiles(directory=str(site), html=True)
     app.add_middleware(SiteHeaders)
     return app
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Callable
@@ -13,6 +16,9 @@ from .errors import UserError
 
 WEB_ASSETS = Path(__file__).parent / "web_assets"
 SITE_CONFIG = "site.json"
+COMPRESSIBLE = {".wasm", ".mjs", ".js", ".onnx", ".json", ".css", ".html", ".txt"}
+MIN_COMPRESS_BYTES = 1024
+CACHE = Path(os.environ.get("STATICML_CACHE", Path.home() / ".cache" / "staticml"))
 
 
 def web_assets() -> Path:
@@ -46,6 +52,7 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
             "api_url": api_url,
         }
         (folder / SITE_CONFIG).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        precompress(folder)
         report(f"build: site written to {out} ({folder_bytes(folder) / 1e6:.2f} MB, "
                f"{folder_bytes(folder, exclude='models') / 1e6:.2f} MB without models)")
     return config
@@ -73,6 +80,31 @@ def _allow_connect_to(index_html: Path, api_url: str) -> None:
     index_html.write_text(html, encoding="utf-8")
 
 
+def precompress(folder: Path) -> None:
+    """Write `.br` and `.gz` next to each large text or binary asset, for hosts that serve them as-is."""
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.suffix in COMPRESSIBLE and path.stat().st_size >= MIN_COMPRESS_BYTES:
+            data = path.read_bytes()
+            for suffix, compressed in ((".br", _cached_brotli(data)), (".gz", gzip.compress(data, 9, mtime=0))):
+                if len(compressed) < 0.9 * len(data):  # fp32 weights barely compress: not worth a copy
+                    path.with_name(path.name + suffix).write_bytes(compressed)
+
+
+def _cached_brotli(data: bytes) -> bytes:
+    """Brotli at quality 9 takes seconds on the 14 MB WASM file: keep results by content hash."""
+    import brotli
+
+    cached = CACHE / "brotli" / (hashlib.sha256(data).hexdigest() + ".br")
+    if cached.is_file():
+        return cached.read_bytes()
+    compressed = brotli.compress(data, quality=9)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_bytes(compressed)
+    tmp.replace(cached)
+    return compressed
+
+
 def _check_names(names: list[str]) -> None:
     for name in names:
         if not name or "/" in name or name.startswith("."):
@@ -94,8 +126,10 @@ def _model_bytes(manifest: dict) -> int:
 
 
 def folder_bytes(folder: Path, exclude: str | None = None) -> int:
+    """Bytes of the site's files, not counting the precompressed copies."""
     return sum(p.stat().st_size for p in folder.rglob("*")
-               if p.is_file() and not (exclude and p.relative_to(folder).parts[0] == exclude))
+               if p.is_file() and p.suffix not in (".br", ".gz")
+               and not (exclude and p.relative_to(folder).parts[0] == exclude))
 
 
 def read_site(site: str | Path) -> dict:
