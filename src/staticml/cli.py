@@ -38,6 +38,13 @@ def cmd_build(args: argparse.Namespace) -> None:
     build([Path(m) for m in args.models], Path(args.out), api_url=args.api_url, report=report)
 
 
+def cmd_import(args: argparse.Namespace) -> None:
+    from .importer import import_model
+
+    import_model(args.source, args.out, labels=args.labels, tokenizer=args.tokenizer, name=args.name,
+                 max_length=args.max_length, default_variant=args.default_variant, report=report)
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     from .server import serve
 
@@ -83,7 +90,9 @@ def cmd_demo(args: argparse.Namespace) -> None:
 def _train_config(args: argparse.Namespace, name: str):
     from .train import TrainConfig
 
-    config = TrainConfig(arch=args.arch, name=name)
+    if args.finetune and args.arch != "minilm":
+        raise UserError("--finetune needs --arch minilm (it trains a pretrained encoder's top layers)")
+    config = TrainConfig(arch=args.arch, name=name, finetune=args.finetune)
     if getattr(args, "epochs", None):
         config.epochs = args.epochs
     return config
@@ -104,6 +113,8 @@ def parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="train, export, build and serve on the embedded default data")
     demo.add_argument("--arch", choices=["tiny", "minilm"], default="tiny")
+    demo.add_argument("--finetune", action="store_true",
+                    help="minilm: also train the encoder's top layers (slower, more accurate)")
     demo.add_argument("--out", default="site", help="site folder to write (default: ./site)")
     demo.add_argument("--no-serve", action="store_true", help="stop after building")
     demo.add_argument("--port", type=int, default=8000)
@@ -116,10 +127,22 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--label-col", required=True)
     tr.add_argument("--labels", help="keep only these labels, comma-separated, in this logit order")
     tr.add_argument("--arch", choices=["tiny", "minilm"], default="tiny")
+    tr.add_argument("--finetune", action="store_true",
+                    help="minilm: also train the encoder's top layers (slower, more accurate)")
     tr.add_argument("--name", help="model name (default: the --out folder's name)")
     tr.add_argument("--epochs", type=int)
     tr.add_argument("--out", required=True)
     tr.set_defaults(func=cmd_train)
+
+    im = sub.add_parser("import", help="a Hugging Face model folder, or ONNX + tokenizer.json + labels, as a model folder")
+    im.add_argument("source", help="a local Hugging Face model folder, an .onnx file, or a folder holding one")
+    im.add_argument("--tokenizer", help="tokenizer.json (default: the one next to the model)")
+    im.add_argument("--labels", help="labels in logit order, comma-separated or a file (default: config.json id2label)")
+    im.add_argument("--name", help="model name (default: the --out folder's name)")
+    im.add_argument("--max-length", type=int, help="default: the tokenizer's and the model's limit, at most 512")
+    im.add_argument("--default-variant", choices=["fp32", "int8"], default="fp32")
+    im.add_argument("--out", required=True)
+    im.set_defaults(func=cmd_import)
 
     bd = sub.add_parser("build", help="build a static site from model folders")
     bd.add_argument("models", nargs="+")
