@@ -305,7 +305,7 @@ def load_models(dirs: list[Path]) -> dict[str, Classifier]:
     """One Classifier (one onnxruntime session) per model folder, created now, before serving."""
     classifiers: dict[str, Classifier] = {}
     for model_dir in dirs:
-        classifier = Classifier(model_dir)
+        classifier = Classifier(model_dir, spin=False)
         if classifier.name in classifiers:
             raise UserError(f"{model_dir}: a second model named '{classifier.name}'; names must differ")
         classifiers[classifier.name] = classifier

@@ -18,10 +18,13 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=-1, keepdims=True)
 
 
-def create_session(path: Path, threads: int = 0) -> ort.InferenceSession:
+def create_session(path: Path, threads: int = 0, spin: bool = True) -> ort.InferenceSession:
+    """`spin=False` keeps idle worker threads from busy-waiting: a server shares its cores with I/O."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    if not spin:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises several types for a bad graph
@@ -31,7 +34,7 @@ def create_session(path: Path, threads: int = 0) -> ort.InferenceSession:
 class Classifier:
     """One model folder, one variant, one session: texts in, probabilities out."""
 
-    def __init__(self, model_dir: str | Path, variant: str | None = None, threads: int = 0):
+    def __init__(self, model_dir: str | Path, variant: str | None = None, threads: int = 0, spin: bool = True):
         self.model_dir = Path(model_dir)
         self.manifest = manifest_io.read(self.model_dir)
         self.variant = variant or self.manifest["default_variant"]
@@ -39,7 +42,7 @@ class Classifier:
             raise UserError(f"{self.model_dir}: no variant '{self.variant}' (has {', '.join(self.manifest['variants'])})")
         self.labels: list[str] = self.manifest["labels"]
         self.encoder = TextEncoder.from_model_dir(self.model_dir, self.manifest)
-        self.session = create_session(self.model_dir / self.manifest["variants"][self.variant], threads)
+        self.session = create_session(self.model_dir / self.manifest["variants"][self.variant], threads, spin)
         self.extra_inputs = self.manifest.get("extra_inputs", {})
 
     @property

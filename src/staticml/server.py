@@ -13,6 +13,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import UserError
+from .hosting import ISOLATION_HEADERS, content_security_policy
 from .site import read_site
 
 mimetypes.add_type("application/wasm", ".wasm")
@@ -20,19 +21,15 @@ mimetypes.add_type("text/javascript", ".mjs")
 mimetypes.add_type("text/javascript", ".js")
 mimetypes.add_type("application/json", ".json")
 
-# Cross-origin isolation lets onnxruntime-web use several threads (SharedArrayBuffer).
-ISOLATION_HEADERS = {
-    "cross-origin-opener-policy": "same-origin",
-    "cross-origin-embedder-policy": "require-corp",
-    "cross-origin-resource-policy": "same-origin",
-}
-
-
 class SiteHeaders:
-    """Adds the isolation headers to every response and keeps HTML from being cached stale."""
+    """Adds the isolation headers and the site's CSP (as in its `_headers`) to every response,
+    and keeps files from being cached stale."""
 
-    def __init__(self, app: ASGIApp):
+    def __init__(self, app: ASGIApp, csp: str | None = None):
         self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in ISOLATION_HEADERS.items()]
+        if csp:
+            self.headers.append((b"content-security-policy", csp.encode()))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -42,7 +39,7 @@ class SiteHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                headers += [(k.encode(), v.encode()) for k, v in ISOLATION_HEADERS.items()]
+                headers += self.headers
                 headers.append((b"cache-control", b"no-cache"))
                 message["headers"] = headers
             await send(message)
@@ -78,7 +75,7 @@ def create_app(site: Path, api: bool = False) -> Starlette:
     # Not a mount at "/": the site answers only paths no route takes, so a wrong method on an
     # API path still gets the API's 405 with its own Allow header.
     app.router.default = PrecompressedFiles(directory=str(site), html=True)
-    app.add_middleware(SiteHeaders)
+    app.add_middleware(SiteHeaders, csp=content_security_policy(site))
     return app
 
 
