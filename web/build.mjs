@@ -1,5 +1,6 @@
 // Bundles web/src into src/staticml/web_assets/, the folder the Python `build` copies into
-// every site as-is: index.html, assets/{staticml.js,worker.js,style.css}, assets/ort/*.
+// every site as-is: index.html, embed.html, sw.js, assets/{staticml.js,staticml-element.js,
+// worker.js,style.css}, assets/ort/*. The Python build stamps the build hash into sw.js.
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -17,12 +18,7 @@ const wasm = readFileSync(join(ortDist, "ort-wasm-simd-threaded.wasm"));
 rmSync(out, { recursive: true, force: true });
 mkdirSync(join(out, "assets", "ort"), { recursive: true });
 
-await esbuild.build({
-  entryPoints: {
-    staticml: join(here, "src", "main.ts"),
-    worker: join(here, "src", "worker.ts"),
-  },
-  outdir: join(out, "assets"),
+const common = {
   bundle: true,
   format: "esm",
   platform: "browser",
@@ -37,9 +33,20 @@ await esbuild.build({
     __ORT_WASM_SHA256__: JSON.stringify(createHash("sha256").update(wasm).digest("hex")),
   },
   logLevel: "info",
+};
+await esbuild.build({
+  ...common,
+  entryPoints: {
+    staticml: join(here, "src", "main.ts"),
+    "staticml-element": join(here, "src", "element.ts"),
+    worker: join(here, "src", "worker.ts"),
+  },
+  outdir: join(out, "assets"),
 });
+// At the site root, so that its scope is the whole site; a classic script for every browser.
+await esbuild.build({ ...common, entryPoints: [join(here, "src", "sw.ts")], outfile: join(out, "sw.js"), format: "iife" });
 
-copyFileSync(join(here, "static", "index.html"), join(out, "index.html"));
+for (const page of ["index.html", "embed.html"]) copyFileSync(join(here, "static", page), join(out, page));
 copyFileSync(join(here, "static", "style.css"), join(out, "assets", "style.css"));
 for (const name of ORT_FILES) copyFileSync(join(ortDist, name), join(out, "assets", "ort", name));
 console.log(`web assets written to ${out}`);

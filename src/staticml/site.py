@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-from . import manifest as manifest_io
+from . import hosting, manifest as manifest_io
 from .errors import UserError
 
 WEB_ASSETS = Path(__file__).parent / "web_assets"
@@ -52,6 +52,10 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
             "api_url": api_url,
         }
         (folder / SITE_CONFIG).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        hosting.point_embed_page_at(folder, config["models"][0]["path"])
+        hosting.write_headers(folder)
+        build_hash = hosting.write_precache(folder, {m["name"]: m for _, m in manifests})
+        report(f"build: _headers (CSP, COOP/COEP) and offline cache list written (build {build_hash})")
         precompress(folder)
         report(f"build: site written to {out} ({folder_bytes(folder) / 1e6:.2f} MB, "
                f"{folder_bytes(folder, exclude='models') / 1e6:.2f} MB without models)")

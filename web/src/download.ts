@@ -4,9 +4,18 @@ export type OnBytes = (bytes: number) => void;
 
 /** Fetches url into memory, calling onBytes with each chunk's size as it arrives. */
 export async function download(url: string, onBytes: OnBytes): Promise<Uint8Array> {
-  const response = await fetch(url);
+  const name = url.split("/").pop();
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch {
+    throw new Error(`Could not download ${name}: the network is unreachable (${url}).`);
+  }
+  if (response.status === 404) {
+    throw new Error(`The file ${name} is missing from the site (HTTP 404 for ${url}), so the model cannot run.`);
+  }
   if (!response.ok) {
-    throw new Error(`could not download ${url}: HTTP ${response.status} ${response.statusText}`);
+    throw new Error(`Could not download ${name}: the site answered HTTP ${response.status} ${response.statusText}.`);
   }
   if (!response.body) {
     const data = new Uint8Array(await response.arrayBuffer());
@@ -47,7 +56,8 @@ export async function checkSha256(name: string, data: Uint8Array, expected: stri
   const actual = await sha256Hex(data);
   if (actual !== expected.toLowerCase()) {
     throw new Error(
-      `integrity check failed for ${name}: sha256 is ${actual}, the manifest says ${expected}`,
+      `${name} has been changed or damaged: it does not match the sha256 in manifest.json, so the ` +
+        `page refuses to run it (integrity check failed: sha256 is ${actual}, the manifest says ${expected}).`,
     );
   }
 }

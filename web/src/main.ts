@@ -1,17 +1,11 @@
 // Page entry: reads site.json and the manifest, starts the worker, exposes window.staticml,
 // and drives the UI.
+import { BatchScoring } from "./batch";
+import { registerServiceWorker } from "./offline";
 import { ServerMode } from "./server_mode";
+import type { FileScores, Info, InitResult, Manifest, Prediction, PredictResult, SiteConfig } from "./types";
 import { Ui } from "./ui";
-import type {
-  Info,
-  InitResult,
-  Manifest,
-  Prediction,
-  PredictResult,
-  SiteConfig,
-  WorkerMessage,
-  WorkerRequest,
-} from "./types";
+import { chooseThreads, fetchJson, WorkerClient, type Request } from "./worker_client";
 
 const DEFAULT_EXAMPLES = [
   "I love this, it made my day!",
@@ -21,62 +15,6 @@ const DEFAULT_EXAMPLES = [
 ];
 const DEBOUNCE_MS = 150;
 
-/** A request before the client numbers it (Omit applied to each member of the union). */
-type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
-type Request = WithoutId<WorkerRequest>;
-
-/** Request/reply over postMessage: each request gets an id, each reply settles that id. */
-class WorkerClient {
-  private readonly worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
-  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  private nextId = 1;
-  private failure: Error | null = null;
-
-  constructor(onProgress: (loaded: number, total: number) => void) {
-    this.worker.onmessage = (event: MessageEvent<WorkerMessage>) => {
-      const message = event.data;
-      if (message.type === "progress") return onProgress(message.loaded, message.total);
-      const waiter = this.pending.get(message.id);
-      this.pending.delete(message.id);
-      if (message.ok) waiter?.resolve(message.result);
-      else waiter?.reject(new Error(message.error));
-    };
-    // A worker that fails to start (404, blocked by CSP, script error) fails every call,
-    // also the ones made later.
-    this.worker.onerror = (event: ErrorEvent) => {
-      this.failure = new Error(`the model worker failed: ${event.message || "it could not start"}`);
-      for (const waiter of this.pending.values()) waiter.reject(this.failure);
-      this.pending.clear();
-    };
-  }
-
-  call<T>(request: Request): Promise<T> {
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      if (this.failure) return reject(this.failure);
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.worker.postMessage({ ...request, id });
-    });
-  }
-}
-
-async function fetchJson<T>(url: string): Promise<T> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`could not load ${url}: HTTP ${response.status}`);
-  try {
-    return (await response.json()) as T;
-  } catch {
-    throw new Error(`${url} is not valid JSON`);
-  }
-}
-
-/** ?threads=N wins; otherwise up to 4 threads when cross-origin isolated, else 1. */
-function chooseThreads(params: URLSearchParams): number {
-  const asked = Number(params.get("threads"));
-  if (Number.isInteger(asked) && asked > 0) return asked;
-  return self.crossOriginIsolated ? Math.min(navigator.hardwareConcurrency || 1, 4) : 1;
-}
-
 function assertStrings(texts: unknown): asserts texts is string[] {
   if (!Array.isArray(texts) || !texts.every((t) => typeof t === "string")) {
     throw new TypeError("expected an array of strings");
@@ -85,10 +23,14 @@ function assertStrings(texts: unknown): asserts texts is string[] {
 
 const ui = new Ui();
 const params = new URLSearchParams(location.search);
-const client = new WorkerClient((loaded, total) => {
-  ui.showProgress(loaded, total);
-  if (loaded >= total) ui.showPreparing();
+const client = new WorkerClient(new URL("./worker.js", import.meta.url), {
+  onDownload(loaded, total) {
+    ui.showProgress(loaded, total);
+    if (loaded >= total) ui.showPreparing();
+  },
+  onBatch: (done, total) => batch.onProgress(done, total),
 });
+const batch = new BatchScoring(client);
 const info: Info = {
   model: "",
   variant: "",
@@ -130,7 +72,7 @@ async function load(): Promise<void> {
     modelUrl,
     variant,
     ortUrl: new URL("assets/ort/", location.href).href,
-    threads: chooseThreads(params),
+    threads: chooseThreads(params.has("threads") ? Number(params.get("threads")) : null),
   };
   const result = await client.call<InitResult>(request);
   Object.assign(info, result, { load_ms: performance.now() });
@@ -150,6 +92,13 @@ async function predict(texts: string[]): Promise<Prediction[]> {
   return (await predictWithTime(texts)).predictions;
 }
 
+/** Scores one column of a file (CSV/TSV/TXT/JSONL) in the worker, like the "Score a file" card. */
+async function scoreFile(file: File, column?: string): Promise<FileScores> {
+  await ready;
+  const summary = await batch.open(file);
+  return batch.score(column ?? summary.suggested);
+}
+
 async function tokenize(texts: string[]): Promise<number[][]> {
   assertStrings(texts);
   await ready;
@@ -162,11 +111,12 @@ declare global {
       ready: Promise<void>;
       predict(texts: string[]): Promise<Prediction[]>;
       tokenize(texts: string[]): Promise<number[][]>;
+      scoreFile(file: File, column?: string): Promise<FileScores>;
       info(): Info;
     };
   }
 }
-window.staticml = { ready, predict, tokenize, info: () => ({ ...info }) };
+window.staticml = { ready, predict, tokenize, scoreFile, info: () => ({ ...info }) };
 
 // ---- UI wiring ----
 
@@ -200,6 +150,13 @@ ready.then(
       threads: info.threads,
     });
     ui.showExamples(manifest?.examples ?? DEFAULT_EXAMPLES, (text) => score(text).catch(report));
+    batch.enable(manifest?.labels ?? []);
+    // After ready, so that installing it (which downloads the site once more, from the HTTP
+    // cache when the host allows) never competes with the first load.
+    registerServiceWorker().catch(report);
   },
-  (error: unknown) => ui.showError(error instanceof Error ? error.message : String(error)),
+  (error: unknown) => {
+    ui.showError(error instanceof Error ? error.message : String(error));
+    batch.view.disable("Scoring a file needs the model, which could not be loaded.");
+  },
 );

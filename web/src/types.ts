@@ -80,7 +80,28 @@ export interface TextsRequest {
   texts: string[];
 }
 
-export type WorkerRequest = InitRequest | TextsRequest;
+/** Reads a CSV/TSV/TXT/JSONL file into the worker (the file never leaves the device). */
+export interface OpenFileRequest {
+  id: number;
+  type: "open-file";
+  file: Blob;
+  name: string;
+}
+
+/** Scores one column of the opened file; progress arrives as "batch-progress" messages. */
+export interface ScoreFileRequest {
+  id: number;
+  type: "score-file";
+  column: string;
+}
+
+/** Stops the running "score-file" request; it then replies with the rows scored so far. */
+export interface CancelRequest {
+  id: number;
+  type: "cancel";
+}
+
+export type WorkerRequest = InitRequest | TextsRequest | OpenFileRequest | ScoreFileRequest | CancelRequest;
 
 // ---- worker -> page ----
 
@@ -97,6 +118,35 @@ export interface PredictResult {
   ms: number;
 }
 
+export type FileFormat = "csv" | "tsv" | "txt" | "jsonl";
+
+export interface FileSummary {
+  name: string;
+  format: FileFormat;
+  columns: string[];
+  rows: number;
+  /** The column most likely to hold the texts. */
+  suggested: string;
+}
+
+export interface FileScores {
+  column: string;
+  /** 1-based row numbers in the file (header excluded) of the scored rows. */
+  rows: number[];
+  texts: string[];
+  predictions: Prediction[];
+  /** Rows without a value in the column: not scored. */
+  skipped: number;
+  cancelled: boolean;
+  ms: number;
+}
+
+export interface BatchProgressMessage {
+  type: "batch-progress";
+  done: number;
+  total: number;
+}
+
 export interface ProgressMessage {
   type: "progress";
   loaded: number;
@@ -107,7 +157,7 @@ export interface ReplyOk {
   type: "reply";
   id: number;
   ok: true;
-  result: InitResult | PredictResult | number[][];
+  result: InitResult | PredictResult | number[][] | FileSummary | FileScores | null;
 }
 
 export interface ReplyError {
@@ -117,4 +167,4 @@ export interface ReplyError {
   error: string;
 }
 
-export type WorkerMessage = ProgressMessage | ReplyOk | ReplyError;
+export type WorkerMessage = ProgressMessage | BatchProgressMessage | ReplyOk | ReplyError;

@@ -1,14 +1,25 @@
 // Web Worker: a thin message shell around runtime.ts. Tokenization and inference run here,
 // so the page never freezes. Every request carries an id; the reply carries it back.
+import { FileScorer } from "./file_scorer";
 import { Runtime } from "./runtime";
 import type { InitRequest, ProgressMessage, WorkerMessage, WorkerRequest } from "./types";
 
 let runtime: Promise<Runtime> | null = null;
 // ORT-web cannot run one session concurrently: chain runs one after another.
 let queue: Promise<unknown> = Promise.resolve();
+const files = new FileScorer(
+  (texts) => enqueue(async () => (await loaded()).predict(texts)),
+  (done, total) => send({ type: "batch-progress", done, total }),
+);
 
 function send(message: WorkerMessage): void {
   self.postMessage(message);
+}
+
+function enqueue<T>(run: () => Promise<T>): Promise<T> {
+  const next = queue.then(run);
+  queue = next.catch(() => undefined);
+  return next;
 }
 
 function init(request: InitRequest): Promise<Runtime> {
@@ -18,18 +29,34 @@ function init(request: InitRequest): Promise<Runtime> {
   return runtime;
 }
 
-async function handle(request: WorkerRequest): Promise<unknown> {
-  if (request.type === "init") return (await init(request)).result;
+function loaded(): Promise<Runtime> {
   if (!runtime) throw new Error("the model is not loaded");
-  const rt = await runtime;
-  if (request.type === "tokenize") return rt.tokenize(request.texts);
-  const run = queue.then(async () => {
-    const start = performance.now();
-    const predictions = await rt.predict(request.texts);
-    return { predictions, ms: performance.now() - start };
-  });
-  queue = run.catch(() => undefined);
-  return run;
+  return runtime;
+}
+
+async function handle(request: WorkerRequest): Promise<unknown> {
+  switch (request.type) {
+    case "init":
+      return (await init(request)).result;
+    case "tokenize":
+      return (await loaded()).tokenize(request.texts);
+    case "predict": {
+      const rt = await loaded();
+      return enqueue(async () => {
+        const start = performance.now();
+        const predictions = await rt.predict(request.texts);
+        return { predictions, ms: performance.now() - start };
+      });
+    }
+    case "open-file":
+      return files.open(request.name, request.file);
+    case "score-file":
+      await loaded();
+      return files.score(request.column);
+    case "cancel":
+      files.cancel();
+      return null;
+  }
 }
 
 self.onmessage = async (event: MessageEvent<WorkerRequest>): Promise<void> => {

@@ -1,0 +1,82 @@
+"""What a built site tells its host and its service worker: `_headers` (CSP, COOP/COEP) and the
+offline precache list with the build hash stamped into `sw.js`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+from urllib.parse import quote
+
+HEADERS_FILE = "_headers"
+PRECACHE_FILE = "precache.json"
+SERVICE_WORKER = "sw.js"
+BUILD_PLACEHOLDER = "__STATICML_BUILD__"
+EMBED_PAGE = "embed.html"
+EMBED_MODEL = 'model="models/sentiment/"'
+
+# Cross-origin isolation lets onnxruntime-web use several threads (SharedArrayBuffer).
+ISOLATION_HEADERS = {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+    "Cross-Origin-Resource-Policy": "same-origin",
+}
+
+_META_CSP = re.compile(r'<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"', re.I)
+
+
+def content_security_policy(site: Path) -> str | None:
+    """The policy of the page's meta tag (the one source of the site's CSP), as a header must carry it."""
+    index = Path(site) / "index.html"
+    if not index.is_file():
+        return None
+    match = _META_CSP.search(index.read_text(encoding="utf-8", errors="replace"))
+    if not match:
+        return None
+    policy = match.group(1).strip()
+    if "'wasm-unsafe-eval'" not in policy:  # onnxruntime-web compiles WebAssembly
+        policy = policy.replace("script-src", "script-src 'wasm-unsafe-eval'", 1)
+    return policy
+
+
+def write_headers(site: Path) -> None:
+    """`_headers` (Netlify, Cloudflare Pages): the CSP and the isolation headers on every path."""
+    headers = dict(ISOLATION_HEADERS)
+    policy = content_security_policy(site)
+    if policy:
+        headers["Content-Security-Policy"] = policy
+    lines = ["/*"] + [f"  {name}: {value}" for name, value in headers.items()]
+    (site / HEADERS_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def point_embed_page_at(site: Path, model_path: str) -> None:
+    """The example page of the custom element names the site's default model."""
+    page = site / EMBED_PAGE
+    if page.is_file():
+        html = page.read_text(encoding="utf-8")
+        page.write_text(html.replace(EMBED_MODEL, f'model="{model_path}"'), encoding="utf-8")
+
+
+def write_precache(site: Path, manifests: dict[str, dict]) -> str:
+    """Write `precache.json` (the files the service worker caches, the build hash) and stamp the
+    hash into `sw.js`; return the hash. Each model's other variants are cached only once used."""
+    if not (site / SERVICE_WORKER).is_file():
+        return ""
+    files = sorted(p.relative_to(site).as_posix() for p in site.rglob("*")
+                   if p.is_file() and p.name not in (SERVICE_WORKER, PRECACHE_FILE))
+    build = _build_hash(site, files)
+    skipped = {f"models/{name}/{file}" for name, manifest in manifests.items()
+               for variant, file in manifest["variants"].items() if variant != manifest["default_variant"]}
+    precached = [quote(f) for f in files if f not in skipped and f != HEADERS_FILE]
+    (site / PRECACHE_FILE).write_text(json.dumps({"build": build, "files": precached}, indent=1) + "\n", encoding="utf-8")
+    sw = site / SERVICE_WORKER
+    sw.write_text(sw.read_text(encoding="utf-8").replace(BUILD_PLACEHOLDER, build), encoding="utf-8")
+    return build
+
+
+def _build_hash(site: Path, files: list[str]) -> str:
+    digest = hashlib.sha256()
+    for name in files:
+        digest.update(name.encode() + b"\0" + hashlib.sha256((site / name).read_bytes()).digest())
+    return digest.hexdigest()[:16]

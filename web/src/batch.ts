@@ -1,0 +1,84 @@
+// Private batch scoring on the page: the file goes to the worker (never to the network), is
+// scored there in chunks, and comes back as a table and a CSV download.
+import { BatchView, type Row } from "./batch_view";
+import { MAX_FILE_BYTES, tooLarge } from "./table";
+import type { FileScores, FileSummary } from "./types";
+import type { WorkerClient } from "./worker_client";
+
+export class BatchScoring {
+  readonly view: BatchView;
+  private last: FileScores | null = null;
+  private labels: string[] = [];
+
+  constructor(private readonly client: WorkerClient) {
+    this.view = new BatchView({
+      open: (file) => this.run(() => this.open(file)),
+      score: (column) => this.run(() => this.score(column)),
+      cancel: () => void this.client.call({ type: "cancel" }),
+      download: () => this.download(),
+    });
+  }
+
+  /** Called once the model is ready. */
+  enable(labels: string[]): void {
+    this.labels = labels;
+    this.view.enable();
+  }
+
+  onProgress(done: number, total: number): void {
+    this.view.showScoringProgress(done, total);
+  }
+
+  /** Reads a file in the worker; refuses too large files at once, without reading them. */
+  async open(file: File): Promise<FileSummary> {
+    this.view.showReading(file.name);
+    if (file.size > MAX_FILE_BYTES) throw new Error(tooLarge(file.size));
+    const summary = await this.client.call<FileSummary>({ type: "open-file", file, name: file.name });
+    this.view.showFile(summary);
+    return summary;
+  }
+
+  async score(column: string): Promise<FileScores> {
+    this.view.showScoring(0);
+    const scores = await this.client.call<FileScores>({ type: "score-file", column });
+    this.last = scores;
+    this.view.showScores(scores, this.rows(scores));
+    return scores;
+  }
+
+  private rows(scores: FileScores): Row[] {
+    const two = this.labels.length === 2;
+    return scores.predictions.map((p, i) => ({
+      row: scores.rows[i],
+      text: scores.texts[i],
+      label: p.label,
+      score: two ? p.scores[this.labels[1]] : p.scores[p.label],
+    }));
+  }
+
+  private download(): void {
+    if (!this.last) return;
+    const { rows, texts, predictions } = this.last;
+    const header = ["row", "text", "label", ...this.labels.map((l) => `p_${l}`)];
+    const lines = [header.map(csvField).join(",")];
+    predictions.forEach((p, i) => {
+      const probs = this.labels.map((l) => p.scores[l].toFixed(6));
+      lines.push([String(rows[i]), csvField(texts[i]), csvField(p.label), ...probs].join(","));
+    });
+    const url = URL.createObjectURL(new Blob([lines.join("\r\n") + "\r\n"], { type: "text/csv" }));
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = "scores.csv";
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+
+  /** Runs a step; any failure is shown in the card in plain words, and the card stays usable. */
+  private run(step: () => Promise<unknown>): void {
+    step().catch((error: unknown) => this.view.showError(error instanceof Error ? error.message : String(error)));
+  }
+}
+
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+}

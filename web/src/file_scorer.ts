@@ -1,0 +1,53 @@
+// Worker side of private batch scoring: holds the opened file and scores one column in chunks,
+// reporting progress and stopping between chunks when cancelled.
+import { columnTexts, MAX_FILE_BYTES, parseTable, suggestColumn, tooLarge, type Table } from "./table";
+import type { FileScores, FileSummary, Prediction } from "./types";
+
+/** Rows per chunk: progress and cancel granularity; each chunk is queued on its own so a
+ * prediction typed meanwhile runs between two chunks. */
+const CHUNK = 256;
+
+export class FileScorer {
+  private table: Table | null = null;
+  private cancelled = false;
+
+  constructor(
+    private readonly predict: (texts: string[]) => Promise<Prediction[]>,
+    private readonly onProgress: (done: number, total: number) => void,
+  ) {}
+
+  async open(name: string, file: Blob): Promise<FileSummary> {
+    this.table = null;
+    if (file.size > MAX_FILE_BYTES) throw new Error(tooLarge(file.size));
+    const table = parseTable(name, new Uint8Array(await file.arrayBuffer()));
+    this.table = table;
+    return { name, format: table.format, columns: table.columns, rows: table.rows.length, suggested: suggestColumn(table) };
+  }
+
+  async score(column: string): Promise<FileScores> {
+    if (!this.table) throw new Error("Choose a file first.");
+    const { rows, texts, skipped } = columnTexts(this.table, column);
+    const started = performance.now();
+    const predictions: Prediction[] = [];
+    this.cancelled = false;
+    this.onProgress(0, texts.length);
+    for (let start = 0; start < texts.length && !this.cancelled; start += CHUNK) {
+      predictions.push(...(await this.predict(texts.slice(start, start + CHUNK))));
+      this.onProgress(predictions.length, texts.length);
+    }
+    const done = predictions.length;
+    return {
+      column,
+      rows: rows.slice(0, done),
+      texts: texts.slice(0, done),
+      predictions,
+      skipped,
+      cancelled: done < texts.length,
+      ms: performance.now() - started,
+    };
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+  }
+}

@@ -1,0 +1,78 @@
+// Service worker (sw.js at the site root): precaches the page, its assets, the WASM runtime and
+// each model's default variant, then serves the site from that cache, so that after one visit
+// the page loads and predicts with the network off. The cache is named after a hash of the
+// build, which `staticml build` writes into this file and into precache.json: a new build is a
+// new sw.js, which installs its own cache and deletes the old ones.
+
+/** Replaced by `staticml build` (site.py) with the hash of the site's files. */
+const BUILD = "__STATICML_BUILD__";
+const PREFIX = "staticml-";
+const CACHE = `${PREFIX}${BUILD}`;
+
+interface ExtendableEvent extends Event {
+  waitUntil(promise: Promise<unknown>): void;
+}
+interface FetchEvent extends ExtendableEvent {
+  readonly request: Request;
+  respondWith(response: Promise<Response>): void;
+}
+interface ServiceWorkerScope {
+  readonly registration: { readonly scope: string };
+  skipWaiting(): Promise<void>;
+  readonly clients: { claim(): Promise<void> };
+  addEventListener(type: "install" | "activate", listener: (event: ExtendableEvent) => void): void;
+  addEventListener(type: "fetch", listener: (event: FetchEvent) => void): void;
+}
+const sw = self as unknown as ServiceWorkerScope;
+const scope = sw.registration.scope;
+
+interface PrecacheList {
+  build: string;
+  files: string[];
+}
+
+async function precache(): Promise<void> {
+  // "no-cache": revalidate with the host (cheap 304s right after the first visit's downloads),
+  // never take a stale file of an older build from the HTTP cache.
+  const response = await fetch(new URL("precache.json", scope), { cache: "no-cache" });
+  if (!response.ok) throw new Error(`precache.json: HTTP ${response.status}`);
+  const list = (await response.json()) as PrecacheList;
+  if (list.build !== BUILD) throw new Error(`precache.json is of build ${list.build}, sw.js of ${BUILD}`);
+  const cache = await caches.open(CACHE);
+  await cache.addAll(list.files.map((file) => new Request(new URL(file, scope), { cache: "no-cache" })));
+  await sw.skipWaiting();
+}
+
+async function dropOldCaches(): Promise<void> {
+  const names = await caches.keys();
+  await Promise.all(names.filter((n) => n.startsWith(PREFIX) && n !== CACHE).map((n) => caches.delete(n)));
+  await sw.clients.claim();
+}
+
+/** Files of the site are static: the query (?model=…&variant=…) never changes a file. */
+function cacheKey(url: URL): string {
+  const key = new URL(url.pathname, url.origin);
+  if (key.pathname.endsWith("/")) key.pathname += "index.html";
+  return key.href;
+}
+
+async function respond(request: Request, url: URL): Promise<Response> {
+  const cache = await caches.open(CACHE);
+  const key = cacheKey(url);
+  const hit = await cache.match(key);
+  if (hit) return hit;
+  const response = await fetch(request);
+  // Other variants than the precached ones: kept once fetched (the page checks their sha256).
+  if (response.status === 200 && key.startsWith(new URL("models/", scope).href)) {
+    cache.put(key, response.clone()).catch(() => undefined); // caching must not delay the page
+  }
+  return response;
+}
+
+sw.addEventListener("install", (event) => event.waitUntil(precache()));
+sw.addEventListener("activate", (event) => event.waitUntil(dropOldCaches()));
+sw.addEventListener("fetch", (event) => {
+  const url = new URL(event.request.url);
+  if (event.request.method !== "GET" || !url.href.startsWith(scope)) return; // e.g. the API: network
+  event.respondWith(respond(event.request, url));
+});

@@ -1,0 +1,70 @@
+// Request/reply over postMessage to the model worker: each request gets an id, each reply
+// settles that id. Shared by the page and the <staticml-classifier> element.
+import type { WorkerMessage, WorkerRequest } from "./types";
+
+/** A request before the client numbers it (Omit applied to each member of the union). */
+type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
+export type Request = WithoutId<WorkerRequest>;
+
+export interface ProgressHandlers {
+  onDownload?(loaded: number, total: number): void;
+  onBatch?(done: number, total: number): void;
+}
+
+export class WorkerClient {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private nextId = 1;
+  private failure: Error | null = null;
+
+  constructor(workerUrl: URL, handlers: ProgressHandlers) {
+    this.worker = new Worker(workerUrl, { type: "module" });
+    this.worker.onmessage = (event: MessageEvent<WorkerMessage>) => {
+      const message = event.data;
+      if (message.type === "progress") return handlers.onDownload?.(message.loaded, message.total);
+      if (message.type === "batch-progress") return handlers.onBatch?.(message.done, message.total);
+      const waiter = this.pending.get(message.id);
+      this.pending.delete(message.id);
+      if (message.ok) waiter?.resolve(message.result);
+      else waiter?.reject(new Error(message.error));
+    };
+    // A worker that fails to start (404, blocked by CSP, script error) fails every call,
+    // also the ones made later.
+    this.worker.onerror = (event: ErrorEvent) => {
+      this.failure = new Error(`the model worker failed: ${event.message || "it could not start"}`);
+      for (const waiter of this.pending.values()) waiter.reject(this.failure);
+      this.pending.clear();
+    };
+  }
+
+  call<T>(request: Request): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      if (this.failure) return reject(this.failure);
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ ...request, id });
+    });
+  }
+}
+
+/** ?threads=N wins; otherwise up to 4 threads when cross-origin isolated, else 1. */
+export function chooseThreads(asked: number | null): number {
+  if (asked !== null && Number.isInteger(asked) && asked > 0) return asked;
+  return self.crossOriginIsolated ? Math.min(navigator.hardwareConcurrency || 1, 4) : 1;
+}
+
+export async function fetchJson<T>(url: string): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch {
+    throw new Error(`could not load ${url}: the network is unreachable`);
+  }
+  if (response.status === 404) throw new Error(`${url} is missing from the site (HTTP 404)`);
+  if (!response.ok) throw new Error(`could not load ${url}: HTTP ${response.status}`);
+  try {
+    return (await response.json()) as T;
+  } catch {
+    throw new Error(`${url} is not valid JSON`);
+  }
+}
