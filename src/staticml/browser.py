@@ -43,8 +43,10 @@ def chromium() -> Iterator:
 @contextlib.contextmanager
 def served(site: Path, api: bool = False, port: int | None = None) -> Iterator[str]:
     """Run `staticml serve SITE` in a child process on a free loopback port; yield its base URL."""
-    from .server import free_port
+    from .server import check_port_free, free_port
 
+    if port:
+        check_port_free("127.0.0.1", port)
     port = port or free_port()
     command = [sys.executable, "-m", "staticml", "serve", str(site), "--port", str(port)] + (["--api"] if api else [])
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -73,6 +75,16 @@ def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30.0) -
     raise UserError(f"staticml serve did not answer at {url} within {timeout:.0f} s")
 
 
+def wait_until(page, condition: str, timeout_ms: int = 120_000) -> None:
+    """Poll a JS expression until it is truthy. Unlike wait_for_function this needs no eval in the
+    page, which the site's Content-Security-Policy rightly forbids."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(condition):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout_ms} ms waiting for {condition}")
+        time.sleep(0.02)
+
+
 def open_page(browser, url: str, timeout_ms: int = 120_000):
     """A fresh page at `url`, waited until `staticml.ready` resolves; returns (context, page, requests)."""
     context = browser.new_context()
@@ -80,6 +92,6 @@ def open_page(browser, url: str, timeout_ms: int = 120_000):
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
     page.goto(url)
-    page.wait_for_function("window.staticml !== undefined", timeout=timeout_ms)
+    wait_until(page, "window.staticml !== undefined", timeout_ms)
     page.evaluate("() => window.staticml.ready", )
     return context, page, requests

@@ -65,6 +65,23 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if all(c.passed is not False for c in checks) else 1
 
 
+def cmd_bench(args: argparse.Namespace) -> None:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from .bench import bench
+    from .bench_report import rich_table
+
+    models = [m.strip() for m in args.models.split(",")] if args.models else None
+    console = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("bench", total=None)
+        result = bench(Path(args.site), Path(args.out), models, args.variants, args.quick, args.json, args.port,
+                       progress=lambda line: bar.update(task, description=line, advance=1))
+    console.print(rich_table(result))
+    report(f"bench: report.md, report.json and charts in {args.out} ({result['seconds']:.0f} s)")
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from . import data
     from .site import build
@@ -167,6 +184,15 @@ def parser() -> argparse.ArgumentParser:
     vf.add_argument("--texts", help="a UTF-8 file, one text per line, checked on top of the built-in hard strings")
     vf.add_argument("--json", help="write every figure to this JSON file")
     vf.set_defaults(func=cmd_verify)
+    bn = sub.add_parser("bench", help="browser vs server vs native: bytes, time to ready, latency, break-even")
+    bn.add_argument("site")
+    bn.add_argument("--out", default="bench-report", help="folder for report.md, report.json and charts")
+    bn.add_argument("--json", help="also write the raw figures to this file")
+    bn.add_argument("--models", help="comma-separated model names in the site (default: all)")
+    bn.add_argument("--variants", action="store_true", help="compare every variant, not only the default")
+    bn.add_argument("--quick", action="store_true", help="one network profile, a few dozen predictions")
+    bn.add_argument("--port", type=int, help="port for the server the bench starts (default: a free one)")
+    bn.set_defaults(func=cmd_bench)
     return p
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from . import manifest as manifest_io, parity
-from .browser import chromium, open_page, served
+from .browser import chromium, open_page, served, wait_until
 from .errors import UserError
 from .hard_texts import hard_texts
 from .runtime import Classifier
@@ -186,10 +186,10 @@ def check_offline(browser, url: str, site: Path) -> Check:
     try:
         page.evaluate("() => navigator.serviceWorker.ready")
         page.reload()
-        page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=30_000)
+        wait_until(page, "navigator.serviceWorker.controller !== null", 30_000)
         context.set_offline(True)
         page.reload()
-        page.wait_for_function("window.staticml !== undefined", timeout=30_000)
+        wait_until(page, "window.staticml !== undefined", 30_000)
         page.evaluate("() => window.staticml.ready")
         prediction = page.evaluate("() => window.staticml.predict(['works offline'])")
         return Check("offline", bool(prediction), "reload with the network off loads and predicts")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from staticml import data, parity
-from staticml.browser import open_page
+from staticml.browser import open_page, wait_until
 from staticml.hard_texts import hard_texts
 from staticml.runtime import Classifier
 from staticml.site import model_dirs, read_site
@@ -79,10 +79,10 @@ def test_typing_in_the_text_box_shows_the_prediction(browser, site_url, model_di
     try:
         page.fill("#text", "")
         page.locator("#text").type("I love this so much, best day ever!")
-        page.wait_for_function("document.querySelector('#label').textContent.trim() === 'positive'", timeout=10_000)
+        wait_until(page, "document.querySelector('#label').textContent.trim() === 'positive'", 10_000)
         assert page.locator("#bars li").count() == 2
         page.fill("#text", "This is terrible, I hate it.")
-        page.wait_for_function("document.querySelector('#label').textContent.trim() === 'negative'", timeout=10_000)
+        wait_until(page, "document.querySelector('#label').textContent.trim() === 'negative'", 10_000)
     finally:
         context.close()
 

@@ -1,0 +1,283 @@
+"""Browser or server? Measure one site's models in real Chromium, behind the HTTP API, and natively.
+
+Per model (and variant) and network profile: first- and repeat-visit bytes and time to ready,
+per-prediction latency in the page (1 thread and all threads), the server round trip through the
+same emulated network, native onnxruntime as the physical reference, and the break-even number of
+predictions after which the browser's up-front cost is paid back.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import manifest as manifest_io
+from .browser import chromium, served, wait_until
+from .errors import UserError
+from .runtime import Classifier
+from .site import model_dirs, read_site
+
+TEXT = "Driverless cars will make our roads so much safer, I can't wait to ride in one!"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """An emulated network: throughput in kbit/s and round-trip latency in ms (CDP network emulation)."""
+
+    name: str
+    down_kbps: float
+    up_kbps: float
+    rtt_ms: float
+    offline: bool = False
+
+    def cdp(self) -> dict:
+        return {"offline": self.offline, "latency": self.rtt_ms,
+                "downloadThroughput": self.down_kbps * 1000 / 8, "uploadThroughput": self.up_kbps * 1000 / 8}
+
+
+PROFILES = [
+    Profile("cable", 50_000, 10_000, 20),
+    Profile("fast-4g", 9_000, 1_500, 60),
+    Profile("slow-3g", 400, 400, 400),
+]
+OFFLINE = Profile("offline-after-cache", 0, 0, 0, offline=True)
+
+
+@dataclass
+class Settings:
+    profiles: list[Profile]
+    predictions: int = 200
+    server_requests: int = 60
+    threads: int = min(os.cpu_count() or 1, 4)
+
+
+def bench(site: str | Path, out: str | Path, models: list[str] | None = None, all_variants: bool = False,
+          quick: bool = False, json_path: str | Path | None = None, port: int | None = None,
+          progress: Callable[[str], None] | None = None) -> dict:
+    """Run the whole benchmark and write report.json, report.md and charts into `out`."""
+    site = Path(site)
+    config = read_site(site)
+    targets = _targets(site, config, models, all_variants)
+    settings = Settings(PROFILES[:2], 40, 20) if quick else Settings(list(PROFILES))
+    steps = len(targets) * (len(settings.profiles) + 4)
+    progress = progress or (lambda _: None)
+    started = time.perf_counter()
+    results = []
+    with served(site, api=True, port=port) as url, chromium() as browser:
+        for name, variant, model_dir in targets:
+            results.append(_bench_model(browser, url, name, variant, model_dir, settings, progress))
+    report = {"site": str(site), "machine": {"cpus": os.cpu_count()}, "quick": quick,
+              "profiles": [asdict(p) for p in [*settings.profiles, OFFLINE]], "text": TEXT,
+              "results": results, "seconds": round(time.perf_counter() - started, 1), "steps": steps}
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    if json_path:
+        Path(json_path).write_text(json.dumps(report, indent=2) + "\n")
+    from .bench_report import write_charts, write_markdown
+
+    write_charts(report, out)
+    (out / "report.md").write_text(write_markdown(report))
+    return report
+
+
+def _targets(site: Path, config: dict, models: list[str] | None, all_variants: bool) -> list[tuple[str, str, Path]]:
+    available = model_dirs(site, config)
+    unknown = [m for m in models or [] if m not in available]
+    if unknown:
+        raise UserError(f"{site}: no model named {', '.join(unknown)} (the site has {', '.join(available)})")
+    targets = []
+    for name in models or list(available):
+        manifest = manifest_io.read(available[name])
+        variants = list(manifest["variants"]) if all_variants else [manifest["default_variant"]]
+        targets += [(name, variant, available[name]) for variant in variants]
+    return targets
+
+
+def _bench_model(browser, url: str, name: str, variant: str, model_dir: Path, settings: Settings,
+                 progress: Callable[[str], None]) -> dict:
+    page_url = f"{url}?model={name}&variant={variant}"
+    label = f"{name}/{variant}"
+    result = {"model": name, "variant": variant, "model_bytes": _model_bytes(model_dir, variant), "profiles": {}}
+    for profile in settings.profiles:
+        progress(f"{label}: visits and server round trips on {profile.name}")
+        result["profiles"][profile.name] = _network_profile(browser, page_url, url, profile, settings)
+    progress(f"{label}: offline after cache")
+    result["profiles"][OFFLINE.name] = {"repeat_visit": _offline_visit(browser, page_url)}
+    progress(f"{label}: latency in the page")
+    result["page"] = {f"threads_{t}": _page_latency(browser, f"{page_url}&threads={t}", settings.predictions)
+                      for t in sorted({1, settings.threads})}
+    progress(f"{label}: native onnxruntime")
+    result["native"] = {f"threads_{t}": _native_latency(model_dir, variant, t, settings.predictions)
+                        for t in sorted({1, settings.threads})}
+    result["server_compute"] = _server_compute(browser, url, name, settings.server_requests)
+    progress(f"{label}: done")
+    _derive(result, settings.threads)
+    return result
+
+
+def _model_bytes(model_dir: Path, variant: str) -> int:
+    manifest = manifest_io.read(model_dir)
+    return manifest["files"][manifest["variants"][variant]]["bytes"]
+
+
+def _network_profile(browser, page_url: str, url: str, profile: Profile, settings: Settings) -> dict:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Network.emulateNetworkConditions", profile.cdp())
+        first = _visit(page, page_url)
+        repeat = _visit(page, page_url)
+        server = _server_latency(page, url, settings.server_requests)
+        return {"first_visit": first, "repeat_visit": repeat, "server": server}
+    finally:
+        context.close()
+
+
+def _visit(page, page_url: str) -> dict:
+    """Load the page; bytes on the wire (compressed), time to ready and where it went."""
+    requests = []
+
+    def record(request) -> None:
+        requests.append(request)
+
+    page.on("requestfinished", record)
+    try:
+        page.goto(page_url, wait_until="commit")
+        wait_until(page, "window.staticml !== undefined", 600_000)
+        page.evaluate("() => window.staticml.ready")
+        info = page.evaluate("window.staticml.info()")
+        origin = page.evaluate("performance.timeOrigin")
+    finally:
+        page.remove_listener("requestfinished", record)
+    wire = sum(_wire_bytes(r) for r in requests)
+    ends = [r.timing["startTime"] + r.timing["responseEnd"] for r in requests if r.timing["responseEnd"] > 0]
+    download_ms = max(0.0, max(ends, default=origin) - origin)
+    ready_ms = float(info["load_ms"])
+    return {"ready_ms": round(ready_ms, 1), "download_ms": round(min(download_ms, ready_ms), 1),
+            "compile_and_session_ms": round(max(0.0, ready_ms - download_ms), 1),
+            "wire_bytes": wire, "raw_bytes": int(info["bytes_downloaded"]), "requests": len(requests)}
+
+
+def _wire_bytes(request) -> int:
+    try:
+        sizes = request.sizes()
+    except Exception:  # a request served from a cache has no sizes to report
+        return 0
+    return int(sizes["responseBodySize"] + sizes["responseHeadersSize"])
+
+
+def _offline_visit(browser, page_url: str) -> dict | None:
+    """Repeat visit with the network off: works only where the site has a service worker."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        _visit(page, page_url)
+        has_worker = page.evaluate("() => navigator.serviceWorker.getRegistration().then(r => !!r)")
+        if not has_worker:
+            return None
+        page.reload()
+        wait_until(page, "navigator.serviceWorker.controller !== null", 30_000)
+        context.set_offline(True)
+        return _visit(page, page_url)
+    except Exception:  # no service worker, or it does not serve the page offline
+        return None
+    finally:
+        context.close()
+
+
+LATENCY_JS = """async ([text, count]) => {
+  for (let i = 0; i < 5; i++) await window.staticml.predict([text]);
+  const times = [];
+  for (let i = 0; i < count; i++) {
+    const start = performance.now();
+    await window.staticml.predict([text]);
+    times.push(performance.now() - start);
+  }
+  return times;
+}"""
+
+SERVER_JS = """async ([url, body, count]) => {
+  const times = [];
+  for (let i = 0; i < count + 2; i++) {
+    const start = performance.now();
+    const response = await fetch(url, {method: "POST", headers: {"content-type": "application/json"}, body});
+    await response.json();
+    if (i >= 2) times.push(performance.now() - start);
+  }
+  return times;
+}"""
+
+
+def _page_latency(browser, page_url: str, count: int) -> dict:
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(page_url)
+        wait_until(page, "window.staticml !== undefined")
+        page.evaluate("() => window.staticml.ready")
+        times = page.evaluate(LATENCY_JS, [TEXT, count])
+        return _summary(times) | {"threads": page.evaluate("window.staticml.info().threads")}
+    finally:
+        context.close()
+
+
+def _server_latency(page, url: str, count: int) -> dict:
+    body = json.dumps({"texts": [TEXT]})
+    return _summary(page.evaluate(SERVER_JS, [f"{url}v1/predict", body, count]))
+
+
+def _server_compute(browser, url: str, name: str, count: int) -> dict:
+    """The API's round trip on loopback with no emulated network: its compute plus HTTP overhead."""
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(f"{url}site.json")
+        body = json.dumps({"texts": [TEXT], "model": name})
+        return _summary(page.evaluate(SERVER_JS, [f"{url}v1/predict", body, count]))
+    finally:
+        context.close()
+
+
+def _native_latency(model_dir: Path, variant: str, threads: int, count: int) -> dict:
+    classifier = Classifier(model_dir, variant, threads=threads)
+    for _ in range(5):
+        classifier.logits([TEXT])
+    times = []
+    for _ in range(count):
+        start = time.perf_counter()
+        classifier.logits([TEXT])
+        times.append((time.perf_counter() - start) * 1000)
+    return _summary(times) | {"threads": threads}
+
+
+def _summary(times_ms: list[float]) -> dict:
+    values = np.asarray(times_ms, dtype=float)
+    return {"p50_ms": round(float(np.percentile(values, 50)), 3), "p95_ms": round(float(np.percentile(values, 95)), 3),
+            "count": int(values.size)}
+
+
+def _derive(result: dict, threads: int) -> None:
+    """Break-even per profile and the page/native latency ratio."""
+    local = result["page"][f"threads_{threads}"]["p50_ms"]
+    native = result["native"][f"threads_{threads}"]["p50_ms"]
+    result["page_native_ratio"] = round(local / native, 2) if native > 0 else None
+    for profile in result["profiles"].values():
+        if "server" in profile:
+            profile["break_even"] = break_even(profile["first_visit"]["ready_ms"], local, profile["server"]["p50_ms"])
+
+
+def break_even(first_visit_ms: float, local_ms: float, server_ms: float) -> int | None:
+    """Smallest n with first_visit + n × local < n × server; None when the server is never slower."""
+    if server_ms <= local_ms:
+        return None
+    return math.floor(first_visit_ms / (server_ms - local_ms)) + 1
