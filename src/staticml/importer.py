@@ -244,7 +244,7 @@ def import_onnx(path: Path, out: Path, options: dict, report: Report) -> dict:
     tokenizer = load_tokenizer(tokenizer_path)
     max_length = _max_length(options["max_length"], _config_position_limit(path.parent), _tokenizer_limits(tokenizer_path))
     encoder = TextEncoder(tokenizer, describe(tokenizer), max_length)
-    width = _logits_width(path, output, encoder, extra_inputs)
+    width = _logits_width(session, path, output, encoder, extra_inputs)
     if width != len(labels):
         raise UserError(f"{path}: outputs {width} logits but {len(labels)} labels were given ({', '.join(labels)})")
     report(f"import: {path} ({len(labels)} labels: {', '.join(labels)}; max_length {max_length}"
@@ -316,12 +316,11 @@ def _rename_output(graph: onnx.ModelProto, old: str, path: Path) -> onnx.ModelPr
     return graph
 
 
-def _logits_width(path: Path, output: str, encoder: TextEncoder, extra_inputs: dict) -> int:
+def _logits_width(session, path: Path, output: str, encoder: TextEncoder, extra_inputs: dict) -> int:
     """Run the graph on a padded batch (one text at max_length) and return its logits width."""
     feeds = encoder.batch(probe_texts(encoder.max_length)[:4])
     for name in extra_inputs:
         feeds[name] = np.zeros_like(feeds["input_ids"])
-    session = create_session(path)
     try:
         logits = session.run([output], feeds)[0]
     except Exception as exc:  # onnxruntime's errors for bad shapes or out-of-range ids
