@@ -54,6 +54,62 @@ def quantize_int8(source: Path, target: Path, op_types: list[str] | None = None)
                          op_types_to_quantize=op_types)
 
 
+def quantize_weights_int8(source: Path, target: Path, min_elements: int = 4096) -> None:
+    """int8 weights, float32 arithmetic: the same numbers in the page as natively.
+
+    MatMul weights become int8 per output column and embedding tables int8 per row (symmetric),
+    each followed by `Cast` to float and `Mul` by its scales. Activations stay float32:
+    dynamic quantization (`quantize_int8` on MatMuls) rounds the 1e-7 float noise between WASM
+    and x86 into whole quantization steps (MiniLM: 5e-2 page vs native). Plain Cast/Mul rather
+    than DequantizeLinear, which onnxruntime fuses with the MatMul into int8 arithmetic;
+    Cast/Mul on weights are constant-folded when the session loads, so runs cost what fp32 costs.
+    """
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(str(source))
+    initializers = {i.name: i for i in model.graph.initializer}
+
+    def big(name: str) -> bool:
+        return name in initializers and len(initializers[name].dims) == 2 and np.prod(initializers[name].dims) >= min_elements
+
+    matmul_weights = {n.input[1] for n in model.graph.node if n.op_type == "MatMul" and big(n.input[1])}
+    new_nodes = []
+    for name in sorted(matmul_weights):  # w [in, out] = int8 [in, out] * scale [out]
+        q, scale = _int8_symmetric(numpy_helper.to_array(initializers[name]), axis=0)
+        _replace_initializer(model, initializers[name], {f"{name}_int8": q, f"{name}_scale": scale})
+        new_nodes += [helper.make_node("Cast", [f"{name}_int8"], [f"{name}_float"], to=onnx.TensorProto.FLOAT),
+                      helper.make_node("Mul", [f"{name}_float", f"{name}_scale"], [name])]
+    for node in [n for n in model.graph.node if n.op_type == "Gather" and big(n.input[0])]:
+        name, ids, out = node.input[0], node.input[1], node.output[0]  # table [rows, dim] = int8 * scale [rows, 1]
+        q, scale = _int8_symmetric(numpy_helper.to_array(initializers[name]), axis=1)
+        _replace_initializer(model, initializers[name], {f"{name}_int8": q, f"{name}_scale": scale})
+        node.input[0], node.output[0] = f"{name}_int8", f"{out}_int8"
+        index = list(model.graph.node).index(node) + 1
+        for k, extra in enumerate([helper.make_node("Gather", [f"{name}_scale", ids], [f"{out}_scale"], axis=0),
+                                   helper.make_node("Cast", [f"{out}_int8"], [f"{out}_float"], to=onnx.TensorProto.FLOAT),
+                                   helper.make_node("Mul", [f"{out}_float", f"{out}_scale"], [out])]):
+            model.graph.node.insert(index + k, extra)
+    for node in reversed(new_nodes):  # before their users: the graph stays topologically sorted
+        model.graph.node.insert(0, node)
+    onnx.save(model, str(target))
+    onnx.checker.check_model(str(target), full_check=True)
+
+
+def _int8_symmetric(w: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """int8 values and float32 scales (max |w| / 127 along `axis`, kept as a broadcastable dim)."""
+    scale = np.abs(w).max(axis=axis, keepdims=True).astype(np.float32) / np.float32(127.0)
+    scale[scale == 0] = 1.0
+    q = np.clip(np.rint(w / scale), -127, 127).astype(np.int8)
+    return q, (scale.reshape(-1) if axis == 0 else scale)
+
+
+def _replace_initializer(model, old, new: dict[str, np.ndarray]) -> None:
+    from onnx import numpy_helper
+
+    model.graph.initializer.remove(old)
+    model.graph.initializer.extend(numpy_helper.from_array(value, name) for name, value in new.items())
+
+
 @contextlib.contextmanager
 def _quiet_logging():
     """torch.onnx and the quantizer log advice meant for their developers; the CLI reports its own."""

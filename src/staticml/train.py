@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import export, manifest as manifest_io
+from . import export, features, manifest as manifest_io
 from .data import Dataset, Split, split
 from .tokenize import TextEncoder, describe, pad, train_tokenizer
 
@@ -22,18 +23,49 @@ class TrainConfig:
     name: str = "sentiment"
     max_length: int = 128
     vocab_size: int = 8000
-    epochs: int = 6
-    batch_size: int = 32
-    learning_rate: float = 3e-3
+    finetune: bool = False  # minilm: train the top `train_layers` encoder layers too
+    train_layers: int = 3
+    epochs: int | None = None  # None: the arch's default (ARCH_DEFAULTS)
+    batch_size: int | None = None
+    learning_rate: float | None = None
+    lr_decay: bool | None = None  # linear decay to 0 over all steps
     seed: int = 13
     threads: int = 2
     examples: list[str] = field(default_factory=list)
+
+
+# Per arch (and mode): training defaults, ONNX-vs-PyTorch tolerance, which ops int8 quantizes.
+ARCH_DEFAULTS = {
+    "tiny": {"epochs": 6, "batch_size": 32, "learning_rate": 3e-3, "lr_decay": False},
+    "minilm": {"epochs": 30, "batch_size": 64, "learning_rate": 3e-3, "lr_decay": True},
+    "minilm-finetune": {"epochs": 2, "batch_size": 32, "learning_rate": 1e-4, "lr_decay": True},
+}
+# MiniLM's fp32 graph reorders float sums against PyTorch (fused kernels): ~1e-6 on logits
+# of order 1–5 is float32 noise, so it is held to 1e-4 rather than the tiny model's 1e-5.
+EXPORT_TOLERANCE = {"tiny": 1e-5, "minilm": 1e-4}
+# int8 variant per arch. The tiny model's bytes are its embedding tables and its head is too
+# small to be worth quantizing: Gather only. MiniLM: int8 weights with float32 arithmetic, which
+# the page computes exactly as natively (dynamic int8 MatMuls drifted 5e-2 page vs native).
+QUANTIZERS = {
+    "tiny": lambda source, target: export.quantize_int8(source, target, op_types=["Gather"]),
+    "minilm": export.quantize_weights_int8,
+}
+
+
+def resolved(config: TrainConfig) -> TrainConfig:
+    """The config with the arch's defaults filled in where a field is None."""
+    if config.arch not in EXPORT_TOLERANCE:
+        raise ValueError(f"unknown arch {config.arch}")
+    mode = "minilm-finetune" if config.arch == "minilm" and config.finetune else config.arch
+    defaults = {k: v for k, v in ARCH_DEFAULTS[mode].items() if getattr(config, k) is None}
+    return dataclasses.replace(config, **defaults)
 
 
 def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print) -> dict:
     """Train on `data` and write a complete model folder at `out` (atomically)."""
     import torch
 
+    config = resolved(config)
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     started = time.perf_counter()
@@ -43,23 +75,22 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print)
     for note in data.notes:
         report(f"data: {note}")
 
-    tokenizer = train_tokenizer(parts.train[0], config.vocab_size)
+    tokenizer = _tokenizer(config, parts, report)
     encoder = TextEncoder(tokenizer, describe(tokenizer), config.max_length)
-    report(f"tokenizer: WordPiece, {tokenizer.get_vocab_size()} tokens, trained on the training split")
-
     model = _build_model(config, tokenizer.get_vocab_size(), len(parts.labels))
-    fit_seconds = fit(model, encoder, parts, config, report)
+    train_set, val_set, trained = _training_inputs(model, encoder, parts, config, report)
+    fit_seconds = fit(trained, train_set, parts.train[1], val_set, parts.validation[1], config, report)
     baseline = tfidf_baseline(parts, report)
 
     with manifest_io.atomic_folder(out) as folder:
         tokenizer.save(str(folder / "tokenizer.json"))
-        result = write_variants(model, encoder, parts, folder, report)
+        result = write_variants(model, encoder, parts, folder, report, config.arch)
         manifest = {
             "name": config.name,
             "task": "text-classification",
             "labels": parts.labels,
             "max_length": config.max_length,
-            "arch": config.arch,
+            "arch": config.arch + ("-finetuned" if config.arch == "minilm" and config.finetune else ""),
             "tokenizer": encoder.spec.to_json(),
             "examples": config.examples or pick_examples(parts),
             "files": manifest_io.file_entries(folder, ["tokenizer.json", *result["variants"].values()]),
@@ -70,6 +101,8 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print)
                 "variants": result["metrics"],
                 "baselines": {"tfidf_logreg": baseline},
                 "train_seconds": round(fit_seconds, 1),
+                "training": {k: getattr(config, k) for k in ("epochs", "batch_size", "learning_rate")}
+                | ({"train_layers": config.train_layers if config.finetune else 0} if config.arch == "minilm" else {}),
             },
         }
         manifest_io.write(folder, manifest)
@@ -77,34 +110,78 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print)
     return manifest
 
 
-def _build_model(config: TrainConfig, vocab_size: int, num_labels: int):
-    from .models.tiny import TinyClassifier
+def _tokenizer(config: TrainConfig, parts: Split, report: Report):
+    if config.arch == "minilm":
+        from .models import minilm
 
+        tokenizer = minilm.load_tokenizer()
+        report(f"tokenizer: MiniLM's WordPiece tokenizer.json ({tokenizer.get_vocab_size()} tokens, "
+               f"uncased), with the Greek final-sigma fix")
+        return tokenizer
+    tokenizer = train_tokenizer(parts.train[0], config.vocab_size)
+    report(f"tokenizer: WordPiece, {tokenizer.get_vocab_size()} tokens, trained on the training split")
+    return tokenizer
+
+
+def _build_model(config: TrainConfig, vocab_size: int, num_labels: int):
     if config.arch == "tiny":
+        from .models.tiny import TinyClassifier
+
         return TinyClassifier(vocab_size, num_labels)
+    if config.arch == "minilm":
+        from .models.minilm import MiniLMClassifier
+
+        return MiniLMClassifier(num_labels, train_layers=config.train_layers if config.finetune else 0)
     raise ValueError(f"unknown arch {config.arch}")
 
 
-def fit(model, encoder: TextEncoder, parts: Split, config: TrainConfig, report: Report) -> float:
-    """Train with AdamW; keep the weights of the epoch with the best validation accuracy."""
+def _training_inputs(model, encoder: TextEncoder, parts: Split, config: TrainConfig, report: Report):
+    """(train inputs, validation inputs, module to train): token ids, or a frozen part's cached outputs."""
+    train_ids, val_ids = encoder.ids(parts.train[0]), encoder.ids(parts.validation[0])
+    if not hasattr(model, "bottom"):
+        return features.TokenIds(train_ids, encoder.spec.pad_id), features.TokenIds(val_ids, encoder.spec.pad_id), model
+    identity = f"{config.arch} cut {model.cut} {model.identity()}"
+    what = "all layers frozen" if model.frozen else f"first {model.cut} layers frozen"
+    report(f"model: MiniLM-L6 encoder ({what}) + mean pooling + linear head; caching the frozen part's outputs")
+    cached = features.cached_bottom(model, train_ids + val_ids, encoder.spec.pad_id, identity, report)
+    split_at = len(train_ids)
+    train_rows, val_rows = np.arange(split_at), np.arange(split_at, len(cached))
+    return cached.subset(train_rows), cached.subset(val_rows), model.trainable()
+
+
+def fit(model, train_set, train_y: list[int], val_set, val_y: list[int], config: TrainConfig, report: Report) -> float:
+    """Train with AdamW; keep the weights of the epoch with the best validation accuracy.
+
+    `train_set` / `val_set` are `staticml.features` inputs: `model(*inputs.tensors(rows))` → logits.
+    """
     import torch
 
-    started = time.perf_counter()
-    train_ids, train_y = encoder.ids(parts.train[0]), np.array(parts.train[1])
-    val_ids, val_y = encoder.ids(parts.validation[0]), np.array(parts.validation[1])
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=0.01)
+    started = last = time.perf_counter()
+    train_y, val_y = np.array(train_y), np.array(val_y)
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad],
+                                  lr=config.learning_rate, weight_decay=0.01)
     rng = np.random.default_rng(config.seed)
-    best = (-1.0, None)
+    steps = config.epochs * max(1, len(train_set) // config.batch_size)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: max(0.0, 1.0 - step / steps) if config.lr_decay else 1.0)
+    best, step = (-1.0, None), 0
     for epoch in range(1, config.epochs + 1):
         model.train()
         losses = []
-        for rows in np.array_split(rng.permutation(len(train_ids)), max(1, len(train_ids) // config.batch_size)):
+        batches = train_set.batches(rng, config.batch_size)
+        for i, rows in enumerate(batches, 1):
             optimizer.zero_grad()
-            loss = torch.nn.functional.cross_entropy(model(*_tensors(train_ids, rows)), torch.from_numpy(train_y[rows]))
+            loss = torch.nn.functional.cross_entropy(model(*train_set.tensors(rows)), torch.from_numpy(train_y[rows]))
             loss.backward()
             optimizer.step()
+            schedule.step()
             losses.append(loss.item())
-        accuracy = float((predict_ids(model, val_ids) == val_y).mean())
+            step += 1
+            if time.perf_counter() - last > 30:
+                last = time.perf_counter()
+                report(f"epoch {epoch}/{config.epochs}  batch {i}/{len(batches)}  loss {np.mean(losses):.4f}  "
+                       f"{features.eta(started, step, steps)}")
+        accuracy = float((predict(model, val_set) == val_y).mean())
         if accuracy > best[0]:
             best = (accuracy, {k: v.detach().clone() for k, v in model.state_dict().items()})
         report(f"epoch {epoch}/{config.epochs}  loss {np.mean(losses):.4f}  validation accuracy {accuracy:.4f}  "
@@ -114,21 +191,16 @@ def fit(model, encoder: TextEncoder, parts: Split, config: TrainConfig, report: 
     return time.perf_counter() - started
 
 
-def _tensors(ids: list[list[int]], rows, pad_id: int = 0):
-    import torch
-
-    batch = pad([ids[i] for i in rows], pad_id)
-    return torch.from_numpy(batch["input_ids"]), torch.from_numpy(batch["attention_mask"])
-
-
-def predict_ids(model, ids: list[list[int]], batch_size: int = 1024) -> np.ndarray:
+def predict(model, inputs, batch_size: int = 1024) -> np.ndarray:
+    """Predicted label indices for every row of `inputs`, in row order."""
     import torch
 
     model.eval()
+    predicted = np.zeros(len(inputs), dtype=np.int64)
     with torch.no_grad():
-        out = [model(*_tensors(ids, range(i, min(i + batch_size, len(ids))))).argmax(-1).numpy()
-               for i in range(0, len(ids), batch_size)]
-    return np.concatenate(out)
+        for rows in inputs.in_order(batch_size):
+            predicted[rows] = model(*inputs.tensors(rows)).argmax(-1).numpy()
+    return predicted
 
 
 def tfidf_baseline(parts: Split, report: Report) -> dict:
@@ -148,20 +220,22 @@ def tfidf_baseline(parts: Split, report: Report) -> dict:
     return result
 
 
-def write_variants(model, encoder: TextEncoder, parts: Split, folder: Path, report: Report) -> dict:
+def write_variants(model, encoder: TextEncoder, parts: Split, folder: Path, report: Report, arch: str = "tiny") -> dict:
     """fp32 and int8 ONNX files, each measured on the held-out test split."""
     test_ids = encoder.ids(parts.test[0])
     sample = pad(test_ids[:8], encoder.spec.pad_id)
-    check = export.export_onnx(model, folder / "model.onnx", sample)
+    check = export.export_onnx(model, folder / "model.onnx", sample, EXPORT_TOLERANCE[arch])
     report(f"export: model.onnx, ONNX vs PyTorch {check.summary()}")
-    # The tiny model's bytes are its embedding tables; its head is too small to be worth quantizing.
-    export.quantize_int8(folder / "model.onnx", folder / "model.int8.onnx", op_types=["Gather"])
+    QUANTIZERS[arch](folder / "model.onnx", folder / "model.int8.onnx")
     variants = {"fp32": "model.onnx", "int8": "model.int8.onnx"}
-    batches = [pad(test_ids[i:i + 256], encoder.spec.pad_id) for i in range(0, len(test_ids), 256)]
+    # Similar lengths batched together: little padding, and the same predictions.
+    order = np.argsort([len(ids) for ids in test_ids], kind="stable")
+    batches = [pad([test_ids[j] for j in order[i:i + 256]], encoder.spec.pad_id) for i in range(0, len(order), 256)]
+    test_y = [parts.test[1][j] for j in order]
     metrics, sizes = {}, {}
     for variant, file in variants.items():
         sizes[file] = (folder / file).stat().st_size
-        metrics[variant] = {**export.evaluate(folder / file, batches, parts.test[1]), "bytes": sizes[file]}
+        metrics[variant] = {**export.evaluate(folder / file, batches, test_y), "bytes": sizes[file]}
         report(f"variant {variant}: {file} {sizes[file] / 1e6:.2f} MB  test accuracy {metrics[variant]['accuracy']:.4f}  "
                f"macro-F1 {metrics[variant]['macro_f1']:.4f}")
     default = export.choose_default(variants, metrics, sizes)

@@ -1,0 +1,125 @@
+"""MiniLM (23 MB int8, 91 MB fp32) in real headless Chromium against Python onnxruntime.
+
+The model is the frozen encoder with a head trained on a small sample of the corpus: these tests
+are about parity and the page, not accuracy (the README reports accuracy on the full data).
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from staticml import data, parity
+from staticml.browser import served
+from staticml.hard_texts import hard_texts
+from staticml.runtime import Classifier
+from staticml.site import build
+from staticml.tokenize import TextEncoder
+from staticml.train import TrainConfig, train
+
+pytestmark = pytest.mark.browser
+
+SAMPLE_ROWS = 2500
+MIN_LABEL_AGREEMENT = 0.995
+
+
+def sample(dataset: data.Dataset, rows: int, seed: int = 5) -> data.Dataset:
+    keep = sorted(random.Random(seed).sample(range(len(dataset.texts)), min(rows, len(dataset.texts))))
+    dataset.texts = [dataset.texts[i] for i in keep]
+    dataset.labels = [dataset.labels[i] for i in keep]
+    return dataset
+
+
+@pytest.fixture(scope="module")
+def minilm_model(tmp_path_factory):
+    out = tmp_path_factory.mktemp("models") / "minilm"
+    train(sample(data.load_default(), SAMPLE_ROWS), out, TrainConfig(arch="minilm", name="minilm", epochs=10),
+          lambda line: None)
+    return out
+
+
+@pytest.fixture(scope="module")
+def minilm_url(minilm_model, tmp_path_factory):
+    site = tmp_path_factory.mktemp("sites") / "minilm-site"
+    build([minilm_model], site, report=lambda line: None)
+    with served(site) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def texts() -> list[str]:
+    """200 held-out tweets and 60 hard strings (emoji, CJK, over-long, empty…)."""
+    return data.split(data.load_default()).test[0][:200] + hard_texts(60)
+
+
+def open_ready(context, url: str):
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_function("window.staticml !== undefined", timeout=60_000)
+    page.evaluate("() => window.staticml.ready")
+    return page
+
+
+def page_probabilities(page, texts: list[str], labels: list[str]) -> np.ndarray:
+    predictions = page.evaluate("texts => window.staticml.predict(texts)", texts)
+    return np.array([[p["scores"][label] for label in labels] for p in predictions])
+
+
+@pytest.mark.parametrize("variant", ["fp32", "int8"])
+def test_page_matches_python_per_variant(browser, minilm_url, minilm_model, texts, variant):
+    native = Classifier(minilm_model, variant)
+    is_default = variant == native.manifest["default_variant"]
+    context = browser.new_context()
+    try:
+        page = open_ready(context, f"{minilm_url}?variant={variant}")
+        assert page.evaluate("window.staticml.info().variant") == variant
+        report = parity.require(f"MiniLM page vs Python ({variant})", native.probabilities(texts),
+                                page_probabilities(page, texts, native.labels), parity.TOLERANCE[variant],
+                                texts=texts, min_agreement=MIN_LABEL_AGREEMENT if is_default else 1.0)
+        print(f"\nMiniLM {variant}{' (default)' if is_default else ''}: {report.summary()}")
+    finally:
+        context.close()
+
+
+def test_default_variant_is_int8_within_a_point_of_fp32(minilm_model):
+    manifest = Classifier(minilm_model).manifest
+    assert manifest["default_variant"] == "int8"
+    sizes = {v: manifest["metrics"]["variants"][v]["bytes"] for v in manifest["variants"]}
+    assert sizes["int8"] < sizes["fp32"] / 3
+
+
+def test_page_tokenizer_ids_equal_python_for_minilm(browser, minilm_url, minilm_model):
+    """MiniLM's shipped tokenizer.json (with the Greek final-sigma fix) gives the same ids in JS."""
+    strings = hard_texts(520) + ["ΟΔΥΣΣΕΥΣ ΣΊΣΥΦΟΣ", "ΌΣΟ ΖΕΙΣ, ΦΑΊΝΟΥ Σ."]
+    native = Classifier(minilm_model)
+    expected = TextEncoder.from_model_dir(minilm_model, native.manifest).ids(strings)
+    context = browser.new_context()
+    try:
+        actual = open_ready(context, minilm_url).evaluate("texts => window.staticml.tokenize(texts)", strings)
+    finally:
+        context.close()
+    mismatches = [(t, e, a) for t, e, a in zip(strings, expected, actual) if e != a]
+    assert not mismatches, f"{len(mismatches)} of {len(strings)} differ, first: {mismatches[0]!r}"
+    assert max(len(ids) for ids in actual) == native.manifest["max_length"]
+
+
+@pytest.mark.xfail(reason="the page's model cache (Cache API) is in progress in web/", strict=False)
+def test_a_20_mb_model_loads_with_threads_and_a_reload_does_not_download_it_again(browser, minilm_url, minilm_model):
+    model_file = Classifier(minilm_model).manifest["variants"]["int8"]
+    context = browser.new_context()
+    fetched: list[str] = []
+    context.on("request", lambda request: fetched.append(request.url))
+    try:
+        first = open_ready(context, minilm_url).evaluate("window.staticml.info()")
+        assert first["threads"] == 2 and first["cross_origin_isolated"]
+        assert first["bytes_downloaded"] > 20_000_000
+        before = len(fetched)
+        second = open_ready(context, minilm_url).evaluate("window.staticml.info()")
+        assert second["bytes_downloaded"] < 1_000_000, second
+        assert not [url for url in fetched[before:] if url.endswith(model_file)]
+        print(f"\nMiniLM int8 first load {first['bytes_downloaded'] / 1e6:.1f} MB in {first['load_ms']:.0f} ms, "
+              f"reload {second['bytes_downloaded'] / 1e6:.2f} MB in {second['load_ms']:.0f} ms")
+    finally:
+        context.close()
