@@ -130,6 +130,9 @@ def bench_model(model_dir: Path, texts: list[str], levels: list[int], seconds: f
     name = json.loads((model_dir / "manifest.json").read_text())["name"]
     runs = []
     with api_server(model_dir, batching=True) as url:
+        if not httpx.get(url + "v1/models").json()["models"][0]["micro_batching"]:
+            print(f"{name}: its graph quantizes activations per batch, so the server never batches it "
+                  "across requests (the 'batched' rows run one request at a time)", flush=True)
         for concurrency in levels:
             runs.append(measure(url, name, texts, concurrency, seconds, batching=True))
             print(runs[-1].line(), flush=True)
