@@ -38,7 +38,7 @@ class TrainConfig:
 ARCH_DEFAULTS = {
     "tiny": {"epochs": 6, "batch_size": 32, "learning_rate": 3e-3, "lr_decay": False},
     "minilm": {"epochs": 30, "batch_size": 64, "learning_rate": 3e-3, "lr_decay": True},
-    "minilm-finetune": {"epochs": 2, "batch_size": 32, "learning_rate": 1e-4, "lr_decay": True},
+    "minilm-finetune": {"epochs": 1, "batch_size": 32, "learning_rate": 2e-4, "lr_decay": True},
 }
 # MiniLM's fp32 graph reorders float sums against PyTorch (fused kernels): ~1e-6 on logits
 # of order 1–5 is float32 noise, so it is held to 1e-4 rather than the tiny model's 1e-5.
