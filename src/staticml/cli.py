@@ -135,7 +135,7 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="site", help="site folder to write (default: ./site)")
     demo.add_argument("--no-serve", action="store_true", help="stop after building")
     demo.add_argument("--port", type=int, default=8000)
-    demo.add_argument("--epochs", type=int)
+    demo.add_argument("--epochs", type=float, help="passes over the training data (fractions allowed)")
     demo.set_defaults(func=cmd_demo)
 
     tr = sub.add_parser("train", help="train a model folder on labeled text (CSV, TSV, JSONL, Parquet)")
@@ -147,7 +147,7 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--finetune", action="store_true",
                     help="minilm: also train the encoder's top layers (slower, more accurate)")
     tr.add_argument("--name", help="model name (default: the --out folder's name)")
-    tr.add_argument("--epochs", type=int)
+    tr.add_argument("--epochs", type=float, help="passes over the training data (fractions allowed)")
     tr.add_argument("--out", required=True)
     tr.set_defaults(func=cmd_train)
 
