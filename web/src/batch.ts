@@ -12,8 +12,8 @@ export class BatchScoring {
 
   constructor(private readonly client: WorkerClient) {
     this.view = new BatchView({
-      open: (file) => this.run(() => this.open(file)),
-      score: (column) => this.run(() => this.score(column)),
+      open: (file) => void this.open(file).catch(() => undefined), // shown in the card
+      score: (column) => void this.score(column).catch(() => undefined),
       cancel: () => void this.client.call({ type: "cancel" }),
       download: () => this.download(),
     });
@@ -30,20 +30,24 @@ export class BatchScoring {
   }
 
   /** Reads a file in the worker; refuses too large files at once, without reading them. */
-  async open(file: File): Promise<FileSummary> {
-    this.view.showReading(file.name);
-    if (file.size > MAX_FILE_BYTES) throw new Error(tooLarge(file.size));
-    const summary = await this.client.call<FileSummary>({ type: "open-file", file, name: file.name });
-    this.view.showFile(summary);
-    return summary;
+  open(file: File): Promise<FileSummary> {
+    return this.shown(async () => {
+      this.view.showReading(file.name);
+      if (file.size > MAX_FILE_BYTES) throw new Error(tooLarge(file.size));
+      const summary = await this.client.call<FileSummary>({ type: "open-file", file, name: file.name });
+      this.view.showFile(summary);
+      return summary;
+    });
   }
 
-  async score(column: string): Promise<FileScores> {
-    this.view.showScoring(0);
-    const scores = await this.client.call<FileScores>({ type: "score-file", column });
-    this.last = scores;
-    this.view.showScores(scores, this.rows(scores));
-    return scores;
+  score(column: string): Promise<FileScores> {
+    return this.shown(async () => {
+      this.view.showScoring(0);
+      const scores = await this.client.call<FileScores>({ type: "score-file", column });
+      this.last = scores;
+      this.view.showScores(scores, this.rows(scores));
+      return scores;
+    });
   }
 
   private rows(scores: FileScores): Row[] {
@@ -73,9 +77,14 @@ export class BatchScoring {
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
   }
 
-  /** Runs a step; any failure is shown in the card in plain words, and the card stays usable. */
-  private run(step: () => Promise<unknown>): void {
-    step().catch((error: unknown) => this.view.showError(error instanceof Error ? error.message : String(error)));
+  /** Runs a step; a failure is shown in the card in plain words (the card stays usable) and rethrown. */
+  private async shown<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (error) {
+      this.view.showError(error instanceof Error ? error.message : String(error));
+      throw error;
+    }
   }
 }
 

@@ -81,6 +81,7 @@ export class BatchView {
     this.clearError();
     $("batch-results").hidden = true;
     $("batch-column-row").hidden = true;
+    this.column.replaceChildren();
     this.scoreButton.disabled = true;
     this.status.textContent = `Reading ${name}…`;
   }
@@ -113,13 +114,13 @@ export class BatchView {
 
   showScores(scores: FileScores, rows: Row[]): void {
     this.endScoring();
-    const count = rows.length.toLocaleString("en");
+    const count = rows.length === 1 ? "1 row" : `${rows.length.toLocaleString("en")} rows`;
     const rate = scores.ms > 0 ? Math.round((rows.length / scores.ms) * 1000).toLocaleString("en") : "—";
     const skipped =
       scores.skipped === 0 ? "" : scores.skipped === 1 ? " 1 row without text was skipped." : ` ${scores.skipped} rows without text were skipped.`;
     this.status.textContent = scores.cancelled
-      ? `Cancelled: ${count} rows were scored before you stopped.${skipped}`
-      : `Scored ${count} rows in ${(scores.ms / 1000).toFixed(1)} s (${rate} rows/s).${skipped}`;
+      ? `Cancelled: ${count} scored before you stopped.${skipped}`
+      : `Scored ${count} in ${(scores.ms / 1000).toFixed(1)} s (${rate} rows/s).${skipped}`;
     this.rows = rows;
     this.descending = true;
     $("batch-results").hidden = rows.length === 0;

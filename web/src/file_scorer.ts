@@ -34,6 +34,9 @@ export class FileScorer {
     for (let start = 0; start < texts.length && !this.cancelled; start += CHUNK) {
       predictions.push(...(await this.predict(texts.slice(start, start + CHUNK))));
       this.onProgress(predictions.length, texts.length);
+      // Session runs may settle as microtasks only: yield a task so "cancel" (and texts typed
+      // meanwhile) are received between chunks.
+      await new Promise((resolve) => setTimeout(resolve, 0));
     }
     const done = predictions.length;
     return {
