@@ -58,8 +58,14 @@ class PrecompressedFiles(StaticFiles):
         for encoding, suffix in (("br", ".br"), ("gzip", ".gz")):
             compressed = Path(str(response.path) + suffix)
             if encoding in accepted and compressed.is_file():
-                return FileResponse(compressed, media_type=response.media_type,
-                                    headers={"content-encoding": encoding, "vary": "accept-encoding"})
+                # file_response answers 304 to a matching If-None-Match, so repeat visits stay cheap.
+                answer = self.file_response(str(compressed), compressed.stat(), scope)
+                answer.headers["vary"] = "accept-encoding"
+                if answer.status_code == 200:
+                    answer.headers["content-encoding"] = encoding
+                    answer.media_type = response.media_type
+                    answer.headers["content-type"] = response.headers["content-type"]
+                return answer
         return response
 
 
