@@ -252,11 +252,13 @@ def write_variants(model, encoder: TextEncoder, parts: Split, folder: Path, repo
 
 
 def pick_examples(parts: Split, per_label: int = 2) -> list[str]:
-    """Short held-out texts, a few per label, for the page's example buttons."""
+    """Short held-out texts, a few per label, for the page's example buttons (clean ones first:
+    rows repaired from broken bytes read as gibberish)."""
     picked = []
     for label in range(len(parts.labels)):
         candidates = [t for t, y in zip(*parts.test) if y == label and 20 <= len(t) <= 90 and "@" not in t]
-        picked += candidates[:per_label]
+        clean = [t for t in candidates if t.isascii() and t.isprintable()]
+        picked += (clean if len(clean) >= per_label else candidates)[:per_label]
     return picked
 
 
