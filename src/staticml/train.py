@@ -257,7 +257,7 @@ def pick_examples(parts: Split, per_label: int = 2) -> list[str]:
     rows repaired from broken bytes read as gibberish)."""
     picked = []
     for label in range(len(parts.labels)):
-        candidates = [t for t, y in zip(*parts.test) if y == label and 20 <= len(t) <= 90 and "@" not in t]
+        candidates = [t for t, y in zip(*parts.test) if y == label and 20 <= len(t) <= 90 and "@" not in t and "http" not in t]
         clean = [t for t in candidates if t.isascii() and t.isprintable()]
         picked += (clean if len(clean) >= per_label else candidates)[:per_label]
     return picked
