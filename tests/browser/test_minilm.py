@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from staticml import data, parity
+from test_offline import visit  # bytes from the network vs from the service worker
 from staticml.browser import served
 from staticml.hard_texts import hard_texts
 from staticml.runtime import Classifier
@@ -105,21 +106,20 @@ def test_page_tokenizer_ids_equal_python_for_minilm(browser, minilm_url, minilm_
     assert max(len(ids) for ids in actual) == native.manifest["max_length"]
 
 
-@pytest.mark.xfail(reason="the page's model cache (Cache API) is in progress in web/", strict=False)
-def test_a_20_mb_model_loads_with_threads_and_a_reload_does_not_download_it_again(browser, minilm_url, minilm_model):
-    model_file = Classifier(minilm_model).manifest["variants"]["int8"]
+def test_a_23_mb_model_loads_with_threads_and_a_repeat_visit_does_not_download_it(browser, minilm_url):
     context = browser.new_context()
-    fetched: list[str] = []
-    context.on("request", lambda request: fetched.append(request.url))
     try:
-        first = open_ready(context, minilm_url).evaluate("window.staticml.info()")
-        assert first["threads"] == 2 and first["cross_origin_isolated"]
-        assert first["bytes_downloaded"] > 20_000_000
-        before = len(fetched)
-        second = open_ready(context, minilm_url).evaluate("window.staticml.info()")
-        assert second["bytes_downloaded"] < 1_000_000, second
-        assert not [url for url in fetched[before:] if url.endswith(model_file)]
-        print(f"\nMiniLM int8 first load {first['bytes_downloaded'] / 1e6:.1f} MB in {first['load_ms']:.0f} ms, "
-              f"reload {second['bytes_downloaded'] / 1e6:.2f} MB in {second['load_ms']:.0f} ms")
+        first = visit(context, minilm_url)
+        info = first["page"].evaluate("window.staticml.info()")
+        assert info["variant"] == "int8" and info["threads"] == 2 and info["cross_origin_isolated"]
+        assert info["bytes_downloaded"] > 20_000_000  # the page counts the model's raw bytes
+        first["page"].evaluate("() => navigator.serviceWorker.ready")
+        first["page"].close()
+        repeat = visit(context, minilm_url)
+        print(f"\nMiniLM int8: first visit {first['network_bytes'] / 1e6:.1f} MB on the wire, ready in "
+              f"{first['load_ms']:.0f} ms; repeat visit {repeat['network_bytes'] / 1e6:.3f} MB, ready in "
+              f"{repeat['load_ms']:.0f} ms")
+        assert not [url for url in repeat["network_urls"] if url.endswith((".onnx", ".wasm"))]
+        assert repeat["network_bytes"] < 100_000
     finally:
         context.close()
