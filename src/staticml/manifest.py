@@ -58,9 +58,26 @@ def write(model_dir: Path, manifest: dict) -> None:
 
 
 def check_integrity(model_dir: Path, manifest: dict) -> list[str]:
-    """Names of files whose bytes do not match the manifest's sha256."""
-    return [name for name, entry in manifest["files"].items()
-            if not (model_dir / name).is_file() or sha256_of(model_dir / name) != entry["sha256"]]
+    """Names of files (and of their precompressed .br/.gz copies) whose bytes do not match the sha256."""
+    broken = []
+    for name, entry in manifest["files"].items():
+        if not (model_dir / name).is_file() or sha256_of(model_dir / name) != entry["sha256"]:
+            broken.append(name)
+        for copy in (model_dir / f"{name}.br", model_dir / f"{name}.gz"):
+            if copy.is_file() and hashlib.sha256(_decompress(copy)).hexdigest() != entry["sha256"]:
+                broken.append(copy.name)
+    return broken
+
+
+def _decompress(path: Path) -> bytes:
+    import gzip
+
+    import brotli
+
+    try:
+        return brotli.decompress(path.read_bytes()) if path.suffix == ".br" else gzip.decompress(path.read_bytes())
+    except (brotli.error, OSError, EOFError):
+        return b""
 
 
 @contextlib.contextmanager

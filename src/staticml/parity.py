@@ -44,7 +44,10 @@ def compare(reference: np.ndarray, candidate: np.ndarray, tolerance: float, min_
     if reference.size == 0:
         return ParityReport(0.0, 1.0, -1, 0, tolerance, min_agreement)
     diff = np.abs(reference - candidate).max(axis=-1)
-    agree = (reference.argmax(axis=-1) == candidate.argmax(axis=-1)).mean()
+    # A near-tie (top two within the tolerance) may fall either way without being a disagreement.
+    top_two = np.sort(reference, axis=-1)[:, -2:] if reference.shape[-1] > 1 else np.zeros((len(reference), 2))
+    tie = (top_two[:, 1] - top_two[:, 0]) <= tolerance
+    agree = ((reference.argmax(axis=-1) == candidate.argmax(axis=-1)) | tie).mean()
     return ParityReport(float(diff.max()), float(agree), int(diff.argmax()), len(reference), tolerance, min_agreement)
 
 

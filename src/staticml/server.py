@@ -57,7 +57,9 @@ class PrecompressedFiles(StaticFiles):
         accepted = Headers(scope=scope).get("accept-encoding", "")
         for encoding, suffix in (("br", ".br"), ("gzip", ".gz")):
             compressed = Path(str(response.path) + suffix)
-            if encoding in accepted and compressed.is_file():
+            # A copy older than its file is stale (the file was replaced after build): never serve it.
+            if encoding in accepted and compressed.is_file() \
+                    and compressed.stat().st_mtime >= Path(response.path).stat().st_mtime:
                 # file_response answers 304 to a matching If-None-Match, so repeat visits stay cheap.
                 answer = self.file_response(str(compressed), compressed.stat(), scope)
                 answer.headers["vary"] = "accept-encoding"

@@ -182,8 +182,12 @@ def check_offline(browser, url: str, site: Path) -> Check:
     """With a service worker: after one visit, a reload with the network off still predicts."""
     if not (site / "sw.js").is_file():
         return Check("offline", None, "the site has no service worker (sw.js)")
-    context, page, _ = open_page(browser, url)
+    context = browser.new_context()
     try:
+        page = context.new_page()
+        page.goto(url)
+        wait_until(page, "window.staticml !== undefined", 30_000)
+        page.evaluate("() => window.staticml.ready")
         page.evaluate("() => navigator.serviceWorker.ready")
         page.reload()
         wait_until(page, "navigator.serviceWorker.controller !== null", 30_000)
@@ -193,7 +197,7 @@ def check_offline(browser, url: str, site: Path) -> Check:
         page.evaluate("() => window.staticml.ready")
         prediction = page.evaluate("() => window.staticml.predict(['works offline'])")
         return Check("offline", bool(prediction), "reload with the network off loads and predicts")
-    except Exception as exc:  # any failure offline is the finding, not a crash
+    except Exception as exc:  # any failure (online or offline) is the finding, not a crash
         return Check("offline", False, f"offline reload failed: {str(exc).splitlines()[0][:200]}")
     finally:
         context.close()

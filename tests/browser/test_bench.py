@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 
 import pytest
 
@@ -16,7 +18,9 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def quick_report(site, tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
-    assert main(["bench", str(site), "--quick", "--out", str(out)]) == 0
+    command = [sys.executable, "-m", "staticml", "bench", str(site), "--quick", "--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-2000:]
     return out, json.loads((out / "report.json").read_text())
 
 
