@@ -183,9 +183,8 @@ def fit(model, train_set, train_y: list[int], val_set, val_y: list[int], config:
         model.train()
         losses = []
         batches = train_set.batches(rng, config.batch_size)
+        batches = batches[:steps - step]  # a fractional last epoch stops early
         for i, rows in enumerate(batches, 1):
-            if step >= steps:  # a fractional last epoch
-                break
             optimizer.zero_grad()
             loss = torch.nn.functional.cross_entropy(model(*train_set.tensors(rows)), torch.from_numpy(train_y[rows]))
             loss.backward()
