@@ -25,7 +25,7 @@ def report(line: str) -> None:
 
 def cmd_train(args: argparse.Namespace) -> None:
     from . import data
-    from .train import TrainConfig, train
+    from .train import train
 
     labels = _label_list(args.labels)
     dataset = data.load(args.data, args.text_col, args.label_col, labels)
@@ -89,6 +89,10 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
     started = time.perf_counter()
     out = Path(args.out)
+    if not args.no_serve:  # find out before minutes of training, not after
+        from .server import check_port_free
+
+        check_port_free("127.0.0.1", args.port)
     # The article's model: negative vs positive, read as a 0..1 score.
     dataset = data.load_default(keep_labels=["negative", "positive"])
     with tempfile.TemporaryDirectory(prefix="staticml-demo-") as tmp:

