@@ -110,7 +110,7 @@ def _bench_model(browser, url: str, name: str, variant: str, model_dir: Path, se
     result = {"model": name, "variant": variant, "model_bytes": _model_bytes(model_dir, variant), "profiles": {}}
     for profile in settings.profiles:
         progress(f"{label}: visits and server round trips on {profile.name}")
-        result["profiles"][profile.name] = _network_profile(browser, page_url, url, profile, settings)
+        result["profiles"][profile.name] = _network_profile(browser, page_url, url, name, profile, settings)
     progress(f"{label}: offline after cache")
     result["profiles"][OFFLINE.name] = {"repeat_visit": _offline_visit(browser, page_url)}
     progress(f"{label}: latency in the page")
@@ -130,7 +130,7 @@ def _model_bytes(model_dir: Path, variant: str) -> int:
     return manifest["files"][manifest["variants"][variant]]["bytes"]
 
 
-def _network_profile(browser, page_url: str, url: str, profile: Profile, settings: Settings) -> dict:
+def _network_profile(browser, page_url: str, url: str, name: str, profile: Profile, settings: Settings) -> dict:
     context = browser.new_context()
     try:
         page = context.new_page()
@@ -141,7 +141,7 @@ def _network_profile(browser, page_url: str, url: str, profile: Profile, setting
         if settings.service_worker:  # a repeat visit comes after the offline cache is filled
             page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
         repeat = _visit(page, page_url)
-        server = _server_latency(page, url, settings.server_requests)
+        server = _server_latency(page, url, name, settings.server_requests)
         return {"first_visit": first, "repeat_visit": repeat, "server": server}
     finally:
         context.close()
@@ -235,8 +235,8 @@ def _page_latency(browser, page_url: str, count: int) -> dict:
         context.close()
 
 
-def _server_latency(page, url: str, count: int) -> dict:
-    body = json.dumps({"texts": [TEXT]})
+def _server_latency(page, url: str, name: str, count: int) -> dict:
+    body = json.dumps({"texts": [TEXT], "model": name})
     return _summary(page.evaluate(SERVER_JS, [f"{url}v1/predict", body, count]))
 
 
