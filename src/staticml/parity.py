@@ -24,7 +24,7 @@ class ParityReport:
         return self.max_abs_diff <= self.tolerance and self.label_agreement >= self.min_agreement
 
     def summary(self) -> str:
-        return (f"max |Δp| {self.max_abs_diff:.2e} (tolerance {self.tolerance:.0e}), "
+        return (f"max |Δp| {self.max_abs_diff:.2e} (tolerance {self.tolerance:.2g}), "
                 f"labels agree {self.label_agreement:.2%} on {self.count} texts")
 
 

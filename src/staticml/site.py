@@ -37,6 +37,7 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
         broken = manifest_io.check_integrity(model_dir, manifest)
         if broken:
             raise UserError(f"{model_dir}: {', '.join(broken)} do not match the sha256 in manifest.json")
+        check_variants_agree(model_dir, manifest, report)
     api_url = _normalize_api_url(api_url)
     assets = web_assets()
     with manifest_io.atomic_folder(out) as folder:
@@ -60,6 +61,34 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
         report(f"build: site written to {out} ({folder_bytes(folder) / 1e6:.2f} MB, "
                f"{folder_bytes(folder, exclude='models') / 1e6:.2f} MB without models)")
     return config
+
+
+# A smaller variant may move probabilities (int8 weights) but must keep the reference's answers:
+# a label may flip only where fp32's top two are within VARIANT_TOLERANCE of each other.
+VARIANT_TOLERANCE = 0.25
+VARIANT_AGREEMENT = 0.95
+
+
+def check_variants_agree(model_dir: Path, manifest: dict, report: Callable[[str], None]) -> None:
+    """The Python side of parity: each variant against the reference one, on the hard strings."""
+    from . import parity
+    from .hard_texts import hard_texts
+    from .runtime import Classifier
+
+    variants = list(manifest["variants"])
+    reference = "fp32" if "fp32" in variants else variants[0]
+    if len(variants) < 2:
+        return
+    texts = hard_texts() + list(manifest.get("examples", []))
+    expected = Classifier(model_dir, reference).probabilities(texts)
+    for variant in variants:
+        if variant == reference:
+            continue
+        result = parity.compare(expected, Classifier(model_dir, variant).probabilities(texts),
+                                VARIANT_TOLERANCE, VARIANT_AGREEMENT)
+        if not result.ok:
+            raise UserError(f"{model_dir}: variant '{variant}' disagrees with '{reference}': {result.summary()}")
+        report(f"build: {manifest['name']} {variant} vs {reference}: {result.summary()}")
 
 
 def _normalize_api_url(api_url: str | None) -> str | None:

@@ -117,3 +117,24 @@ def test_failed_write_leaves_the_previous_folder_untouched(tmp_path):
             raise RuntimeError("disk full")
     assert [p.name for p in tmp_path.iterdir()] == ["site"]
     assert (out / "keep.txt").read_text() == "old"
+
+
+def test_build_refuses_variants_that_disagree(tmp_path, capsys):
+    """An int8 file that answers differently, re-hashed into the manifest, passes sha256 but not parity."""
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    model = tmp_path / "m"
+    assert run(capsys, "train", small_csv(tmp_path), "--text-col", "review", "--label-col", "stars",
+               "--out", model, "--epochs", "2")[0] == 0
+    graph = onnx.load(str(model / "model.onnx"))
+    bias = next(t for t in graph.graph.initializer if t.name == "head.bias")
+    bias.CopyFrom(numpy_helper.from_array(np.array([-20.0, 20.0], dtype=np.float32), "head.bias"))
+    onnx.save(graph, str(model / "model.int8.onnx"))  # always "pos": the fp32 model says "neg" too
+    m = manifest.read(model)
+    m["files"].update(manifest.file_entries(model, ["model.int8.onnx"]))
+    manifest.write(model, m)
+    code, err = run(capsys, "build", model, "--out", tmp_path / "site")
+    assert code == 2 and "variant 'int8' disagrees with 'fp32'" in err
+    assert not (tmp_path / "site").exists()
