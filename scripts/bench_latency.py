@@ -5,8 +5,8 @@
 MODEL_DIR is a MiniLM model folder (`staticml train ... --arch minilm`); latency does not depend
 on the head's weights, so any MiniLM folder gives the same figures. For every variant, sequence
 length (32, 128 tokens incl. [CLS]/[SEP]) and thread count (1, 2):
-- native: `staticml.runtime.Classifier(..., threads=N).probabilities([text])` (tokenize + run +
-  softmax), each call timed;
+- native: `staticml.bench.native_latency` (`Classifier(..., threads=N).logits([text])`: tokenize +
+  run), each call timed;
 - page: the built site served by `staticml serve` (COOP/COEP), opened with `?variant=V&threads=N`
   in headless Chromium; `window.staticml.predict([text])` (tokenize + run + softmax in the worker,
   plus the page↔worker message) timed in blocks of runs with `performance.now()`, and the
@@ -28,11 +28,11 @@ import os
 import shutil
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
 from staticml import export, manifest as manifest_io
-from staticml.browser import chromium, served
+from staticml.bench import native_latency
+from staticml.browser import chromium, open_page, served
 from staticml.runtime import Classifier
 from staticml.site import build
 
@@ -69,24 +69,13 @@ def text_of_length(classifier: Classifier, tokens: int) -> str:
 
 
 def native_p50(model_dir: Path, variant: str, threads: int, text: str, runs: int) -> float:
-    classifier = Classifier(model_dir, variant, threads=threads)
-    for _ in range(20):
-        classifier.probabilities([text])
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        classifier.probabilities([text])
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+    return native_latency(model_dir, variant, threads, runs, text)["p50_ms"]
 
 
 def page_p50(browser, url: str, variant: str, threads: int, text: str, blocks: int, runs: int) -> dict:
-    context = browser.new_context()
+    # open_page waits without eval, which the site's Content-Security-Policy header forbids.
+    context, page, _ = open_page(browser, f"{url}?variant={variant}&threads={threads}")
     try:
-        page = context.new_page()
-        page.goto(f"{url}?variant={variant}&threads={threads}")
-        page.wait_for_function("window.staticml !== undefined", timeout=60_000)
-        page.evaluate("() => window.staticml.ready")
         info = page.evaluate("window.staticml.info()")
         if info["threads"] != threads:
             raise RuntimeError(f"page runs {info['threads']} threads, asked for {threads}")

@@ -19,7 +19,7 @@ from typing import Callable
 import numpy as np
 
 from . import manifest as manifest_io
-from .browser import chromium, served, wait_until
+from .browser import chromium, open_page, served, wait_until
 from .errors import UserError
 from .runtime import Classifier
 from .site import model_dirs, read_site
@@ -117,7 +117,7 @@ def _bench_model(browser, url: str, name: str, variant: str, model_dir: Path, se
     result["page"] = {f"threads_{t}": _page_latency(browser, f"{page_url}&threads={t}", settings.predictions)
                       for t in sorted({1, settings.threads})}
     progress(f"{label}: native onnxruntime")
-    result["native"] = {f"threads_{t}": _native_latency(model_dir, variant, t, settings.predictions)
+    result["native"] = {f"threads_{t}": native_latency(model_dir, variant, t, settings.predictions)
                         for t in sorted({1, settings.threads})}
     result["server_compute"] = _server_compute(browser, url, name, settings.server_requests)
     progress(f"{label}: done")
@@ -223,12 +223,8 @@ SERVER_JS = """async ([url, body, count]) => {
 
 
 def _page_latency(browser, page_url: str, count: int) -> dict:
-    context = browser.new_context()
+    context, page, _ = open_page(browser, page_url)
     try:
-        page = context.new_page()
-        page.goto(page_url)
-        wait_until(page, "window.staticml !== undefined")
-        page.evaluate("() => window.staticml.ready")
         times = page.evaluate(LATENCY_JS, [TEXT, count])
         return _summary(times) | {"threads": page.evaluate("window.staticml.info().threads")}
     finally:
@@ -252,14 +248,15 @@ def _server_compute(browser, url: str, name: str, count: int) -> dict:
         context.close()
 
 
-def _native_latency(model_dir: Path, variant: str, threads: int, count: int) -> dict:
+def native_latency(model_dir: Path, variant: str, threads: int, count: int, text: str = TEXT) -> dict:
+    """p50/p95 of one text through native onnxruntime, after a warm-up."""
     classifier = Classifier(model_dir, variant, threads=threads)
     for _ in range(5):
-        classifier.logits([TEXT])
+        classifier.logits([text])
     times = []
     for _ in range(count):
         start = time.perf_counter()
-        classifier.logits([TEXT])
+        classifier.logits([text])
         times.append((time.perf_counter() - start) * 1000)
     return _summary(times) | {"threads": threads}
 
