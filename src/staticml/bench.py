@@ -18,7 +18,7 @@ from typing import Callable
 
 import numpy as np
 
-from . import manifest as manifest_io
+from . import manifest as manifest_io, output
 from .browser import chromium, open_page, served, wait_until
 from .errors import UserError
 from .runtime import Classifier
@@ -61,11 +61,12 @@ class Settings:
 
 def bench(site: str | Path, out: str | Path, models: list[str] | None = None, all_variants: bool = False,
           quick: bool = False, json_path: str | Path | None = None, port: int | None = None,
-          progress: Callable[[str], None] | None = None) -> dict:
+          progress: Callable[[str], None] | None = None, force: bool = False) -> dict:
     """Run the whole benchmark and write report.json, report.md and charts into `out`."""
     site = Path(site)
     config = read_site(site)
     targets = _targets(site, config, models, all_variants)
+    output.check_writable(Path(out).absolute(), "bench", force, [site])
     settings = Settings(PROFILES[:2], 40, 20) if quick else Settings(list(PROFILES))
     settings.service_worker = (site / "sw.js").is_file()
     steps = len(targets) * (len(settings.profiles) + 4)
@@ -78,15 +79,14 @@ def bench(site: str | Path, out: str | Path, models: list[str] | None = None, al
     report = {"site": str(site), "machine": {"cpus": os.cpu_count()}, "quick": quick,
               "profiles": [asdict(p) for p in [*settings.profiles, OFFLINE]], "text": TEXT,
               "results": results, "seconds": round(time.perf_counter() - started, 1), "steps": steps}
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    if json_path:
-        Path(json_path).write_text(json.dumps(report, indent=2) + "\n")
     from .bench_report import write_charts, write_markdown
 
-    write_charts(report, out)
-    (out / "report.md").write_text(write_markdown(report))
+    with output.atomic_folder(out, "bench", force, [site]) as folder:
+        (folder / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+        write_charts(report, folder)
+        (folder / "report.md").write_text(write_markdown(report))
+    if json_path:
+        Path(json_path).write_text(json.dumps(report, indent=2) + "\n")
     return report
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import tempfile
 import time
 from pathlib import Path
@@ -19,6 +21,10 @@ DEMO_EXAMPLES = [
 ]
 
 
+FORCE_HELP = ("replace --out even when staticml did not write it (never the current, home or root folder, "
+              "nor one holding an input)")
+
+
 def report(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
@@ -29,20 +35,21 @@ def cmd_train(args: argparse.Namespace) -> None:
 
     labels = _label_list(args.labels)
     dataset = data.load(args.data, args.text_col, args.label_col, labels)
-    train(dataset, Path(args.out), _train_config(args, name=args.name or Path(args.out).name), report)
+    train(dataset, Path(args.out), _train_config(args, name=args.name or Path(args.out).name), report, force=args.force)
 
 
 def cmd_build(args: argparse.Namespace) -> None:
     from .site import build
 
-    build([Path(m) for m in args.models], Path(args.out), api_url=args.api_url, report=report)
+    build([Path(m) for m in args.models], Path(args.out), api_url=args.api_url, report=report, force=args.force)
 
 
 def cmd_import(args: argparse.Namespace) -> None:
     from .importer import import_model
 
     import_model(args.source, args.out, labels=args.labels, tokenizer=args.tokenizer, name=args.name,
-                 max_length=args.max_length, default_variant=args.default_variant, report=report)
+                 max_length=args.max_length, default_variant=args.default_variant, report=report,
+                 force=args.force)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -77,18 +84,19 @@ def cmd_bench(args: argparse.Namespace) -> None:
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("bench", total=None)
         result = bench(Path(args.site), Path(args.out), models, args.variants, args.quick, args.json, args.port,
-                       progress=lambda line: bar.update(task, description=line, advance=1))
+                       progress=lambda line: bar.update(task, description=line, advance=1), force=args.force)
     console.print(rich_table(result))
     report(f"bench: report.md, report.json and charts in {args.out} ({result['seconds']:.0f} s)")
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from . import data
+    from . import data, output
     from .site import build
     from .train import train
 
     started = time.perf_counter()
     out = Path(args.out)
+    output.check_writable(out.absolute(), "site", args.force)
     if not args.no_serve:  # find out before minutes of training, not after
         from .server import check_port_free
 
@@ -100,7 +108,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
         config = _train_config(args, name="sentiment")
         config.examples = DEMO_EXAMPLES
         train(dataset, model_dir, config, report)
-        build([model_dir], out, report=report)
+        build([model_dir], out, report=report, force=args.force)
     report(f"demo: built {out} in {time.perf_counter() - started:.1f} s")
     if not args.no_serve:
         from .server import serve
@@ -128,8 +136,22 @@ def _label_list(value: str | None) -> list[str] | None:
     return labels
 
 
+def port(value: str) -> int:
+    """A TCP port for --port: 1..65535, or 0 for any free one."""
+    if not value.strip().isdecimal() or not 0 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port (a whole number from 1 to 65535; 0: any free port)")
+    return int(value)
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """A usage error is one line on stderr and exit 2, like every other bad input."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="staticml", description="Take a text model to the browser and prove it works there.")
+    p = OneLineParser(prog="staticml", description="Take a text model to the browser and prove it works there.")
     sub = p.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="train, export, build and serve on the embedded default data")
@@ -138,8 +160,9 @@ def parser() -> argparse.ArgumentParser:
                     help="minilm: also train the encoder's top layers (slower, more accurate)")
     demo.add_argument("--out", default="site", help="site folder to write (default: ./site)")
     demo.add_argument("--no-serve", action="store_true", help="stop after building")
-    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--port", type=port, default=8000)
     demo.add_argument("--epochs", type=float, help="passes over the training data (fractions allowed)")
+    demo.add_argument("--force", action="store_true", help=FORCE_HELP)
     demo.set_defaults(func=cmd_demo)
 
     tr = sub.add_parser("train", help="train a model folder on labeled text (CSV, TSV, JSONL, Parquet)")
@@ -153,6 +176,7 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--name", help="model name (default: the --out folder's name)")
     tr.add_argument("--epochs", type=float, help="passes over the training data (fractions allowed)")
     tr.add_argument("--out", required=True)
+    tr.add_argument("--force", action="store_true", help=FORCE_HELP)
     tr.set_defaults(func=cmd_train)
 
     im = sub.add_parser("import", help="a Hugging Face model folder, or ONNX + tokenizer.json + labels, as a model folder")
@@ -163,25 +187,27 @@ def parser() -> argparse.ArgumentParser:
     im.add_argument("--max-length", type=int, help="default: the tokenizer's and the model's limit, at most 512")
     im.add_argument("--default-variant", choices=["fp32", "int8"], default="fp32")
     im.add_argument("--out", required=True)
+    im.add_argument("--force", action="store_true", help=FORCE_HELP)
     im.set_defaults(func=cmd_import)
 
     bd = sub.add_parser("build", help="build a static site from model folders")
     bd.add_argument("models", nargs="+")
     bd.add_argument("--out", required=True)
     bd.add_argument("--api-url", help="offer the opt-in server mode, calling this API")
+    bd.add_argument("--force", action="store_true", help=FORCE_HELP)
     bd.set_defaults(func=cmd_build)
 
     sv = sub.add_parser("serve", help="serve a built site locally (COOP/COEP headers, correct MIME types)")
     sv.add_argument("site")
     sv.add_argument("--host", default="127.0.0.1")
-    sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--port", type=port, default=8000)
     sv.add_argument("--api", action="store_true", help="also serve the models behind the HTTP API")
     sv.set_defaults(func=cmd_serve)
 
     ap = sub.add_parser("api", help="serve model folders behind the HTTP API only (POST /v1/predict)")
     ap.add_argument("models", nargs="+")
     ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=int, default=8001)
+    ap.add_argument("--port", type=port, default=8001)
     ap.set_defaults(func=cmd_api)
     vf = sub.add_parser("verify", help="prove in headless Chromium: parity with Python, privacy, offline, integrity")
     vf.add_argument("site")
@@ -195,14 +221,25 @@ def parser() -> argparse.ArgumentParser:
     bn.add_argument("--models", help="comma-separated model names in the site (default: all)")
     bn.add_argument("--variants", action="store_true", help="compare every variant, not only the default")
     bn.add_argument("--quick", action="store_true", help="one network profile, a few dozen predictions")
-    bn.add_argument("--port", type=int, help="port for the server the bench starts (default: a free one)")
+    bn.add_argument("--port", type=port, help="port for the server the bench starts (default: a free one)")
+    bn.add_argument("--force", action="store_true", help=FORCE_HELP)
     bn.set_defaults(func=cmd_bench)
     return p
 
 
+def _exit_on_terminate(signum: int, _frame) -> None:
+    """`kill -TERM` unwinds like Ctrl-C, so a half-written output folder is removed."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _exit_on_terminate)
     try:
         args = parser().parse_args(argv)
+    except SystemExit as exc:  # a usage error (2, already reported) or --help (0)
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
         code = args.func(args)
     except UserError as exc:
         print(f"staticml: error: {exc}", file=sys.stderr)

@@ -29,6 +29,7 @@ import numpy as np
 import onnx
 
 from . import export, manifest as manifest_io, parity
+from .output import atomic_folder, check_writable
 from .errors import UserError
 from .hard_texts import hard_texts
 from .runtime import create_session, softmax
@@ -49,12 +50,12 @@ QUANTIZED_OPS = {"DynamicQuantizeLinear", "MatMulInteger", "QLinearMatMul", "Deq
 
 def import_model(source: str | Path, out: str | Path, labels: str | None = None, tokenizer: str | Path | None = None,
                  name: str | None = None, max_length: int | None = None, default_variant: str = "fp32",
-                 report: Report = print) -> dict:
+                 report: Report = print, force: bool = False) -> dict:
     """Write a model folder at `out` (atomically) from a Hugging Face folder or an ONNX file."""
     source, out = Path(source), Path(out)
-    if out.resolve() == source.resolve():
-        raise UserError(f"{out}: --out must differ from the source")
-    options = {"labels": labels, "tokenizer": Path(tokenizer) if tokenizer else None, "name": name or out.name,
+    inputs = [source] + ([Path(tokenizer)] if tokenizer else [])
+    check_writable(out.absolute(), "model", force, inputs)
+    options = {"force": force, "inputs": inputs, "labels": labels, "tokenizer": Path(tokenizer) if tokenizer else None, "name": name or out.name,
                "max_length": max_length, "default_variant": default_variant}
     if _kind(source) == "huggingface":
         return import_huggingface(source, out, options, report)
@@ -99,12 +100,13 @@ def import_huggingface(folder: Path, out: Path, options: dict, report: Report) -
     spec = describe(tokenizer)
     if config.pad_token_id is not None:
         spec.pad_id = int(config.pad_token_id)  # the id the model's embeddings treat as padding
-    max_length = _max_length(options["max_length"], _position_limit(config), _tokenizer_limits(tokenizer_path))
+    max_length = _max_length(options["max_length"], _position_limit(config, folder / "config.json"),
+                             _tokenizer_limits(tokenizer_path))
     encoder = TextEncoder(tokenizer, spec, max_length)
     model = _hf_model(folder)
     report(f"import: {folder} ({config.model_type}, {len(labels)} labels: {', '.join(labels)}; max_length {max_length})")
 
-    with manifest_io.atomic_folder(out) as target:
+    with atomic_folder(out, "model", options["force"], options["inputs"]) as target:
         (target / "tokenizer.json").write_bytes(Path(tokenizer_path).read_bytes())
         wrapper = zero_token_types(model)
         texts = probe_texts(max_length)
@@ -133,6 +135,14 @@ def _hf_config(folder: Path):
     path = folder / "config.json"
     if not path.is_file():
         raise UserError(f"{folder}: has model weights but no config.json")
+    values = _read_config_json(path)  # before transformers reads it: its errors do not name the field
+    if "model_type" in values and values["model_type"] not in SUPPORTED_TYPES:
+        raise UserError(f"{path}: model_type {values['model_type']!r} is not supported "
+                        f"(supported: {', '.join(SUPPORTED_TYPES)}; or export it to ONNX yourself and import that)")
+    if "id2label" in values:
+        if not isinstance(values["id2label"], dict):
+            raise UserError(f'{path}: id2label must be an object like {{"0": "negative", "1": "positive"}}')
+        labels_from_id2label(values["id2label"], path)
     try:
         config = AutoConfig.from_pretrained(str(folder), local_files_only=True)
     except (ValueError, KeyError, OSError, json.JSONDecodeError) as exc:
@@ -147,13 +157,28 @@ def _hf_config(folder: Path):
 
 
 def labels_from_id2label(id2label: dict, path: Path) -> list[str]:
-    id2label = {int(k): str(v) for k, v in id2label.items()}
+    try:
+        id2label = {_label_id(k): v for k, v in id2label.items()}
+    except ValueError:
+        raise UserError(f"{path}: id2label keys must be the integers 0..{len(id2label) - 1} "
+                        f"(has {', '.join(repr(k) for k in list(id2label)[:4])})") from None
+    if not all(isinstance(v, str) for v in id2label.values()):
+        raise UserError(f"{path}: id2label values must be label strings")
     if sorted(id2label) != list(range(len(id2label))):
         raise UserError(f"{path}: id2label keys must be 0..{len(id2label) - 1}")
     labels = [id2label[i] for i in range(len(id2label))]
     if len(labels) < 2 or len(set(labels)) != len(labels):
         raise UserError(f"{path}: id2label needs at least two different labels (has {labels})")
     return labels
+
+
+def _label_id(key) -> int:
+    """An id2label key: an int, or a string of digits (JSON keys are strings)."""
+    if isinstance(key, int) and not isinstance(key, bool):
+        return key
+    if isinstance(key, str) and key.strip().isascii() and key.strip().isdigit():
+        return int(key)
+    raise ValueError(key)
 
 
 def _hf_tokenizer_file(folder: Path) -> Path:
@@ -182,10 +207,17 @@ def _hf_model(folder: Path):
     return model.eval()
 
 
-def _position_limit(config) -> int:
-    positions = int(getattr(config, "max_position_embeddings", MAX_LENGTH_CAP))
-    if config.model_type == "roberta":  # positions start after padding_idx
-        positions -= int(config.pad_token_id or 0) + 1
+def _position_limit(config, path: Path) -> int:
+    return _positions(getattr(config, "max_position_embeddings", None), config.model_type, config.pad_token_id, path)
+
+
+def _positions(max_position_embeddings, model_type, pad_token_id, path: Path) -> int:
+    """Token positions the model has room for (RoBERTa's start after padding_idx)."""
+    positions = MAX_LENGTH_CAP if max_position_embeddings is None else max_position_embeddings
+    if model_type == "roberta":
+        positions -= (pad_token_id or 0) + 1
+    if positions < 3:
+        raise UserError(f"{path}: max_position_embeddings {max_position_embeddings} leaves no room for text")
     return positions
 
 
@@ -250,7 +282,7 @@ def import_onnx(path: Path, out: Path, options: dict, report: Report) -> dict:
     report(f"import: {path} ({len(labels)} labels: {', '.join(labels)}; max_length {max_length}"
            f"{'; token_type_ids fed as zeros' if extra_inputs else ''})")
 
-    with manifest_io.atomic_folder(out) as target:
+    with atomic_folder(out, "model", options["force"], options["inputs"]) as target:
         (target / "tokenizer.json").write_bytes(tokenizer_path.read_bytes())
         if output != "logits":
             graph = _rename_output(graph, output, path)
@@ -348,7 +380,7 @@ def _onnx_labels(value: str | None, path: Path) -> list[str]:
 
 
 def _labels_from_config_json(path: Path) -> list[str]:
-    config = _read_json(path)
+    config = _read_config_json(path)
     if not isinstance(config.get("id2label"), dict):
         raise UserError(f"{path}: no id2label; give --labels a,b,... (in logit order)")
     return labels_from_id2label(config["id2label"], path)
@@ -358,14 +390,28 @@ def parse_labels(value: str) -> list[str]:
     """Labels from 'a,b,c', or from a file: one label per line, or a JSON list."""
     path = Path(value)
     if path.is_file():
-        text = path.read_text(encoding="utf-8")
-        labels = json.loads(text) if path.suffix == ".json" else text.splitlines()
-        where = str(path)
+        labels, where = _labels_file(path), str(path)
     else:
         labels, where = value.split(","), f"--labels {value!r}"
     labels = [str(label).strip() for label in labels if str(label).strip()]
     if len(labels) < 2 or len(set(labels)) != len(labels):
         raise UserError(f"{where}: give at least two different labels, in logit order")
+    return labels
+
+
+def _labels_file(path: Path) -> list[str]:
+    """labels.txt: one label per line; labels.json: a JSON list of strings."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read it ({exc.strerror})") from None
+    if path.suffix != ".json":
+        return text.splitlines()
+    labels = _parse_json(text, path)
+    if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+        raise UserError(f'{path}: expected a JSON list of label strings in logit order, e.g. ["negative", "positive"]')
     return labels
 
 
@@ -381,26 +427,42 @@ def _matching(labels: list[str], expected: int, where: str) -> list[str]:
 def _tokenizer_limits(tokenizer_path: Path) -> list[int]:
     """Length limits the tokenizer's author wrote down: truncation in tokenizer.json, model_max_length."""
     limits = []
-    truncation = _read_json(tokenizer_path).get("truncation") or {}
+    truncation = _read_json(tokenizer_path).get("truncation") or {}  # its shape was checked by tokenizers
     if truncation.get("max_length"):
-        limits.append(int(truncation["max_length"]))
+        limits.append((int(truncation["max_length"]), f"{tokenizer_path}: truncation max_length"))
     config = tokenizer_path.parent / "tokenizer_config.json"
     if config.is_file():
         value = _read_json(config).get("model_max_length")
-        if isinstance(value, (int, float)) and 0 < value < 1e6:  # "unlimited" is stored as 1e30
-            limits.append(int(value))
-    return limits
+        if _is_number(value) and 0 < value < 1e6:  # "unlimited" is stored as 1e30
+            limits.append((int(value), f"{config}: model_max_length"))
+    for value, where in limits:
+        if value < 3:
+            raise UserError(f"{where} {value} leaves no room for text")
+    return [value for value, _ in limits]
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _config_position_limit(folder: Path) -> int:
     config = folder / "config.json"
     if not config.is_file():
         return MAX_LENGTH_CAP
-    values = _read_json(config)
-    positions = int(values.get("max_position_embeddings") or MAX_LENGTH_CAP)
-    if values.get("model_type") == "roberta":
-        positions -= int(values.get("pad_token_id") or 0) + 1
-    return positions
+    values = _read_config_json(config)
+    return _positions(values.get("max_position_embeddings"), values.get("model_type"), values.get("pad_token_id"), config)
+
+
+def _read_config_json(path: Path) -> dict:
+    """config.json, with the fields staticml reads checked (id2label where it is used: labels_from_id2label)."""
+    values = _read_json(path)
+    for key, least in (("max_position_embeddings", 1), ("pad_token_id", 0)):
+        value = values.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < least):
+            raise UserError(f"{path}: {key} must be a whole number of at least {least} (has {json.dumps(value)[:60]})")
+    if "model_type" in values and not isinstance(values["model_type"], str):
+        raise UserError(f"{path}: model_type must be a string")
+    return values
 
 
 def _max_length(requested: int | None, positions: int, limits: list[int]) -> int:
@@ -414,12 +476,24 @@ def _max_length(requested: int | None, positions: int, limits: list[int]) -> int
 
 def _read_json(path: Path) -> dict:
     try:
-        value = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: not valid JSON ({exc})") from None
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read it ({exc.strerror})") from None
+    value = _parse_json(text, path)
     if not isinstance(value, dict):
         raise UserError(f"{path}: expected a JSON object")
     return value
+
+
+def _parse_json(text: str, path: Path):
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise UserError(f"{path}: nested too deeply to read") from None
+    except ValueError as exc:  # JSONDecodeError, or a number too long to convert
+        raise UserError(f"{path}: not valid JSON ({exc})") from None
 
 
 def probe_texts(max_length: int) -> list[str]:

@@ -1,19 +1,26 @@
-"""The model folder contract: manifest.json, tokenizer.json, ONNX variants, all hashed."""
+"""The model folder contract, owned here: manifest.json (its fields and their checks, on read and on
+write), tokenizer.json and the ONNX variants, every file hashed and named plainly inside the folder."""
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import shutil
-import tempfile
+import re
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable
 
 from .errors import UserError
 
 MANIFEST = "manifest.json"
-REQUIRED = ("name", "task", "labels", "max_length", "files", "variants", "default_variant", "tokenizer")
+TASKS = ("text-classification", "tabular-classification")
+ENGINES = ("compact", "onnxruntime-web")
+# A model's name is its folder under the site's models/: letters, digits, "-", "_" and ".".
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class ManifestError(UserError):
+    """A manifest field that breaks the contract; the message names the file and the field."""
 
 
 def sha256_of(path: Path) -> str:
@@ -28,8 +35,164 @@ def file_entries(folder: Path, names: list[str]) -> dict[str, dict]:
     return {name: {"sha256": sha256_of(folder / name), "bytes": (folder / name).stat().st_size} for name in names}
 
 
+# ---- field checks: each returns a problem, or None ----
+
+def _plain_name(value: Any) -> str | None:
+    """A file name inside its folder: no folder part, no "..", not absolute, not hidden."""
+    if not isinstance(value, str) or not value:
+        return "is not a file name"
+    if "/" in value or "\\" in value or value in (".", "..") or value.startswith(".") or "\0" in value:
+        return f"{value!r} is not a plain file name inside the model folder"
+    return None
+
+
+def _model_name(value: Any) -> str | None:
+    if not isinstance(value, str) or not _NAME.match(value):
+        return f"{value!r} is not a usable model name (letters, digits, '-', '_', '.'; it becomes a folder name)"
+    return None
+
+
+def _task(value: Any) -> str | None:
+    return None if value in TASKS else f"{value!r} is not one of {', '.join(TASKS)}"
+
+
+def _labels(value: Any) -> str | None:
+    if not isinstance(value, list) or len(value) < 2:
+        return "must be a list of at least two labels"
+    if not all(isinstance(v, str) and v for v in value):
+        return "must hold non-empty strings only"
+    if len(set(value)) != len(value):
+        return f"has duplicates ({', '.join(sorted({v for v in value if value.count(v) > 1}))})"
+    return None
+
+
+def _files(value: Any) -> str | None:
+    if not isinstance(value, dict) or not value:
+        return "must be an object {file name: {sha256, bytes}}"
+    for name, entry in value.items():
+        problem = _plain_name(name)
+        if problem:
+            return problem
+        if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str) \
+                or not _SHA256.match(entry["sha256"]) or not _count(entry.get("bytes")):
+            return f"{name!r} needs a lowercase hex sha256 and a byte count"
+    return None
+
+
+def _variants(value: Any) -> str | None:
+    if not isinstance(value, dict) or not value:
+        return "must be an object {variant: file name}"
+    for variant, name in value.items():
+        if not variant or _plain_name(name):
+            return f"variant {variant!r}: {_plain_name(name) or 'has no name'}"
+    return None
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _max_length(value: Any) -> str | None:
+    return None if _count(value) and 1 <= value <= 8192 else f"{value!r} is not a length between 1 and 8192"
+
+
+def _ids(value: Any) -> bool:
+    return isinstance(value, list) and all(_count(v) for v in value)
+
+
+def _tokenizer(value: Any) -> str | None:
+    if not isinstance(value, dict):
+        return "must be an object"
+    if _plain_name(value.get("file")):
+        return f"file: {_plain_name(value.get('file'))}"
+    if not _ids(value.get("prefix_ids")) or not _ids(value.get("suffix_ids")) or not _count(value.get("pad_id")):
+        return "needs prefix_ids and suffix_ids (lists of token ids) and pad_id (a token id)"
+    if value.get("unk_token") is not None and not isinstance(value["unk_token"], str):
+        return "unk_token must be a string or null"
+    return None
+
+
+def _extra_inputs(value: Any) -> str | None:
+    if not isinstance(value, dict) or not all(isinstance(k, str) and v == "zeros" for k, v in value.items()):
+        return 'must be an object {input name: "zeros"}'
+    return None
+
+
+def _strings(value: Any) -> str | None:
+    return None if isinstance(value, list) and all(isinstance(v, str) for v in value) else "must be a list of strings"
+
+
+def _engines(value: Any) -> str | None:
+    if not isinstance(value, dict) or not all(v in ENGINES for v in value.values()):
+        return f"must be an object {{variant: {' or '.join(ENGINES)}}}"
+    return None
+
+
+def _object(value: Any) -> str | None:
+    return None if isinstance(value, dict) else "must be an object"
+
+
+def _string(value: Any) -> str | None:
+    return None if isinstance(value, str) else "must be a string"
+
+
+Check = Callable[[Any], "str | None"]
+# field: (check, required for which tasks). The page's web/src/types.ts mirrors these names
+# (tests/unit/test_manifest.py compares them).
+FIELDS: dict[str, tuple[Check, tuple[str, ...]]] = {
+    "name": (_model_name, TASKS),
+    "task": (_task, TASKS),
+    "labels": (_labels, TASKS),
+    "files": (_files, TASKS),
+    "variants": (_variants, TASKS),
+    "default_variant": (_string, TASKS),
+    "max_length": (_max_length, ("text-classification",)),
+    "tokenizer": (_tokenizer, ("text-classification",)),
+    "extra_inputs": (_extra_inputs, ()),
+    "examples": (_strings, ()),
+    "engines": (_engines, ()),
+    "features": (_object, ("tabular-classification",)),
+    "arch": (_string, ()),
+    "metrics": (_object, ()),
+    "import": (_object, ()),
+}
+
+
+def validate(manifest: Any, where: str = MANIFEST) -> dict:
+    """Check a manifest against the contract (types, names, cross-references); return it unchanged."""
+    if not isinstance(manifest, dict):
+        raise ManifestError(f"{where}: expected a JSON object")
+    task = manifest.get("task")
+    if _task(task):
+        raise ManifestError(f"{where}: task {_task(task)}")
+    missing = [key for key, (_, tasks) in FIELDS.items() if task in tasks and key not in manifest]
+    if missing:
+        raise ManifestError(f"{where}: missing field(s) {', '.join(missing)}")
+    for key, (check, _) in FIELDS.items():
+        problem = check(manifest[key]) if key in manifest else None
+        if problem:
+            raise ManifestError(f"{where}: {key} {problem}")
+    _check_references(manifest, where)
+    return manifest
+
+
+def _check_references(manifest: dict, where: str) -> None:
+    files, variants = manifest["files"], manifest["variants"]
+    if manifest["default_variant"] not in variants:
+        raise ManifestError(f"{where}: default_variant '{manifest['default_variant']}' is not one of the variants")
+    for variant, name in variants.items():
+        if name not in files:
+            raise ManifestError(f"{where}: variant '{variant}' names file '{name}', which is not in files")
+    tokenizer = manifest.get("tokenizer")
+    if tokenizer and tokenizer["file"] not in files:
+        raise ManifestError(f"{where}: tokenizer file '{tokenizer['file']}' is not in files")
+    unknown = set(manifest.get("engines", {})) - set(variants)
+    if unknown:
+        raise ManifestError(f"{where}: engines names unknown variant(s) {', '.join(sorted(unknown))}")
+
+
 def read(model_dir: str | Path) -> dict:
-    """Load and check a model folder's manifest; every problem names the file and field."""
+    """Load and check a model folder's manifest and its files; every problem names the file and field."""
     model_dir = Path(model_dir)
     path = model_dir / MANIFEST
     if not model_dir.is_dir():
@@ -39,22 +202,28 @@ def read(model_dir: str | Path) -> dict:
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: not valid JSON ({exc})") from None
-    if not isinstance(manifest, dict):
-        raise UserError(f"{path}: expected a JSON object")
-    missing = [key for key in REQUIRED if key not in manifest]
-    if missing:
-        raise UserError(f"{path}: missing field(s) {', '.join(missing)}")
-    if manifest["default_variant"] not in manifest["variants"]:
-        raise UserError(f"{path}: default_variant '{manifest['default_variant']}' is not one of the variants")
-    for variant, name in manifest["variants"].items():
-        if name not in manifest["files"] or not (model_dir / name).is_file():
-            raise UserError(f"{path}: variant '{variant}' names file '{name}', which is missing")
+        raise ManifestError(f"{path}: not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ManifestError(f"{path}: nested too deeply to be a manifest") from None
+    validate(manifest, str(path))
+    for name in manifest["files"]:
+        _check_inside(model_dir, name, path)
     return manifest
 
 
+def _check_inside(model_dir: Path, name: str, path: Path) -> None:
+    """A listed file is a regular file of the folder itself, not a link to somewhere else."""
+    file = model_dir / name
+    if file.is_symlink() and file.resolve().parent != model_dir.resolve():
+        raise ManifestError(f"{path}: files '{name}' is a link out of the model folder")
+    if not file.is_file():
+        raise ManifestError(f"{path}: files '{name}' is missing from the model folder")
+
+
 def write(model_dir: Path, manifest: dict) -> None:
-    (Path(model_dir) / MANIFEST).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    validate(manifest, str(Path(model_dir) / MANIFEST))
+    text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+    (Path(model_dir) / MANIFEST).write_text(text, encoding="utf-8")
 
 
 def check_integrity(model_dir: Path, manifest: dict) -> list[str]:
@@ -78,25 +247,3 @@ def _decompress(path: Path) -> bytes:
         return brotli.decompress(path.read_bytes()) if path.suffix == ".br" else gzip.decompress(path.read_bytes())
     except (brotli.error, OSError, EOFError):
         return b""
-
-
-@contextlib.contextmanager
-def atomic_folder(out: str | Path) -> Iterator[Path]:
-    """Yield a temporary folder next to `out`; it replaces `out` only if the block succeeds."""
-    out = Path(out).resolve()
-    if out.exists() and not out.is_dir():
-        raise UserError(f"{out}: exists and is not a folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        yield tmp
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{tmp.name}")
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise

@@ -44,6 +44,20 @@ class Classifier:
         self.encoder = TextEncoder.from_model_dir(self.model_dir, self.manifest)
         self.session = create_session(self.model_dir / self.manifest["variants"][self.variant], threads, spin)
         self.extra_inputs = self.manifest.get("extra_inputs", {})
+        self._check_outputs()
+
+    def _check_outputs(self) -> None:
+        """The graph answers `logits`, one per label (run once, as the page does at load)."""
+        where = f"{self.model_dir / self.manifest['variants'][self.variant]}"
+        if "logits" not in [o.name for o in self.session.get_outputs()]:
+            raise UserError(f"{where}: the graph has no output named 'logits'")
+        try:
+            width = self.logits(["a short text"]).shape
+        except Exception as exc:  # onnxruntime raises several types for a graph that cannot run
+            raise UserError(f"{where}: onnxruntime cannot run it ({str(exc).splitlines()[0][:200]})") from None
+        if len(width) != 2 or width[1] != len(self.labels):
+            raise UserError(f"{where}: outputs logits of shape {list(width)} but manifest.json has "
+                            f"{len(self.labels)} labels ({', '.join(self.labels)})")
 
     @property
     def name(self) -> str:

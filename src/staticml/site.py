@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-from . import hosting, manifest as manifest_io
+from . import hosting, manifest as manifest_io, output
 from .errors import UserError
 
 WEB_ASSETS = Path(__file__).parent / "web_assets"
@@ -27,12 +27,14 @@ def web_assets() -> Path:
     return WEB_ASSETS
 
 
-def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report: Callable[[str], None] = print) -> dict:
+def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report: Callable[[str], None] = print,
+          force: bool = False) -> dict:
     """Write a static site at `out` (atomically) holding the page and every model."""
     if not model_dirs:
         raise UserError("build: give at least one model folder")
     manifests = [(Path(d), manifest_io.read(d)) for d in model_dirs]
     _check_names([m["name"] for _, m in manifests])
+    output.check_writable(Path(out).absolute(), "site", force, model_dirs)
     for model_dir, manifest in manifests:
         broken = manifest_io.check_integrity(model_dir, manifest)
         if broken:
@@ -40,7 +42,7 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
         check_variants_agree(model_dir, manifest, report)
     api_url = _normalize_api_url(api_url)
     assets = web_assets()
-    with manifest_io.atomic_folder(out) as folder:
+    with output.atomic_folder(out, "site", force, model_dirs) as folder:
         shutil.copytree(assets, folder, dirs_exist_ok=True)
         if api_url:
             _allow_connect_to(folder / "index.html", api_url)
@@ -78,6 +80,7 @@ def check_variants_agree(model_dir: Path, manifest: dict, report: Callable[[str]
     variants = list(manifest["variants"])
     reference = "fp32" if "fp32" in variants else variants[0]
     if len(variants) < 2:
+        Classifier(model_dir, reference)  # checks its outputs against the labels
         return
     texts = hard_texts() + list(manifest.get("examples", []))
     expected = Classifier(model_dir, reference).probabilities(texts)
@@ -139,9 +142,6 @@ def _cached_brotli(data: bytes) -> bytes:
 
 
 def _check_names(names: list[str]) -> None:
-    for name in names:
-        if not name or "/" in name or name.startswith("."):
-            raise UserError(f"manifest.json: model name {name!r} cannot be a folder name")
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise UserError(f"build: two models are named {', '.join(duplicates)}; names must differ")

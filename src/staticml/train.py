@@ -5,14 +5,16 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from . import export, features, manifest as manifest_io
+from . import export, features, manifest as manifest_io, output
 from .data import Dataset, Split, split
+from .errors import UserError
 from .tokenize import TextEncoder, describe, pad, train_tokenizer
 
 Report = Callable[[str], None]
@@ -66,15 +68,19 @@ def resolved(config: TrainConfig) -> TrainConfig:
     return dataclasses.replace(config, **defaults)
 
 
-def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print) -> dict:
+def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print, force: bool = False) -> dict:
     """Train on `data` and write a complete model folder at `out` (atomically)."""
     import torch
+
+    inputs = [data.source] if Path(data.source).exists() else []
+    output.check_writable(Path(out).absolute(), "model", force, inputs)  # before minutes of training
 
     config = resolved(config)
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     started = time.perf_counter()
     parts = split(data)  # the held-out split stays fixed; config.seed only seeds the model
+    require_repeated_words(parts, data.source)  # before minutes of training, not after
     report(f"data: {len(data.texts)} rows from {data.source}; labels {parts.labels}; "
            f"split train {len(parts.train[0])} / validation {len(parts.validation[0])} / test {len(parts.test[0])}")
     for note in data.notes:
@@ -87,7 +93,7 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print)
     fit_seconds = fit(trained, train_set, parts.train[1], val_set, parts.validation[1], config, report)
     baseline = tfidf_baseline(parts, report)
 
-    with manifest_io.atomic_folder(out) as folder:
+    with output.atomic_folder(out, "model", force, inputs) as folder:
         tokenizer.save(str(folder / "tokenizer.json"))
         result = write_variants(model, encoder, parts, folder, report, config.arch)
         manifest = {
@@ -220,6 +226,25 @@ def predict(model, inputs, batch_size: int = 1024) -> np.ndarray:
     return predicted
 
 
+BASELINE_MIN_DF = 2  # a word must occur in this many training texts to count
+
+
+def require_repeated_words(parts: Split, source: str) -> None:
+    """Refuse data in which no word occurs in two training texts (e.g. texts that are only
+    distinct numbers): neither the TF-IDF baseline nor a text model has anything to learn from."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    analyze = TfidfVectorizer().build_analyzer()  # the baseline's words: 2+ letters or digits
+    seen: Counter = Counter()
+    for text in parts.train[0] + parts.validation[0]:
+        for word in set(analyze(text)):
+            seen[word] += 1
+            if seen[word] >= BASELINE_MIN_DF:
+                return
+    raise UserError(f"{source}: no word occurs in more than one training text (only numbers, single characters "
+                    "or symbols?); a text classifier needs words that repeat")
+
+
 def tfidf_baseline(parts: Split, report: Report) -> dict:
     """TF-IDF word 1–2-grams + logistic regression on the same split: is the model any good?"""
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -227,7 +252,7 @@ def tfidf_baseline(parts: Split, report: Report) -> dict:
     from sklearn.metrics import accuracy_score, f1_score
     from sklearn.pipeline import make_pipeline
 
-    pipeline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True),
+    pipeline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), min_df=BASELINE_MIN_DF, sublinear_tf=True),
                              LogisticRegression(max_iter=2000, C=4.0))
     pipeline.fit(parts.train[0] + parts.validation[0], parts.train[1] + parts.validation[1])
     predicted = pipeline.predict(parts.test[0])

@@ -107,18 +107,6 @@ def test_serve_refuses_a_folder_that_is_not_a_site(tmp_path, capsys):
     assert code == 2 and "not a staticml site" in err
 
 
-def test_failed_write_leaves_the_previous_folder_untouched(tmp_path):
-    out = tmp_path / "site"
-    out.mkdir()
-    (out / "keep.txt").write_text("old")
-    with pytest.raises(RuntimeError):
-        with manifest.atomic_folder(out) as folder:
-            (folder / "half.txt").write_text("new")
-            raise RuntimeError("disk full")
-    assert [p.name for p in tmp_path.iterdir()] == ["site"]
-    assert (out / "keep.txt").read_text() == "old"
-
-
 def test_build_refuses_variants_that_disagree(tmp_path, capsys):
     """An int8 file that answers differently, re-hashed into the manifest, passes sha256 but not parity."""
     import numpy as np

@@ -28,6 +28,12 @@ export interface Manifest {
   /** Optional example sentences for the page. */
   examples?: string[];
   metrics?: unknown;
+  /** The architecture the model folder was trained or imported as (informative). */
+  arch?: string;
+  /** Tabular models: one entry per input column. */
+  features?: Record<string, unknown>;
+  /** What `staticml import` read and measured (informative). */
+  import?: unknown;
 }
 
 export interface SiteModel {
