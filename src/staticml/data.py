@@ -6,6 +6,7 @@ import csv
 import importlib.util
 import io
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,7 +59,7 @@ def load_default(keep_labels: list[str] | None = None) -> Dataset:
 
 
 def load(path: str | Path, text_col: str, label_col: str, keep_labels: list[str] | None = None) -> Dataset:
-    """Read labeled text; skip rows with an empty text or label and count them."""
+    """Read labeled text; skip rows with an empty or non-text text or label and count them."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: no such file")
@@ -127,6 +128,10 @@ def _read_jsonl(text: str, path: Path) -> tuple[list[dict], list[str]]:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise UserError(f"{path}: line {number} is not valid JSON ({exc.msg})") from None
+        except ValueError as exc:  # e.g. a number with more digits than Python converts
+            raise UserError(f"{path}: line {number} is not valid JSON ({str(exc).split(';')[0]})") from None
+        except RecursionError:
+            raise UserError(f"{path}: line {number} is nested too deeply to read") from None
         if not isinstance(record, dict):
             raise UserError(f"{path}: line {number} is not a JSON object")
         records.append(record)
@@ -147,22 +152,57 @@ def _read_parquet(path: Path) -> tuple[list[dict], list[str], int]:
 
 
 def _clean(records: list[dict], path: Path, text_col: str, label_col: str) -> Dataset:
-    texts, labels, skipped = [], [], 0
+    """Keep rows with a non-empty string text and a non-empty string (or number) label.
+
+    Anything else (a list, dict or bytes value, a NaN label, a number as text) is skipped and
+    counted, never trained on as its Python repr."""
+    texts, labels, empty, wrong = [], [], 0, 0
     for record in records:
-        text, label = record.get(text_col), record.get(label_col)
-        text = "" if text is None else str(text)
-        label = "" if label is None else str(label).strip()
-        if not text.strip() or not label:
-            skipped += 1
-            continue
-        texts.append(text)
-        labels.append(label)
+        text, label = _text_value(record.get(text_col)), _label_value(record.get(label_col))
+        if text is None or label is None:
+            wrong += 1
+        elif not text.strip() or not label:
+            empty += 1
+        else:
+            texts.append(text)
+            labels.append(label)
     if not texts:
-        raise UserError(f"{path}: no usable rows (every row has an empty '{text_col}' or '{label_col}')")
-    data = Dataset(texts, labels, source=str(path), skipped_rows=skipped)
-    if skipped:
-        data.notes.append(f"{skipped} rows skipped: empty text or label")
+        raise UserError(f"{path}: no usable rows (every row has an empty or non-text '{text_col}' "
+                        f"or an empty or non-text '{label_col}')")
+    data = Dataset(texts, labels, source=str(path), skipped_rows=empty + wrong)
+    if empty:
+        data.notes.append(f"{empty} rows skipped: empty or missing text or label (NaN counts as missing)")
+    if wrong:
+        data.notes.append(f"{wrong} rows skipped: text not a string, or label not a string or number "
+                          "(a list, object, bytes or infinity)")
     return data
+
+
+def _text_value(value) -> str | None:
+    """The text of a cell: '' when missing, None when it is not a string."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else None
+
+
+def _label_value(value) -> str | None:
+    """The label of a cell: '' when missing, None when it is neither a string nor a finite number.
+
+    A float that is a whole number is written as an integer (a Parquet int column with a
+    missing value is read as floats: 1.0 is label "1")."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int):  # bool too: True / False
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):  # how pandas writes a missing value
+            return ""
+        if math.isinf(value):
+            return None
+        return str(int(value)) if value.is_integer() else str(value)
+    return None
 
 
 def _keep_only(data: Dataset, keep: list[str], path: Path) -> Dataset:
@@ -187,8 +227,21 @@ def split(data: Dataset, seed: int = SEED) -> Split:
     if min(counts.values()) < 3:
         rare = [labels[i] for i, n in counts.items() if n < 3]
         raise UserError(f"{data.source}: labels {rare} have fewer than 3 rows; cannot split train/validation/test")
+    if not _stratifiable(len(y), len(labels)):
+        needed = next(n for n in range(len(y), 100 * len(labels) + 100) if _stratifiable(n, len(labels)))
+        raise UserError(f"{data.source}: {len(y)} rows are too few to split {len(labels)} labels into "
+                        f"train/validation/test with every label in each part (needs at least {needed} rows)")
     x_rest, x_test, y_rest, y_test = train_test_split(data.texts, y, test_size=TEST_FRACTION, random_state=seed, stratify=y)
     x_train, x_val, y_train, y_val = train_test_split(
         x_rest, y_rest, test_size=VALIDATION_FRACTION, random_state=seed, stratify=y_rest
     )
     return Split((x_train, y_train), (x_val, y_val), (x_test, y_test), labels)
+
+
+def _stratifiable(rows: int, classes: int) -> bool:
+    """Whether the test and validation splits (sized as scikit-learn sizes them: the held-out
+    part rounded up) each leave room for one row of every label on both sides."""
+    test = math.ceil(TEST_FRACTION * rows)
+    rest = rows - test
+    validation = math.ceil(VALIDATION_FRACTION * rest)
+    return min(test, rest, validation, rest - validation) >= classes
