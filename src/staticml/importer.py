@@ -9,13 +9,11 @@ Two sources:
   `token_type_ids` input is recorded as `extra_inputs: {"token_type_ids": "zeros"}` (Python and the
   page both feed zeros), and it is run once to check the logits width against the labels.
 
-Both get an int8 variant from `export.quantize_int8` (dynamic, per channel). There is no labeled
-data here, so accuracy is not measured and fp32 stays the default variant unless asked otherwise.
-Page vs native drift of int8: the quantized MatMuls quantize their activations at run time, and
-onnxruntime-web (WASM) and native x86 may round those differently; per-channel weights kept
-MiniLM's page/native difference at ~3e-8 in a probe, but ~1e-2 was seen on other graphs, so the
-int8 variant is only reported against fp32 (max |Δp|, label agreement) on probe texts, never
-assumed to match fp32.
+Both get an int8 variant as trained MiniLM does (`export.quantize("weights-int8")`: int8 weights,
+float32 arithmetic), so the page computes what Python computes; dynamic int8 (activations
+quantized at run time) drifted 5e-2 between page and native on MiniLM and is not used. There is
+no labeled data here, so accuracy is not measured: int8 is reported against fp32 (max |Δp|,
+label agreement) on probe texts, and fp32 stays the default variant unless asked otherwise.
 """
 
 from __future__ import annotations
@@ -28,22 +26,22 @@ from typing import Callable
 import numpy as np
 import onnx
 
-from . import export, manifest as manifest_io, parity
+from . import archs, export, manifest as manifest_io, parity
 from .output import atomic_folder, check_writable
 from .errors import UserError
 from .hard_texts import hard_texts
-from .runtime import create_session, softmax
+from .runtime import create_session, model_feeds, softmax
 from .tokenize import TextEncoder, describe, load_tokenizer
 
 Report = Callable[[str], None]
 
-SUPPORTED_TYPES = ("bert", "distilbert", "roberta")  # MiniLM checkpoints are model_type "bert"
+SUPPORTED_TYPES = tuple(archs.names(archs.IMPORTED))  # MiniLM checkpoints are model_type "bert"
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json",
                 "pytorch_model.bin.index.json")
 SLOW_TOKENIZER_FILES = ("vocab.txt", "sentencepiece.bpe.model", "spiece.model", "tokenizer.model", "vocab.json")
 LABEL_FILES = ("labels.txt", "labels.json")
 MAX_LENGTH_CAP = 512
-PARITY_TOLERANCE = 1e-4  # probabilities, ONNX vs PyTorch (the fp32 page/native tolerance too)
+PARITY_TOLERANCE = 1e-4  # probabilities, ONNX vs PyTorch, for an ONNX file of unknown architecture
 PROBE_TEXTS = 48
 QUANTIZED_OPS = {"DynamicQuantizeLinear", "MatMulInteger", "QLinearMatMul", "DequantizeLinear", "QuantizeLinear"}
 
@@ -111,7 +109,8 @@ def import_huggingface(folder: Path, out: Path, options: dict, report: Report) -
         wrapper = zero_token_types(model)
         texts = probe_texts(max_length)
         try:
-            export.export_onnx(wrapper, target / "model.onnx", encoder.batch(texts[:4]), tolerance=PARITY_TOLERANCE)
+            export.export_onnx(wrapper, target / "model.onnx", encoder.batch(texts[:4]),
+                               tolerance=archs.get(config.model_type).export_tolerance)
         except parity.ParityError as exc:
             raise UserError(f"{folder}: the exported ONNX graph does not match the PyTorch model ({exc})") from None
         check = _check_against_pytorch(wrapper, target / "model.onnx", encoder, texts, folder)
@@ -145,7 +144,7 @@ def _hf_config(folder: Path):
         labels_from_id2label(values["id2label"], path)
     try:
         config = AutoConfig.from_pretrained(str(folder), local_files_only=True)
-    except (ValueError, KeyError, OSError, json.JSONDecodeError) as exc:
+    except (ValueError, KeyError, TypeError, OSError) as exc:  # e.g. "num_labels": "3" is a TypeError
         raise UserError(f"{path}: cannot read it ({str(exc).splitlines()[0][:200]})") from None
     if config.model_type not in SUPPORTED_TYPES:
         raise UserError(f"{path}: model_type '{config.model_type}' is not supported "
@@ -193,12 +192,18 @@ def _hf_tokenizer_file(folder: Path) -> Path:
 
 
 def _hf_model(folder: Path):
+    import pickle
+
+    from safetensors import SafetensorError
     from transformers import AutoModelForSequenceClassification
 
+    # What a corrupt or foreign weights file raises (a bad header, a pickle that is not weights,
+    # an index file of the wrong shape), besides the errors transformers raises itself.
+    broken_weights = (SafetensorError, pickle.UnpicklingError, TypeError, EOFError)
     try:
         model, info = AutoModelForSequenceClassification.from_pretrained(
             str(folder), local_files_only=True, output_loading_info=True)
-    except (ValueError, KeyError, OSError, RuntimeError) as exc:
+    except (ValueError, KeyError, OSError, RuntimeError, *broken_weights) as exc:
         raise UserError(f"{folder}: cannot load the model ({str(exc).splitlines()[0][:200]})") from None
     missing = info.get("missing_keys") or []
     if missing:
@@ -214,7 +219,7 @@ def _position_limit(config, path: Path) -> int:
 def _positions(max_position_embeddings, model_type, pad_token_id, path: Path) -> int:
     """Token positions the model has room for (RoBERTa's start after padding_idx)."""
     positions = MAX_LENGTH_CAP if max_position_embeddings is None else max_position_embeddings
-    if model_type == "roberta":
+    if model_type in SUPPORTED_TYPES and archs.get(model_type).positions_after_pad:
         positions -= (pad_token_id or 0) + 1
     if positions < 3:
         raise UserError(f"{path}: max_position_embeddings {max_position_embeddings} leaves no room for text")
@@ -350,9 +355,7 @@ def _rename_output(graph: onnx.ModelProto, old: str, path: Path) -> onnx.ModelPr
 
 def _logits_width(session, path: Path, output: str, encoder: TextEncoder, extra_inputs: dict) -> int:
     """Run the graph on a padded batch (one text at max_length) and return its logits width."""
-    feeds = encoder.batch(probe_texts(encoder.max_length)[:4])
-    for name in extra_inputs:
-        feeds[name] = np.zeros_like(feeds["input_ids"])
+    feeds = model_feeds(encoder, probe_texts(encoder.max_length)[:4], extra_inputs)
     try:
         logits = session.run([output], feeds)[0]
     except Exception as exc:  # onnxruntime's errors for bad shapes or out-of-range ids
@@ -509,7 +512,8 @@ def _finish(folder: Path, options: dict, labels: list[str], encoder: TextEncoder
         (folder / "model.onnx").rename(folder / "model.int8.onnx")
         variants = {"int8": "model.int8.onnx"}
     else:
-        export.quantize_int8(folder / "model.onnx", folder / "model.int8.onnx")
+        # int8 weights, float32 arithmetic, as for trained MiniLM: the page computes what Python does.
+        export.quantize("weights-int8", folder / "model.onnx", folder / "model.int8.onnx")
         variants = {"fp32": "model.onnx", "int8": "model.int8.onnx"}
         drift = _drift(folder, encoder, extra_inputs)
         section["int8_vs_fp32"] = _as_json(drift)
@@ -517,23 +521,12 @@ def _finish(folder: Path, options: dict, labels: list[str], encoder: TextEncoder
     default = options["default_variant"] if options["default_variant"] in variants else next(iter(variants))
     for variant, file in variants.items():
         report(f"variant {variant}: {file} {(folder / file).stat().st_size / 1e6:.2f} MB")
-    manifest = {
-        "name": options["name"],
-        "task": "text-classification",
-        "labels": labels,
-        "max_length": encoder.max_length,
-        "arch": arch,
-        "tokenizer": encoder.spec.to_json(),
-        "files": manifest_io.file_entries(folder, ["tokenizer.json", *variants.values()]),
-        "variants": variants,
-        "default_variant": default,
-        "metrics": {"measured": False, "note": "imported without labeled data: accuracy and macro-F1 not measured"},
-        "import": section,
-    }
-    if extra_inputs:
-        manifest["extra_inputs"] = extra_inputs
-    manifest_io.write(folder, manifest)
-    return manifest
+    return manifest_io.write_model_folder(
+        folder, name=options["name"], task="text-classification", labels=labels, max_length=encoder.max_length,
+        tokenizer=encoder.spec.to_json(), other_files=("tokenizer.json",), arch=arch,
+        variants=variants, default_variant=default, **{"import": section},
+        metrics={"measured": False, "note": "imported without labeled data: accuracy and macro-F1 not measured"},
+        **({"extra_inputs": extra_inputs} if extra_inputs else {}))
 
 
 def _drift(folder: Path, encoder: TextEncoder, extra_inputs: dict) -> parity.ParityReport:
@@ -543,9 +536,7 @@ def _drift(folder: Path, encoder: TextEncoder, extra_inputs: dict) -> parity.Par
         session = create_session(folder / file)
         chunks = []
         for i in range(0, len(texts), 16):
-            feeds = encoder.batch(texts[i:i + 16])
-            for name in extra_inputs:
-                feeds[name] = np.zeros_like(feeds["input_ids"])
+            feeds = model_feeds(encoder, texts[i:i + 16], extra_inputs)
             chunks.append(softmax(session.run(["logits"], feeds)[0]))
         runs.append(np.concatenate(chunks))
     return parity.compare(runs[0], runs[1], parity.TOLERANCE["int8"])

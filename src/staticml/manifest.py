@@ -226,6 +226,18 @@ def write(model_dir: Path, manifest: dict) -> None:
     (Path(model_dir) / MANIFEST).write_text(text, encoding="utf-8")
 
 
+def write_model_folder(folder: Path, *, name: str, task: str, labels: list[str], variants: dict[str, str],
+                       default_variant: str, metrics: dict, arch: str, other_files: tuple[str, ...] = (),
+                       **fields) -> dict:
+    """The one writer of manifest.json, for every trainer and importer: hashes the variants and
+    `other_files` (e.g. tokenizer.json), checks the whole manifest against the contract, writes it."""
+    manifest = {"name": name, "task": task, "labels": labels, **fields, "arch": arch,
+                "files": file_entries(folder, [*other_files, *variants.values()]),
+                "variants": variants, "default_variant": default_variant, "metrics": metrics}
+    write(folder, manifest)
+    return manifest
+
+
 def check_integrity(model_dir: Path, manifest: dict) -> list[str]:
     """Names of files (and of their precompressed .br/.gz copies) whose bytes do not match the sha256."""
     broken = []

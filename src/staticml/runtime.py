@@ -18,6 +18,18 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=-1, keepdims=True)
 
 
+BATCH_SIZE = 64  # texts per run; the page's runtime uses the same batches (web/src/runtime.ts)
+
+
+def model_feeds(encoder: TextEncoder, texts: list[str], extra_inputs: dict[str, str]) -> dict[str, np.ndarray]:
+    """The graph's inputs: token ids and mask, and each declared extra input (token_type_ids) as
+    zeros shaped like the ids, for one sentence. The page feeds exactly the same."""
+    feeds = encoder.batch(texts)
+    for name in extra_inputs:
+        feeds[name] = np.zeros_like(feeds["input_ids"])
+    return feeds
+
+
 def create_session(path: Path, threads: int = 0, spin: bool = True) -> ort.InferenceSession:
     """`spin=False` keeps idle worker threads from busy-waiting: a server shares its cores with I/O."""
     options = ort.SessionOptions()
@@ -64,12 +76,9 @@ class Classifier:
         return self.manifest["name"]
 
     def logits(self, texts: list[str]) -> np.ndarray:
-        feeds = self.encoder.batch(texts)
-        for name in self.extra_inputs:  # e.g. token_type_ids: zeros, as in the page
-            feeds[name] = np.zeros_like(feeds["input_ids"])
-        return self.session.run(["logits"], feeds)[0]
+        return self.session.run(["logits"], model_feeds(self.encoder, texts, self.extra_inputs))[0]
 
-    def probabilities(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+    def probabilities(self, texts: list[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
         if not texts:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         chunks = [softmax(self.logits(texts[i:i + batch_size])) for i in range(0, len(texts), batch_size)]

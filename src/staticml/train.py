@@ -12,8 +12,8 @@ from typing import Callable
 
 import numpy as np
 
-from . import export, features, manifest as manifest_io, output
-from .data import Dataset, Split, split
+from . import archs, export, features, manifest as manifest_io, output
+from .data import SEED, Dataset, Split, split
 from .errors import UserError
 from .tokenize import TextEncoder, describe, pad, train_tokenizer
 
@@ -28,32 +28,13 @@ class TrainConfig:
     vocab_size: int = 3000
     finetune: bool = False  # minilm: train the top `train_layers` encoder layers too
     train_layers: int = 3
-    epochs: float | None = None  # None: the arch's default (ARCH_DEFAULTS); 0.5 = half an epoch
+    epochs: float | None = None  # None: the arch's default (archs.py); 0.5 = half an epoch
     batch_size: int | None = None
     learning_rate: float | None = None
     lr_decay: bool | None = None  # linear decay to 0 over all steps
-    seed: int = 13
+    seed: int = SEED
     threads: int | None = None  # None: the arch's default
     examples: list[str] = field(default_factory=list)
-
-
-# Per arch (and mode): training defaults, ONNX-vs-PyTorch tolerance, which ops int8 quantizes.
-ARCH_DEFAULTS = {
-    # One thread: the tiny model's sparse updates are too small to gain from a second one.
-    "tiny": {"epochs": 6, "batch_size": 32, "learning_rate": 1e-3, "lr_decay": False, "threads": 1},
-    "minilm": {"epochs": 30, "batch_size": 64, "learning_rate": 3e-3, "lr_decay": True, "threads": 2},
-    "minilm-finetune": {"epochs": 0.5, "batch_size": 32, "learning_rate": 2e-4, "lr_decay": True, "threads": 2},
-}
-# MiniLM's fp32 graph reorders float sums against PyTorch (fused kernels): ~1e-6 on logits
-# of order 1–5 is float32 noise, so it is held to 1e-4 rather than the tiny model's 1e-5.
-EXPORT_TOLERANCE = {"tiny": 1e-5, "minilm": 1e-4}
-# int8 variant per arch. The tiny model's bytes are its embedding tables and its head is too
-# small to be worth quantizing: Gather only. MiniLM: int8 weights with float32 arithmetic, which
-# the page computes exactly as natively (dynamic int8 MatMuls drifted 5e-2 page vs native).
-QUANTIZERS = {
-    "tiny": lambda source, target: export.quantize_int8(source, target, op_types=["Gather"]),
-    "minilm": export.quantize_weights_int8,
-}
 
 
 SMALL_MODEL = 100_000  # trainable parameters below which `fit` uses one thread
@@ -61,10 +42,9 @@ SMALL_MODEL = 100_000  # trainable parameters below which `fit` uses one thread
 
 def resolved(config: TrainConfig) -> TrainConfig:
     """The config with the arch's defaults filled in where a field is None."""
-    if config.arch not in EXPORT_TOLERANCE:
-        raise ValueError(f"unknown arch {config.arch}")
-    mode = "minilm-finetune" if config.arch == "minilm" and config.finetune else config.arch
-    defaults = {k: v for k, v in ARCH_DEFAULTS[mode].items() if getattr(config, k) is None}
+    arch = archs.get(config.arch, archs.TRAINED)
+    table = arch.finetune_defaults if config.finetune and arch.finetune_defaults else arch.defaults
+    defaults = {k: v for k, v in table.items() if getattr(config, k) is None}
     return dataclasses.replace(config, **defaults)
 
 
@@ -96,38 +76,30 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print,
     with output.atomic_folder(out, "model", force, inputs) as folder:
         tokenizer.save(str(folder / "tokenizer.json"))
         result = write_variants(model, encoder, parts, folder, report, config.arch)
-        manifest = {
-            "name": config.name,
-            "task": "text-classification",
-            "labels": parts.labels,
-            "max_length": config.max_length,
-            "arch": config.arch + ("-finetuned" if config.arch == "minilm" and config.finetune else ""),
-            "tokenizer": encoder.spec.to_json(),
-            "examples": config.examples or pick_examples(parts),
-            "files": manifest_io.file_entries(folder, ["tokenizer.json", *result["variants"].values()]),
-            "variants": result["variants"],
-            "default_variant": result["default_variant"],
-            "metrics": {
+        manifest = manifest_io.write_model_folder(
+            folder, name=config.name, task="text-classification", labels=parts.labels,
+            max_length=config.max_length, tokenizer=encoder.spec.to_json(),
+            examples=config.examples or pick_examples(parts), other_files=("tokenizer.json",),
+            arch=config.arch + ("-finetuned" if config.finetune and config.arch == "minilm" else ""),
+            variants=result["variants"], default_variant=result["default_variant"],
+            metrics={
                 "data": _data_summary(data, parts),
                 "variants": result["metrics"],
                 "baselines": {"tfidf_logreg": baseline},
                 "train_seconds": round(fit_seconds, 1),
                 "training": {k: getattr(config, k) for k in ("epochs", "batch_size", "learning_rate")}
                 | ({"train_layers": config.train_layers if config.finetune else 0} if config.arch == "minilm" else {}),
-            },
-        }
-        manifest_io.write(folder, manifest)
+            })
     report(f"model folder written: {out} ({time.perf_counter() - started:.1f} s in all)")
     return manifest
 
 
 def _tokenizer(config: TrainConfig, parts: Split, report: Report):
-    if config.arch == "minilm":
-        from .models import minilm
-
-        tokenizer = minilm.load_tokenizer()
-        report(f"tokenizer: MiniLM's WordPiece tokenizer.json ({tokenizer.get_vocab_size()} tokens, "
-               f"uncased), with the Greek final-sigma fix")
+    pretrained = archs.get(config.arch, archs.TRAINED).pretrained_tokenizer
+    if pretrained:
+        tokenizer = pretrained()
+        report(f"tokenizer: {config.arch}'s own tokenizer.json ({tokenizer.get_vocab_size()} tokens), "
+               f"with the Greek final-sigma fix")
         return tokenizer
     tokenizer = train_tokenizer(parts.train[0], config.vocab_size)
     report(f"tokenizer: WordPiece, {tokenizer.get_vocab_size()} tokens, trained on the training split")
@@ -135,15 +107,7 @@ def _tokenizer(config: TrainConfig, parts: Split, report: Report):
 
 
 def _build_model(config: TrainConfig, vocab_size: int, num_labels: int):
-    if config.arch == "tiny":
-        from .models.tiny import TinyClassifier
-
-        return TinyClassifier(vocab_size, num_labels, sparse=True)
-    if config.arch == "minilm":
-        from .models.minilm import MiniLMClassifier
-
-        return MiniLMClassifier(num_labels, train_layers=config.train_layers if config.finetune else 0)
-    raise ValueError(f"unknown arch {config.arch}")
+    return archs.get(config.arch, archs.TRAINED).build(config, vocab_size, num_labels)
 
 
 def _training_inputs(model, encoder: TextEncoder, parts: Split, config: TrainConfig, report: Report):
@@ -181,8 +145,9 @@ def fit(model, train_set, train_y: list[int], val_set, val_y: list[int], config:
                                       lr=config.learning_rate, weight_decay=0.01)
     rng = np.random.default_rng(config.seed)
     steps = max(1, round(config.epochs * max(1, len(train_set) // config.batch_size)))
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: max(0.0, 1.0 - step / steps)) \
-        if config.lr_decay else None
+    # One schedule per optimizer: the tiny model steps SparseAdam and AdamW as one.
+    schedules = [torch.optim.lr_scheduler.LambdaLR(o, lambda step: max(0.0, 1.0 - step / steps))
+                 for o in getattr(optimizer, "optimizers", [optimizer])] if config.lr_decay else []
     best, step = (-1.0, None), 0
     epochs = math.ceil(config.epochs)
     for epoch in range(1, epochs + 1):
@@ -195,7 +160,7 @@ def fit(model, train_set, train_y: list[int], val_set, val_y: list[int], config:
             loss = torch.nn.functional.cross_entropy(model(*train_set.tensors(rows)), torch.from_numpy(train_y[rows]))
             loss.backward()
             optimizer.step()
-            if schedule:
+            for schedule in schedules:
                 schedule.step()
             losses.append(loss.item())
             step += 1
@@ -266,9 +231,10 @@ def write_variants(model, encoder: TextEncoder, parts: Split, folder: Path, repo
     """fp32 and int8 ONNX files, each measured on the held-out test split."""
     test_ids = encoder.ids(parts.test[0])
     sample = pad(test_ids[:8], encoder.spec.pad_id)
-    check = export.export_onnx(model, folder / "model.onnx", sample, EXPORT_TOLERANCE[arch])
+    spec = archs.get(arch, archs.TRAINED)
+    check = export.export_onnx(model, folder / "model.onnx", sample, spec.export_tolerance)
     report(f"export: model.onnx, ONNX vs PyTorch {check.summary()}")
-    QUANTIZERS[arch](folder / "model.onnx", folder / "model.int8.onnx")
+    export.quantize(spec.quantizer, folder / "model.onnx", folder / "model.int8.onnx")
     variants = {"fp32": "model.onnx", "int8": "model.int8.onnx"}
     # Similar lengths batched together: little padding, and the same predictions.
     order = np.argsort([len(ids) for ids in test_ids], kind="stable")
@@ -299,4 +265,4 @@ def pick_examples(parts: Split, per_label: int = 2) -> list[str]:
 def _data_summary(data: Dataset, parts: Split) -> dict:
     return {"source": Path(data.source).name, "rows": len(data.texts), "skipped_rows": data.skipped_rows,
             "repaired_rows": data.repaired_rows, "split": "stratified 80/20 train/test, 10% of train for validation",
-            "seed": 13, "test_rows": len(parts.test[0])}
+            "seed": SEED, "test_rows": len(parts.test[0])}

@@ -7,9 +7,11 @@ import onnx
 import pytest
 import torch
 
-from staticml import export
+from staticml import archs, export
 from staticml.models.tiny import TinyClassifier
 from staticml.runtime import create_session
+
+TOLERANCE = archs.get("tiny").export_tolerance
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +21,7 @@ def exported(tmp_path_factory):
     path = tmp_path_factory.mktemp("export") / "model.onnx"
     rng = np.random.default_rng(0)
     sample = {"input_ids": rng.integers(0, 500, (4, 12), dtype=np.int64), "attention_mask": np.ones((4, 12), np.int64)}
-    report = export.export_onnx(model, path, sample)
+    report = export.export_onnx(model, path, sample, TOLERANCE)
     return model, path, report
 
 
@@ -37,7 +39,7 @@ def test_graph_has_the_contract_inputs_and_output(exported):
 @pytest.mark.parametrize("batch, seq", [(1, 1), (1, 5), (7, 40), (2, 128)])
 def test_onnxruntime_matches_pytorch_at_any_shape(exported, batch, seq):
     model, path, report = exported
-    assert report.max_abs_diff <= export.EXPORT_TOLERANCE
+    assert report.max_abs_diff <= TOLERANCE
     rng = np.random.default_rng(batch * seq)
     ids = rng.integers(0, 500, (batch, seq), dtype=np.int64)
     mask = np.ones_like(ids)
@@ -46,7 +48,7 @@ def test_onnxruntime_matches_pytorch_at_any_shape(exported, batch, seq):
         expected = model(torch.from_numpy(ids), torch.from_numpy(mask)).numpy()
     actual = create_session(path).run(["logits"], {"input_ids": ids, "attention_mask": mask})[0]
     assert actual.shape == (batch, 3)
-    np.testing.assert_allclose(actual, expected, atol=1e-5)
+    np.testing.assert_allclose(actual, expected, atol=TOLERANCE)
 
 
 def test_int8_embeddings_are_smaller_and_close(exported, tmp_path):
