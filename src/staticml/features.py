@@ -11,18 +11,16 @@ import hashlib
 import os
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from .output import cache_dir
 from .tokenize import pad
 
 Report = Callable[[str], None]
 
 
-def cache_dir() -> Path:
-    return Path(os.environ.get("STATICML_CACHE") or Path.home() / ".cache" / "staticml")
 
 
 @dataclass

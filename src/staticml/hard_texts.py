@@ -37,9 +37,9 @@ PIECES = [
 def hard_texts(count: int = 520, seed: int = 7) -> list[str]:
     """The hand-written cases, then random mixes of awkward pieces, then texts far over max_length."""
     rng = random.Random(seed)
-    texts = list(BASE)
     long_texts = [" ".join(rng.choice(PIECES) for _ in range(n)) for n in (150, 400, 1200)]
+    texts = list(BASE)[:max(0, count - len(long_texts))]
     while len(texts) < count - len(long_texts):
         separator = rng.choice([" ", "", "  ", "\t", ", "])
         texts.append(separator.join(rng.choice(PIECES) for _ in range(rng.randint(1, 12))))
-    return texts + long_texts
+    return (texts + long_texts)[:count]

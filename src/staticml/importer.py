@@ -41,7 +41,6 @@ WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.ind
 SLOW_TOKENIZER_FILES = ("vocab.txt", "sentencepiece.bpe.model", "spiece.model", "tokenizer.model", "vocab.json")
 LABEL_FILES = ("labels.txt", "labels.json")
 MAX_LENGTH_CAP = 512
-PARITY_TOLERANCE = 1e-4  # probabilities, ONNX vs PyTorch, for an ONNX file of unknown architecture
 PROBE_TEXTS = 48
 QUANTIZED_OPS = {"DynamicQuantizeLinear", "MatMulInteger", "QLinearMatMul", "DequantizeLinear", "QuantizeLinear"}
 
@@ -261,7 +260,7 @@ def _check_against_pytorch(wrapper, path: Path, encoder: TextEncoder, texts: lis
         actual.append(softmax(session.run(["logits"], batch)[0]))
     try:
         return parity.require(f"{path.name} vs PyTorch", np.concatenate(expected), np.concatenate(actual),
-                              PARITY_TOLERANCE, texts)
+                              parity.IMPORT_TOLERANCE, texts)
     except parity.ParityError as exc:
         raise UserError(f"{folder}: the exported ONNX graph does not match the PyTorch model ({exc})") from None
 

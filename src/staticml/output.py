@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -84,6 +85,11 @@ def _not_ours(folder: Path, kind: str) -> str | None:
         if path.is_symlink() or not path.is_file() or sha256_of(path) != written[name]:
             return f"'{name}' was changed after staticml wrote it"
     return None
+
+
+def cache_dir() -> Path:
+    """Where staticml keeps what it can compute again (encoder outputs, brotli copies)."""
+    return Path(os.environ.get("STATICML_CACHE") or Path.home() / ".cache" / "staticml")
 
 
 def write_marker(folder: Path, kind: str) -> None:

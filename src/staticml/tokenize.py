@@ -22,13 +22,9 @@ SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
 def train_tokenizer(texts: list[str], vocab_size: int = 8000) -> Tokenizer:
     """A BERT-style WordPiece tokenizer trained on the given texts."""
     tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tokenizer.normalizer = normalizers.Sequence(
-        [
-            # Rust lowercases word-final Σ to σ, JavaScript to ς; make both see σ.
-            normalizers.Replace("Σ", "σ"),
-            normalizers.BertNormalizer(lowercase=True, strip_accents=True, clean_text=True, handle_chinese_chars=True),
-        ]
-    )
+    # Rust lowercases a word-final Σ to σ, JavaScript to ς: the page handles that (tokenize.ts).
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=True, clean_text=True,
+                                                      handle_chinese_chars=True)
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, min_frequency=2, special_tokens=SPECIAL_TOKENS,
                                         show_progress=False)

@@ -98,8 +98,7 @@ def _tokenizer(config: TrainConfig, parts: Split, report: Report):
     pretrained = archs.get(config.arch, archs.TRAINED).pretrained_tokenizer
     if pretrained:
         tokenizer = pretrained()
-        report(f"tokenizer: {config.arch}'s own tokenizer.json ({tokenizer.get_vocab_size()} tokens), "
-               f"with the Greek final-sigma fix")
+        report(f"tokenizer: {config.arch}'s own tokenizer.json ({tokenizer.get_vocab_size()} tokens)")
         return tokenizer
     tokenizer = train_tokenizer(parts.train[0], config.vocab_size)
     report(f"tokenizer: WordPiece, {tokenizer.get_vocab_size()} tokens, trained on the training split")

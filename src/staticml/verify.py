@@ -120,7 +120,7 @@ def _output_parity(page, label: str, model_dir: Path, variant: str, texts: list[
     native = Classifier(model_dir, variant)
     predictions = page.evaluate("texts => window.staticml.predict(texts)", texts)
     in_page = np.array([[p["scores"][name] for name in native.labels] for p in predictions])
-    result = parity.compare(native.probabilities(texts), in_page, parity.TOLERANCE.get(variant, 1e-3))
+    result = parity.compare(native.probabilities(texts), in_page, parity.tolerance(variant))
     figure = result.summary() + (f"; largest on {texts[result.worst_index][:60]!r}" if result.count else "")
     return Check(f"{label}: output parity", result.ok, figure,
                  asdict(result) | {"worst_text": texts[result.worst_index] if result.count else None})

@@ -6,6 +6,7 @@ are about parity and the page, not accuracy (the README reports accuracy on the 
 
 from __future__ import annotations
 
+import os
 import random
 
 import numpy as np
@@ -87,12 +88,13 @@ def test_page_matches_python_per_variant(browser, minilm_url, minilm_model, text
 def test_default_variant_is_int8_within_a_point_of_fp32(minilm_model):
     manifest = Classifier(minilm_model).manifest
     assert manifest["default_variant"] == "int8"
-    sizes = {v: manifest["metrics"]["variants"][v]["bytes"] for v in manifest["variants"]}
-    assert sizes["int8"] < sizes["fp32"] / 3
+    metrics = manifest["metrics"]["variants"]
+    assert metrics["int8"]["bytes"] < metrics["fp32"]["bytes"] / 3
+    assert metrics["int8"]["macro_f1"] >= metrics["fp32"]["macro_f1"] - 0.01
 
 
 def test_page_tokenizer_ids_equal_python_for_minilm(browser, minilm_url, minilm_model):
-    """MiniLM's shipped tokenizer.json (with the Greek final-sigma fix) gives the same ids in JS."""
+    """MiniLM's shipped tokenizer.json gives the same ids in JS."""
     strings = hard_texts(520) + ["ΟΔΥΣΣΕΥΣ ΣΊΣΥΦΟΣ", "ΌΣΟ ΖΕΙΣ, ΦΑΊΝΟΥ Σ."]
     native = Classifier(minilm_model)
     expected = TextEncoder.from_model_dir(minilm_model, native.manifest).ids(strings)
@@ -111,7 +113,9 @@ def test_a_23_mb_model_loads_with_threads_and_a_repeat_visit_does_not_download_i
     try:
         first = visit(context, minilm_url)
         info = first["page"].evaluate("window.staticml.info()")
-        assert info["variant"] == "int8" and info["threads"] == 2 and info["cross_origin_isolated"]
+        # chooseThreads (web/src): up to 4 threads when cross-origin isolated
+        assert info["variant"] == "int8" and info["cross_origin_isolated"]
+        assert info["threads"] == min(os.cpu_count() or 1, 4) and info["threads"] >= 1
         assert info["bytes_downloaded"] > 20_000_000  # the page counts the model's raw bytes
         first["page"].evaluate("() => navigator.serviceWorker.ready")
         first["page"].close()

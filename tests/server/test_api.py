@@ -11,9 +11,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper
 from playwright.sync_api import expect
 
 from staticml import data, parity
@@ -148,12 +146,33 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(api_url, tmp
     assert run.returncode == 0, run.stdout[-4000:]
 
 
-def test_model_with_dynamically_quantized_matmuls_is_not_batched(tmp_path):
-    node = helper.make_node("DynamicQuantizeLinear", ["x"], ["q", "scale", "zero"])
-    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [None])],
-                              [helper.make_tensor_value_info("q", TensorProto.UINT8, [None])])
-    onnx.save(helper.make_model(graph), tmp_path / "quantized.onnx")
-    assert batch_dependent(tmp_path / "quantized.onnx")
+def test_model_with_dynamically_quantized_matmuls_is_not_batched(tiny_model, tmp_path):
+    """Dynamic int8 quantizes activations per batch, so a text's answer would depend on its
+    neighbours: such a model answers each request alone, even when requests arrive together."""
+    import asyncio
+    import shutil
+
+    from staticml import export, manifest
+    from staticml.api import Batcher, BatchSettings
+
+    folder = Path(shutil.copytree(tiny_model, tmp_path / "dynamic"))
+    export.quantize_int8(folder / "model.onnx", folder / "model.int8.onnx", op_types=["MatMul", "Gemm"])
+    m = manifest.read(folder)
+    m["files"].update(manifest.file_entries(folder, ["model.int8.onnx"]))
+    manifest.write(folder, {**m, "default_variant": "int8"})
+    assert batch_dependent(folder / "model.int8.onnx")
+    settings = BatchSettings(max_texts=64, max_wait_ms=50)
+    dynamic, plain = Batcher(Classifier(folder), settings), Batcher(Classifier(folder, "fp32"), settings)
+
+    async def together(batcher: Batcher) -> list[list[dict]]:
+        return await asyncio.gather(*(batcher.predict([t]) for t in some_texts(10)[:16]))
+
+    # Own thread, not this one: the session's Playwright browser may own this thread's event loop.
+    with ThreadPoolExecutor(1) as pool:
+        for batcher in (dynamic, plain):
+            assert len(pool.submit(asyncio.run, together(batcher)).result()) == 16
+    assert not dynamic.micro_batching and dynamic.stats.requests == 16 and dynamic.stats.largest_batch == 1
+    assert plain.micro_batching and plain.stats.largest_batch > 1  # the same arrival, batched
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

@@ -17,7 +17,7 @@ NEGATIVE = ["hate it", "awful stuff", "so sad", "terrible day", "worst ever", "r
 def small_csv(tmp_path, repeat: int = 6):
     path = tmp_path / "reviews.csv"
     rows = [(t, "pos") for t in POSITIVE] + [(t, "neg") for t in NEGATIVE]
-    path.write_text("review,stars\n" + "".join(f"{t} {i},{l}\n" for i in range(repeat) for t, l in rows))
+    path.write_text("review,stars\n" + "".join(f"{t} {i},{label}\n" for i in range(repeat) for t, label in rows))
     return path
 
 

@@ -19,13 +19,13 @@ ROWS = [("great product", "pos"), ("awful support", "neg"), ("loved it", "pos"),
 def write(tmp_path, name: str, rows=ROWS) -> str:
     path = tmp_path / name
     if name.endswith(".csv"):
-        path.write_text("text,label\n" + "".join(f'"{t}",{l}\n' for t, l in rows), encoding="utf-8")
+        path.write_text("text,label\n" + "".join(f'"{t}",{y}\n' for t, y in rows), encoding="utf-8")
     elif name.endswith(".tsv"):
-        path.write_text("text\tlabel\n" + "".join(f"{t}\t{l}\n" for t, l in rows), encoding="utf-8")
+        path.write_text("text\tlabel\n" + "".join(f"{t}\t{y}\n" for t, y in rows), encoding="utf-8")
     elif name.endswith(".jsonl"):
-        path.write_text("".join(json.dumps({"text": t, "label": l}) + "\n" for t, l in rows), encoding="utf-8")
+        path.write_text("".join(json.dumps({"text": t, "label": y}) + "\n" for t, y in rows), encoding="utf-8")
     elif name.endswith(".parquet"):
-        pq.write_table(pa.table({"text": [t for t, _ in rows], "label": [l for _, l in rows]}), path)
+        pq.write_table(pa.table({"text": [t for t, _ in rows], "label": [y for _, y in rows]}), path)
     return str(path)
 
 

@@ -1,4 +1,4 @@
-"""--arch minilm: the shipped tokenizer with the Σ fix, and the encoder split into bottom and top."""
+"""--arch minilm: the shipped tokenizer, and the encoder split into bottom and top."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from staticml.hard_texts import hard_texts
 from staticml.models import minilm
-from staticml.tokenize import describe, load_tokenizer, pad
+from staticml.tokenize import describe, pad
 
 
 @pytest.fixture(scope="module")
@@ -18,12 +17,10 @@ def tokenizer():
     return minilm.load_tokenizer()
 
 
-def test_sigma_fix_leaves_python_ids_unchanged(tokenizer):
-    shipped = load_tokenizer(minilm.source_dir() / "tokenizer.json")
-    texts = hard_texts(600) + ["ΟΔΥΣΣΕΥΣ ΣΊΣΥΦΟΣ"]
-    assert [e.ids for e in tokenizer.encode_batch(texts)] == [e.ids for e in shipped.encode_batch(texts)]
-    normalizer = json.loads(tokenizer.to_str())["normalizer"]
-    assert normalizer["type"] == "Sequence" and normalizer["normalizers"][0]["type"] == "Replace"
+def test_the_shipped_tokenizer_is_used_as_it_is(tokenizer):
+    shipped = json.loads((minilm.source_dir() / "tokenizer.json").read_text())
+    ours = json.loads(tokenizer.to_str())
+    assert ours["normalizer"] == shipped["normalizer"] and ours["model"]["vocab"] == shipped["model"]["vocab"]
 
 
 def test_special_tokens_and_no_fixed_padding(tokenizer):

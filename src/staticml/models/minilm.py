@@ -38,32 +38,10 @@ def source_dir() -> Path:
 
 
 def load_tokenizer(folder: Path | None = None):
-    """MiniLM's shipped tokenizer.json with the Greek final-sigma fix in front of its normalizer.
-
-    Rust lowercases word-final Σ to σ, JavaScript to ς; `Replace("Σ", "σ")` makes both see σ.
-    For Rust it changes nothing; `check_unchanged` proves that on the hard strings.
-    """
-    from tokenizers import normalizers
-
+    """MiniLM's shipped tokenizer.json, as it is (the page lowercases Σ as Rust does, tokenize.ts)."""
     from ..tokenize import load_tokenizer as load
 
-    tokenizer = load((folder or source_dir()) / "tokenizer.json")
-    fixed = load((folder or source_dir()) / "tokenizer.json")
-    fixed.normalizer = normalizers.Sequence([normalizers.Replace("Σ", "σ"), tokenizer.normalizer])
-    check_unchanged(tokenizer, fixed)
-    return fixed
-
-
-def check_unchanged(original, fixed) -> None:
-    """The fixed tokenizer must give Python the same ids as the shipped one."""
-    from ..hard_texts import hard_texts
-
-    texts = hard_texts(600) + ["ΣΊΣΥΦΟΣ ΟΔΥΣΣΕΥΣ", "ΌΣΟ ΖΕΙΣ ΦΑΙΝΟΥ Σ"]
-    before = original.encode_batch(texts, add_special_tokens=False)
-    after = fixed.encode_batch(texts, add_special_tokens=False)
-    changed = [t for t, a, b in zip(texts, before, after) if a.ids != b.ids]
-    if changed:
-        raise RuntimeError(f"the Σ→σ normalizer fix changed MiniLM's ids for {len(changed)} texts, e.g. {changed[0]!r}")
+    return load((folder or source_dir()) / "tokenizer.json")
 
 
 def load_encoder(folder: Path | None = None):
