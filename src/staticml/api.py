@@ -314,15 +314,19 @@ def load_models(dirs: list[Path]) -> dict[str, Classifier]:
     return classifiers
 
 
-def create_api(classifiers: dict[str, Classifier], settings: BatchSettings | None = None) -> FastAPI:
+def create_api(classifiers: dict[str, Classifier], settings: BatchSettings | None = None,
+               cors_origins: tuple[str, ...] = ("*",)) -> FastAPI:
+    """The API app. `cors_origins`: the origins whose pages may call it (`staticml api` stands
+    alone, so any page may: "*"); empty for no CORS at all (`serve --api`: page and API share an origin)."""
     settings = settings or BatchSettings.from_env()
     batchers = {name: Batcher(c, settings) for name, c in classifiers.items()}
     default = next(iter(batchers))
     app = FastAPI(title="staticml", summary="The same models as the page, behind an HTTP API.",
                   docs_url=None, redoc_url=None)  # the docs UI would load scripts from a CDN
     app.add_middleware(BodyGuard)
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "POST"],
-                       allow_headers=["content-type"])
+    if cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"],
+                           allow_headers=["content-type"])
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -362,8 +366,9 @@ def _info(batcher: Batcher) -> ModelInfo:
 
 
 def site_api(site: Path, config: dict) -> FastAPI:
-    """The API for a built site's models; its site.json tells the page a server is there."""
-    app = create_api(load_models(list(model_dirs(site, config).values())))
+    """The API for a built site's models, on the site's origin (so no CORS: other sites' pages
+    cannot call it from their visitors' browsers); its site.json tells the page a server is there."""
+    app = create_api(load_models(list(model_dirs(site, config).values())), cors_origins=())
     served_config = {**config, "api_url": config.get("api_url") or "./"}
 
     @app.get("/site.json", include_in_schema=False)

@@ -4,6 +4,7 @@ offline precache list with the build hash stamped into `sw.js`."""
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 from pathlib import Path
@@ -22,6 +23,19 @@ ISOLATION_HEADERS = {
     "Cross-Origin-Embedder-Policy": "require-corp",
     "Cross-Origin-Resource-Policy": "same-origin",
 }
+# No MIME sniffing (a model's text file is never run as a script or page), and no framing by other
+# origins (clickjacking): the page is meant to be embedded through the custom element, not framed.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "SAMEORIGIN",
+}
+# Directives a <meta> CSP cannot carry (browsers ignore them there): added to the header only.
+HEADER_ONLY_CSP = {"frame-ancestors": "'self'"}
+
+
+def site_headers() -> dict[str, str]:
+    """The headers every response of a site carries, but its CSP (see `content_security_policy`)."""
+    return {**ISOLATION_HEADERS, **SECURITY_HEADERS}
 
 _META_CSP = re.compile(r'<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"', re.I)
 
@@ -34,15 +48,19 @@ def content_security_policy(site: Path) -> str | None:
     match = _META_CSP.search(index.read_text(encoding="utf-8", errors="replace"))
     if not match:
         return None
-    policy = match.group(1).strip()
+    policy = html.unescape(match.group(1)).strip()
     if "'wasm-unsafe-eval'" not in policy:  # onnxruntime-web compiles WebAssembly
         policy = policy.replace("script-src", "script-src 'wasm-unsafe-eval'", 1)
-    return policy
+    # One line whatever the page held (a header cannot span lines), one space between tokens.
+    directives = [" ".join(d.split()) for d in policy.split(";") if d.strip()]
+    named = {d.split()[0].lower() for d in directives}
+    directives += [f"{name} {value}" for name, value in HEADER_ONLY_CSP.items() if name not in named]
+    return "; ".join(directives)
 
 
 def write_headers(site: Path) -> None:
-    """`_headers` (Netlify, Cloudflare Pages): the CSP and the isolation headers on every path."""
-    headers = dict(ISOLATION_HEADERS)
+    """`_headers` (Netlify, Cloudflare Pages): the CSP, the isolation and security headers on every path."""
+    headers = site_headers()
     policy = content_security_policy(site)
     if policy:
         headers["Content-Security-Policy"] = policy
@@ -51,11 +69,15 @@ def write_headers(site: Path) -> None:
 
 
 def point_embed_page_at(site: Path, model_path: str) -> None:
-    """The example page of the custom element names the site's default model."""
+    """The example page of the custom element names the site's default model.
+
+    The path holds the model's name, which comes from a manifest: it goes into the page as a URL
+    (percent-encoded) inside an attribute and a code sample (HTML-escaped), never as markup."""
     page = site / EMBED_PAGE
     if page.is_file():
-        html = page.read_text(encoding="utf-8")
-        page.write_text(html.replace(EMBED_MODEL, f'model="{model_path}"'), encoding="utf-8")
+        text = page.read_text(encoding="utf-8")
+        attribute = html.escape(quote(model_path, safe="/"), quote=True)
+        page.write_text(text.replace(EMBED_MODEL, f'model="{attribute}"'), encoding="utf-8")
 
 
 def write_precache(site: Path, manifests: dict[str, dict]) -> str:
@@ -63,8 +85,10 @@ def write_precache(site: Path, manifests: dict[str, dict]) -> str:
     hash into `sw.js`; return the hash. Each model's other variants are cached only once used."""
     if not (site / SERVICE_WORKER).is_file():
         return ""
+    # Hidden files (a marker, an editor's leftovers) are never served, so never precached.
     files = sorted(p.relative_to(site).as_posix() for p in site.rglob("*")
-                   if p.is_file() and p.name not in (SERVICE_WORKER, PRECACHE_FILE))
+                   if p.is_file() and p.name not in (SERVICE_WORKER, PRECACHE_FILE)
+                   and not is_hidden(p.relative_to(site).as_posix()))
     build = _build_hash(site, files)
     skipped = {f"models/{name}/{file}" for name, manifest in manifests.items()
                for variant, file in manifest["variants"].items() if variant != manifest["default_variant"]}
@@ -73,6 +97,11 @@ def write_precache(site: Path, manifests: dict[str, dict]) -> str:
     sw = site / SERVICE_WORKER
     sw.write_text(sw.read_text(encoding="utf-8").replace(BUILD_PLACEHOLDER, build), encoding="utf-8")
     return build
+
+
+def is_hidden(path: str) -> bool:
+    """A path with a segment that starts with "." (`.env`, `.git/config`, `..`): never served."""
+    return any(part.startswith(".") for part in path.replace("\\", "/").split("/"))
 
 
 def _build_hash(site: Path, files: list[str]) -> str:

