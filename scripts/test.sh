@@ -6,4 +6,6 @@ bash scripts/setup.sh
 # Lint and typecheck first: seconds, and they name the line.
 .venv/bin/ruff check src tests scripts
 (cd web && npm run --silent typecheck)
+# The compact engine's unit tests (per operator, against Python onnxruntime): seconds.
+(cd web && npm test --silent)
 exec .venv/bin/python -m pytest -q "$@"

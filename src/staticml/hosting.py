@@ -82,7 +82,8 @@ def point_embed_page_at(site: Path, model_path: str) -> None:
 
 def write_precache(site: Path, manifests: dict[str, dict]) -> str:
     """Write `precache.json` (the files the service worker caches, the build hash) and stamp the
-    hash into `sw.js`; return the hash. Each model's other variants are cached only once used."""
+    hash into `sw.js`; return the hash. Each model's other variants (and onnxruntime-web, when no
+    default variant runs on it) are cached only once used."""
     if not (site / SERVICE_WORKER).is_file():
         return ""
     # Hidden files (a marker, an editor's leftovers) are never served, so never precached.
@@ -92,6 +93,10 @@ def write_precache(site: Path, manifests: dict[str, dict]) -> str:
     build = _build_hash(site, files)
     skipped = {f"models/{name}/{file}" for name, manifest in manifests.items()
                for variant, file in manifest["variants"].items() if variant != manifest["default_variant"]}
+    # onnxruntime-web (in the site when some variant needs it) is precached only when a default
+    # variant runs on it; otherwise the service worker caches it once a page has used it.
+    if all(m.get("engines", {}).get(m["default_variant"]) == "compact" for m in manifests.values()):
+        skipped |= {f for f in files if f.startswith("assets/ort/") or f == "assets/worker.js"}
     precached = [quote(f) for f in files if f not in skipped and f != HEADERS_FILE]
     (site / PRECACHE_FILE).write_text(json.dumps({"build": build, "files": precached}, indent=1) + "\n", encoding="utf-8")
     sw = site / SERVICE_WORKER

@@ -1,4 +1,5 @@
-"""model folder(s) → static site: page, JS bundle, WASM runtime and models, nothing from elsewhere."""
+"""model folder(s) → static site: page, JS bundle, models (and onnxruntime-web's WASM runtime when a
+model needs it), nothing from elsewhere."""
 
 from __future__ import annotations
 
@@ -11,13 +12,16 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-from . import hosting, manifest as manifest_io, output
+from . import compact, hosting, manifest as manifest_io, output
 from .errors import UserError
 
 WEB_ASSETS = Path(__file__).parent / "web_assets"
 SITE_CONFIG = "site.json"
 COMPRESSIBLE = {".wasm", ".mjs", ".js", ".onnx", ".json", ".css", ".html", ".txt"}
 MIN_COMPRESS_BYTES = 1024
+# onnxruntime-web (its WASM, its loader and the worker that runs it): in a site only if one of its
+# model variants cannot run on the page's compact engine.
+ORT_ASSETS = ("assets/ort", "assets/worker.js")
 CACHE = Path(os.environ.get("STATICML_CACHE", Path.home() / ".cache" / "staticml"))
 
 
@@ -41,14 +45,19 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
             raise UserError(f"{model_dir}: {', '.join(broken)} do not match the sha256 in manifest.json")
         check_variants_agree(model_dir, manifest, report)
     api_url = _normalize_api_url(api_url)
+    engines = {manifest["name"]: compact.engines(model_dir, manifest) for model_dir, manifest in manifests}
+    needs_ort = any(compact.ONNXRUNTIME_WEB in chosen.values() for chosen, _ in engines.values())
     assets = web_assets()
     with output.atomic_folder(out, "site", force, model_dirs) as folder:
-        shutil.copytree(assets, folder, dirs_exist_ok=True)
+        shutil.copytree(assets, folder, dirs_exist_ok=True, ignore=None if needs_ort else _without(assets, ORT_ASSETS))
         if api_url:
             _allow_connect_to(folder / "index.html", api_url)
+        site_manifests = {}
         for model_dir, manifest in manifests:
-            _copy_model(model_dir, manifest, folder / "models" / manifest["name"])
+            chosen, missing = engines[manifest["name"]]
+            site_manifests[manifest["name"]] = _copy_model(model_dir, manifest, folder / "models" / manifest["name"], chosen)
             report(f"build: model '{manifest['name']}' ({_model_bytes(manifest) / 1e6:.2f} MB, variants {', '.join(manifest['variants'])})")
+            report(f"build: model '{manifest['name']}' engine: {compact.describe(chosen, missing)}")
         config = {
             "models": [{"name": m["name"], "path": f"models/{m['name']}/"} for _, m in manifests],
             "default_model": manifests[0][1]["name"],
@@ -57,7 +66,7 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
         (folder / SITE_CONFIG).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         hosting.point_embed_page_at(folder, config["models"][0]["path"])
         hosting.write_headers(folder)
-        build_hash = hosting.write_precache(folder, {m["name"]: m for _, m in manifests})
+        build_hash = hosting.write_precache(folder, site_manifests)
         report(f"build: _headers (CSP, COOP/COEP) and offline cache list written (build {build_hash})")
         precompress(folder)
         report(f"build: site written to {out} ({folder_bytes(folder) / 1e6:.2f} MB, "
@@ -147,11 +156,20 @@ def _check_names(names: list[str]) -> None:
         raise UserError(f"build: two models are named {', '.join(duplicates)}; names must differ")
 
 
-def _copy_model(model_dir: Path, manifest: dict, target: Path) -> None:
+def _copy_model(model_dir: Path, manifest: dict, target: Path, engines: dict[str, str]) -> dict:
+    """The model's files, and its manifest with the page's engine per variant; returns that manifest."""
     target.mkdir(parents=True)
     for name in manifest["files"]:
         shutil.copy2(model_dir / name, target / name)
-    shutil.copy2(model_dir / manifest_io.MANIFEST, target / manifest_io.MANIFEST)
+    site_manifest = {**manifest, "engines": engines}
+    manifest_io.write(target, site_manifest)
+    return site_manifest
+
+
+def _without(root: Path, paths: tuple[str, ...]) -> Callable[[str, list[str]], list[str]]:
+    """A copytree `ignore` that leaves out these paths (relative to `root`)."""
+    skip = {root / p for p in paths}
+    return lambda folder, names: [n for n in names if Path(folder) / n in skip]
 
 
 def _model_bytes(manifest: dict) -> int:

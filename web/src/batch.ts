@@ -3,14 +3,14 @@
 import { BatchView, type Row } from "./batch_view";
 import { MAX_FILE_BYTES, tooLarge } from "./table";
 import type { FileScores, FileSummary } from "./types";
-import type { WorkerClient } from "./worker_client";
+import type { ModelClient } from "./worker_client";
 
 export class BatchScoring {
   readonly view: BatchView;
   private last: FileScores | null = null;
   private labels: string[] = [];
 
-  constructor(private readonly client: WorkerClient) {
+  constructor(private readonly client: ModelClient) {
     this.view = new BatchView({
       open: (file) => void this.open(file).catch(() => undefined), // shown in the card
       score: (column) => void this.score(column).catch(() => undefined),

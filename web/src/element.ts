@@ -1,8 +1,10 @@
 // <staticml-classifier model="models/sentiment/">: the classifier as a custom element for any
-// page (and React). Its own small bundle (assets/staticml-element.js); it starts the same worker
-// as the page, next to this script. Elements naming the same model and variant share a worker.
+// page (and React). Its own bundle (assets/staticml-element.js) holds the compact engine; a model
+// that needs onnxruntime-web starts the same worker as the page, next to this script. Elements
+// naming the same model and variant share one loaded model.
 import type { InitResult, Manifest, Prediction, PredictResult } from "./types";
-import { chooseThreads, fetchJson, WorkerClient } from "./worker_client";
+import { connect } from "./local_client";
+import { chooseThreads, fetchJson, type ModelClient } from "./worker_client";
 
 const STYLE = `
 :host { display: block; font: inherit; color: inherit; }
@@ -17,7 +19,7 @@ progress { width: 100%; }
 `;
 
 interface Loaded {
-  client: WorkerClient;
+  client: ModelClient;
   manifest: Manifest;
 }
 
@@ -29,7 +31,8 @@ function load(modelUrl: string, variant: string | null, threads: number | null, 
   if (!loaded) {
     loaded = (async () => {
       const manifest = await fetchJson<Manifest>(`${modelUrl}manifest.json`);
-      const client = new WorkerClient(new URL("./worker.js", import.meta.url), {
+      const chosen = variant ?? manifest.default_variant;
+      const client = connect(manifest, chosen, new URL("./worker.js", import.meta.url), {
         onDownload(done, total) {
           progress.max = Math.max(total, 1);
           progress.value = done;
@@ -39,7 +42,7 @@ function load(modelUrl: string, variant: string | null, threads: number | null, 
         type: "init",
         manifest,
         modelUrl,
-        variant: variant ?? manifest.default_variant,
+        variant: chosen,
         ortUrl: new URL("./ort/", import.meta.url).href,
         threads: chooseThreads(threads),
       });

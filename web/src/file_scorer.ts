@@ -1,7 +1,8 @@
-// Worker side of private batch scoring: holds the opened file and scores one column in chunks,
-// reporting progress and stopping between chunks when cancelled.
+// Private batch scoring (in the worker, or in the page for the compact engine): holds the opened
+// file and scores one column in chunks, reporting progress and stopping between chunks when cancelled.
 import { columnTexts, MAX_FILE_BYTES, parseTable, suggestColumn, tooLarge, type Table } from "./table";
 import type { FileScores, FileSummary, Prediction } from "./types";
+import { nextTask } from "./yield";
 
 /** Rows per chunk: progress and cancel granularity; each chunk is queued on its own so a
  * prediction typed meanwhile runs between two chunks. */
@@ -34,9 +35,9 @@ export class FileScorer {
     for (let start = 0; start < texts.length && !this.cancelled; start += CHUNK) {
       predictions.push(...(await this.predict(texts.slice(start, start + CHUNK))));
       this.onProgress(predictions.length, texts.length);
-      // Session runs may settle as microtasks only: yield a task so "cancel" (and texts typed
-      // meanwhile) are received between chunks.
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      // Runs may settle as microtasks only: yield a task so "cancel" (and texts typed meanwhile)
+      // are received between chunks (in the page too, for models on the compact engine).
+      await nextTask();
     }
     const done = predictions.length;
     return {

@@ -1,11 +1,12 @@
-// Page entry: reads site.json and the manifest, starts the worker, exposes window.staticml,
-// and drives the UI.
+// Page entry: reads site.json and the manifest, loads the model on its engine (the compact one in
+// the page, or onnxruntime-web in the worker), exposes window.staticml, and drives the UI.
 import { BatchScoring } from "./batch";
 import { registerServiceWorker } from "./offline";
 import { ServerMode } from "./server_mode";
 import type { FileScores, Info, InitResult, Manifest, Prediction, PredictResult, SiteConfig } from "./types";
 import { Ui } from "./ui";
-import { chooseThreads, fetchJson, WorkerClient, type Request } from "./worker_client";
+import { connect, engineOf } from "./local_client";
+import { chooseThreads, fetchJson, type ModelClient, type ProgressHandlers, type Request } from "./worker_client";
 
 const DEFAULT_EXAMPLES = [
   "I love this, it made my day!",
@@ -23,17 +24,23 @@ function assertStrings(texts: unknown): asserts texts is string[] {
 
 const ui = new Ui();
 const params = new URLSearchParams(location.search);
-const client = new WorkerClient(new URL("./worker.js", import.meta.url), {
+const handlers: ProgressHandlers = {
   onDownload(loaded, total) {
     ui.showProgress(loaded, total);
     if (loaded >= total) ui.showPreparing();
   },
   onBatch: (done, total) => batch.onProgress(done, total),
-});
+};
+// Chosen once the manifest says which engine runs the variant (the card is enabled only after ready).
+let model: ModelClient | null = null;
+const client: ModelClient = {
+  call: (request) => (model ? model.call(request) : Promise.reject(new Error("the model is not loaded"))),
+};
 const batch = new BatchScoring(client);
 const info: Info = {
   model: "",
   variant: "",
+  engine: "onnxruntime-web",
   backend: "wasm",
   threads: 0,
   bytes_downloaded: 0,
@@ -49,17 +56,17 @@ let serverMode: ServerMode | null = null;
 async function load(): Promise<void> {
   const site = await fetchJson<SiteConfig>("site.json");
   const name = params.get("model") ?? site.default_model;
-  const model = site.models.find((m) => m.name === name);
-  if (!model) {
+  const entry = site.models.find((m) => m.name === name);
+  if (!entry) {
     const known = site.models.map((m) => m.name).join(", ");
     throw new Error(`unknown model "${name}" (available: ${known})`);
   }
   ui.setTitle(site.title ?? "Text classifier");
-  ui.showModelPicker(site.models, model.name, (picked) => {
+  ui.showModelPicker(site.models, entry.name, (picked) => {
     location.search = `?model=${encodeURIComponent(picked)}`;
   });
-  serverMode = ServerMode.offer(site, model.name);
-  const modelUrl = new URL(model.path.endsWith("/") ? model.path : `${model.path}/`, location.href).href;
+  serverMode = ServerMode.offer(site, entry.name);
+  const modelUrl = new URL(entry.path.endsWith("/") ? entry.path : `${entry.path}/`, location.href).href;
   manifest = await fetchJson<Manifest>(`${modelUrl}manifest.json`);
   const variant = params.get("variant") ?? manifest.default_variant;
   info.model = manifest.name;
@@ -74,7 +81,9 @@ async function load(): Promise<void> {
     ortUrl: new URL("assets/ort/", location.href).href,
     threads: chooseThreads(params.has("threads") ? Number(params.get("threads")) : null),
   };
-  const result = await client.call<InitResult>(request);
+  info.engine = engineOf(manifest, variant);
+  model = connect(manifest, variant, new URL("./worker.js", import.meta.url), handlers);
+  const result = await model.call<InitResult>(request);
   Object.assign(info, result, { load_ms: performance.now() });
 }
 
@@ -146,7 +155,7 @@ ready.then(
       variant: info.variant,
       modelBytes: info.model_bytes,
       loadMs: info.load_ms,
-      backend: info.backend,
+      backend: info.engine === "compact" ? "compact engine (JS)" : "onnxruntime-web (WASM)",
       threads: info.threads,
     });
     ui.showExamples(manifest?.examples ?? DEFAULT_EXAMPLES, (text) => score(text).catch(report));

@@ -1,13 +1,14 @@
-// Service worker (sw.js at the site root): precaches the page, its assets, the WASM runtime and
-// each model's default variant, then serves the site from that cache, so that after one visit
-// the page loads and predicts with the network off. The cache is named after a hash of the
-// build, which `staticml build` writes into this file and into precache.json: a new build is a
-// new sw.js, which installs its own cache and deletes the old ones.
+// Service worker (sw.js at the site root): precaches the page, its assets, each model's default
+// variant (and the WASM runtime when one of those runs on onnxruntime-web), then serves the site
+// from that cache, so that after one visit the page loads and predicts with the network off. The
+// cache is named after a hash of the build, which `staticml build` writes into this file and into
+// precache.json: a new build is a new sw.js, which installs its own cache and deletes the old ones.
 
 /** Replaced by `staticml build` (site.py) with the hash of the site's files. */
 const BUILD = "__STATICML_BUILD__";
 const PREFIX = "staticml-";
 const CACHE = `${PREFIX}${BUILD}`;
+const LAZY = ["models/", "assets/ort/", "assets/worker.js"];
 
 interface ExtendableEvent extends Event {
   waitUntil(promise: Promise<unknown>): void;
@@ -62,8 +63,9 @@ async function respond(request: Request, url: URL): Promise<Response> {
   const hit = await cache.match(key);
   if (hit) return hit;
   const response = await fetch(request);
-  // Other variants than the precached ones: kept once fetched (the page checks their sha256).
-  if (response.status === 200 && key.startsWith(new URL("models/", scope).href)) {
+  // Other variants than the precached ones (and onnxruntime-web when only such a variant needs
+  // it): kept once fetched (the page checks their sha256).
+  if (response.status === 200 && LAZY.some((prefix) => key.startsWith(new URL(prefix, scope).href))) {
     cache.put(key, response.clone()).catch(() => undefined); // caching must not delay the page
   }
   return response;

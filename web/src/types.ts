@@ -27,6 +27,8 @@ export interface Manifest {
   extra_inputs?: Record<string, "zeros">;
   /** Optional example sentences for the page. */
   examples?: string[];
+  /** The page's engine per variant, written by `staticml build`; absent: onnxruntime-web. */
+  engines?: Record<string, EngineName>;
   metrics?: unknown;
   /** The architecture the model folder was trained or imported as (informative). */
   arch?: string;
@@ -35,6 +37,9 @@ export interface Manifest {
   /** What `staticml import` read and measured (informative). */
   import?: unknown;
 }
+
+/** "compact": the small in-bundle engine (engine/), on the page's thread; else onnxruntime-web in a worker. */
+export type EngineName = "compact" | "onnxruntime-web";
 
 export interface SiteModel {
   name: string;
@@ -56,7 +61,9 @@ export interface Prediction {
 export interface Info {
   model: string;
   variant: string;
-  backend: "wasm";
+  engine: EngineName;
+  /** "js" for the compact engine, "wasm" for onnxruntime-web. */
+  backend: "js" | "wasm";
   threads: number;
   bytes_downloaded: number;
   load_ms: number;
@@ -112,6 +119,8 @@ export type WorkerRequest = InitRequest | TextsRequest | OpenFileRequest | Score
 // ---- worker -> page ----
 
 export interface InitResult {
+  engine: EngineName;
+  backend: "js" | "wasm";
   threads: number;
   bytes_downloaded: number;
   model_bytes: number;

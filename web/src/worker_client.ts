@@ -1,17 +1,23 @@
-// Request/reply over postMessage to the model worker: each request gets an id, each reply
-// settles that id. Shared by the page and the <staticml-classifier> element.
+// Request/reply over postMessage to the model worker (onnxruntime-web): each request gets an id,
+// each reply settles that id. Shared by the page and the <staticml-classifier> element; models on
+// the compact engine answer the same requests in the page (local_client.ts).
 import type { WorkerMessage, WorkerRequest } from "./types";
 
 /** A request before the client numbers it (Omit applied to each member of the union). */
 type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
 export type Request = WithoutId<WorkerRequest>;
 
+/** What the page and the element talk to, whichever engine runs the model. */
+export interface ModelClient {
+  call<T>(request: Request): Promise<T>;
+}
+
 export interface ProgressHandlers {
   onDownload?(loaded: number, total: number): void;
   onBatch?(done: number, total: number): void;
 }
 
-export class WorkerClient {
+export class WorkerClient implements ModelClient {
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private nextId = 1;

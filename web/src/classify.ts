@@ -1,0 +1,118 @@
+// What both engines share: the variant's files (downloaded with progress, checked against the
+// manifest's sha256 with the same words), the graph's inputs and its `logits` output, batching
+// as the Python side does, and logits → predictions.
+import { checkSha256, download } from "./download";
+import type { FileEntry, InitRequest, Manifest, Prediction } from "./types";
+
+/** Same as the Python side's batch size (staticml.runtime.Classifier.probabilities). */
+export const BATCH_SIZE = 64;
+
+export type OnProgress = (loaded: number, total: number) => void;
+
+export interface Fetched {
+  modelFile: string;
+  model: Uint8Array;
+  tokenizer: Uint8Array;
+  /** Extra files (the WASM runtime), in the order asked. */
+  extra: Uint8Array[];
+  bytes: number;
+}
+
+export interface ExtraFile {
+  url: string;
+  name: string;
+  entry: FileEntry;
+}
+
+/** Downloads the variant's model file and the tokenizer (and `extra`), all checked by sha256. */
+export async function fetchModel(request: InitRequest, onProgress: OnProgress, extra: ExtraFile[] = []): Promise<Fetched> {
+  const { manifest, variant } = request;
+  const modelFile = manifest.variants[variant];
+  if (!modelFile) {
+    const known = Object.keys(manifest.variants).join(", ");
+    throw new Error(`model ${manifest.name} has no variant "${variant}" (available: ${known})`);
+  }
+  const files: ExtraFile[] = [
+    { url: request.modelUrl + modelFile, name: modelFile, entry: fileEntry(manifest, modelFile) },
+    { url: request.modelUrl + manifest.tokenizer.file, name: manifest.tokenizer.file, entry: fileEntry(manifest, manifest.tokenizer.file) },
+    ...extra,
+  ];
+  const total = files.reduce((sum, f) => sum + f.entry.bytes, 0);
+  let loaded = 0;
+  onProgress(0, total);
+  const data = await Promise.all(
+    files.map((f) =>
+      download(f.url, (n) => {
+        loaded += n;
+        onProgress(loaded, Math.max(total, loaded));
+      }),
+    ),
+  );
+  await Promise.all(files.map((f, i) => checkSha256(f.name, data[i], f.entry.sha256)));
+  return { modelFile, model: data[0], tokenizer: data[1], extra: data.slice(2), bytes: loaded };
+}
+
+function fileEntry(manifest: Manifest, name: string): FileEntry {
+  const entry = manifest.files[name];
+  if (!entry || typeof entry.sha256 !== "string" || typeof entry.bytes !== "number") {
+    throw new Error(`manifest.json of model ${manifest.name} has no sha256/bytes for ${name}`);
+  }
+  return entry;
+}
+
+/** Fails at load time, with a clear message, if the graph wants an input we cannot feed or has no logits. */
+export function checkGraph(inputs: readonly string[], outputs: readonly string[], manifest: Manifest, modelFile: string): void {
+  const known = new Set(["input_ids", "attention_mask", ...Object.keys(manifest.extra_inputs ?? {})]);
+  const missing = inputs.filter((name) => !known.has(name));
+  if (missing.length > 0) {
+    throw new Error(
+      `model ${manifest.name} needs inputs the page cannot feed: ${missing.join(", ")} ` +
+        `(declare them in manifest.json "extra_inputs", e.g. {"token_type_ids": "zeros"})`,
+    );
+  }
+  if (!outputs.includes("logits")) {
+    throw new Error(`${modelFile}: the graph has no output named 'logits' (its outputs: ${outputs.join(", ") || "none"})`);
+  }
+}
+
+/** Runs texts in consecutive batches of BATCH_SIZE, as the Python side does (int8 graphs may
+ * depend on the batch a text shares, so the batches must be the same on both sides). */
+export async function inBatches(
+  texts: string[],
+  run: (batch: string[]) => Prediction[] | Promise<Prediction[]>,
+  between?: () => Promise<void> | undefined,
+): Promise<Prediction[]> {
+  const predictions: Prediction[] = [];
+  for (let start = 0; start < texts.length; start += BATCH_SIZE) {
+    if (start > 0) await between?.();
+    const batch = await run(texts.slice(start, start + BATCH_SIZE));
+    for (const p of batch) predictions.push(p);
+  }
+  return predictions;
+}
+
+export function toPredictions(logits: Float32Array, labels: string[], rows: number): Prediction[] {
+  const width = labels.length;
+  if (logits.length !== rows * width) {
+    throw new Error(`model returned ${logits.length} logits for ${rows} texts and ${width} labels`);
+  }
+  const predictions: Prediction[] = [];
+  for (let r = 0; r < rows; r++) {
+    const probs = softmax(logits.subarray(r * width, (r + 1) * width));
+    const scores: Record<string, number> = {};
+    labels.forEach((label, i) => (scores[label] = probs[i]));
+    predictions.push({ label: labels[argmax(probs)], scores });
+  }
+  return predictions;
+}
+
+function softmax(row: Float32Array): number[] {
+  const max = Math.max(...row);
+  const exps = Array.from(row, (x) => Math.exp(x - max));
+  const sum = exps.reduce((a, b) => a + b, 0);
+  return exps.map((e) => e / sum);
+}
+
+function argmax(values: number[]): number {
+  return values.reduce((best, v, i) => (v > values[best] ? i : best), 0);
+}

@@ -1,0 +1,94 @@
+// The engine as a whole: its table equals staticml/compact.py's, the tiny model (fp32 and int8, as
+// `train` exports it) computes what Python onnxruntime computes, and bad files are refused with a
+// message that names the problem.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { checkGraph } from "../src/classify";
+import { checkSha256 } from "../src/download";
+import { Engine, OPSET, unsupported } from "../src/engine/engine";
+import { parseModel } from "../src/engine/onnx";
+import { OPS } from "../src/engine/ops";
+import type { Manifest } from "../src/types";
+import { assertClose, bytes, cases, json, tensor } from "./fixtures";
+
+interface Table {
+  opset: [number, number];
+  ops: Record<string, Record<string, number[] | null>>;
+}
+
+test("the engine implements exactly the table of staticml/compact.py", () => {
+  const table = json<Table>("table.json");
+  assert.deepEqual([...OPSET], table.opset);
+  assert.deepEqual(Object.keys(OPS).sort(), Object.keys(table.ops).sort());
+  for (const [op, attrs] of Object.entries(table.ops)) {
+    const mine = Object.fromEntries(Object.entries(OPS[op].attrs).map(([k, v]) => [k, v === null ? null : [...v]]));
+    assert.deepEqual(mine, attrs, op);
+  }
+});
+
+const tiny = cases.filter((c) => !c.op);
+
+test("the tiny model's fixtures are there (torch is installed)", () => {
+  assert.equal(tiny.length, 4);
+});
+
+for (const c of tiny) {
+  test(`${c.name}: logits equal Python onnxruntime's within 1e-5`, () => {
+    const engine = Engine.load(bytes(c.file), c.file);
+    assert.deepEqual(engine.inputNames, ["input_ids", "attention_mask"]);
+    assert.deepEqual(engine.outputNames, ["logits"]);
+    const feeds = Object.fromEntries(Object.entries(c.inputs).map(([name, t]) => [name, tensor(t)]));
+    const [logits] = engine.run(feeds, ["logits"]);
+    const worst = assertClose(logits, c.outputs.logits, 1e-5, c.name);
+    assert.ok(worst < 1e-5);
+  });
+}
+
+test("a truncated file fails to load with a message, wherever it is cut", () => {
+  const whole = bytes("tiny.onnx");
+  for (const at of [0, 5, 40, 1000, Math.floor(whole.length / 2), whole.length - 30, whole.length - 1]) {
+    assert.throws(() => Engine.load(whole.subarray(0, at), "model.onnx"), (error: Error) => {
+      assert.match(error.message, /^model\.onnx is not a complete ONNX model: .+; the file is truncated or damaged\.$/);
+      return true;
+    }, `cut at ${at}`);
+  }
+});
+
+test("bytes that are no ONNX model at all are refused, not run", () => {
+  const junk = Uint8Array.from({ length: 5000 }, (_, i) => (i * 7919 + 13) % 256);
+  assert.throws(() => Engine.load(junk, "junk.onnx"), /junk\.onnx/);
+  assert.throws(() => Engine.load(new TextEncoder().encode("<html>404</html>"), "page.onnx"), /page\.onnx/);
+});
+
+test("graphs the engine does not implement are refused at load, naming what is missing (as Python says)", () => {
+  for (const { file, python } of json<{ file: string; python: string[] }[]>("refusals.json")) {
+    const missing = unsupported(parseModel(bytes(file)));
+    assert.ok(missing.length > 0 && python.length > 0, file);
+    // Python also infers the types of intermediate tensors; the names of ops, attributes, opsets
+    // and initializer types are the same words on both sides.
+    for (const item of python.filter((p) => !p.startsWith("data type") || file === "double_weight.onnx")) {
+      assert.ok(missing.includes(item), `${file}: JS says ${missing.join(", ")}; Python says ${python.join(", ")}`);
+    }
+    assert.throws(() => Engine.load(bytes(file), file), new RegExp(`^Error: ${file} needs what the compact engine does not implement: `));
+  }
+});
+
+test("an int64 result past 2^53 is an error, not a rounded number", () => {
+  const c = cases.find((c) => c.name.startsWith("Mul int64"))!;
+  const engine = Engine.load(bytes(c.file), c.file);
+  assert.throws(() => engine.run({ a: { type: "int64", dims: [1], data: Float64Array.of(2 ** 52) } }, ["y"]), /beyond 2\^53/);
+});
+
+test("a graph without an output named logits is refused (Python requires it too)", () => {
+  const manifest = { name: "m", extra_inputs: {} } as unknown as Manifest;
+  assert.throws(() => checkGraph(["input_ids", "attention_mask"], ["scores"], manifest, "model.onnx"),
+    /^Error: model\.onnx: the graph has no output named 'logits' \(its outputs: scores\)$/);
+  assert.doesNotThrow(() => checkGraph(["input_ids"], ["scores", "logits"], manifest, "model.onnx"));
+  assert.throws(() => checkGraph(["input_ids", "pixels"], ["logits"], manifest, "model.onnx"), /cannot feed: pixels/);
+});
+
+test("a file that does not match its sha256 is refused with the message both engines use", async () => {
+  const data = bytes("tiny.onnx");
+  await assert.rejects(checkSha256("model.onnx", data, "0".repeat(64)),
+    /^Error: model\.onnx has been changed or damaged: it does not match the sha256 in manifest\.json, so the page refuses to run it/);
+});
