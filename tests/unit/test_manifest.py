@@ -122,3 +122,9 @@ def test_the_page_types_name_the_same_manifest_fields():
     body = re.search(r"export interface Manifest \{(.*?)\n\}", source, re.S).group(1)
     page_fields = set(re.findall(r"^\s+(\w+)\??:", body, re.M))
     assert page_fields == set(manifest_io.FIELDS)
+
+
+@pytest.mark.parametrize("url", ['http://127.0.0.1:8001/" http-equiv="refresh', "http://a b/", "http://x/\n"])
+def test_build_refuses_an_api_url_that_would_break_out_of_the_page(url, model, tmp_path, capsys):
+    code, err = run(capsys, "build", model, "--out", tmp_path / "site", "--api-url", url)
+    assert code == 2 and "--api-url" in err and not (tmp_path / "site").exists()
