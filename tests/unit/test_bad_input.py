@@ -15,7 +15,6 @@ from tiny_hf import toy_onnx
 
 from staticml import data
 from staticml.cli import main
-from staticml.errors import UserError
 from staticml.hard_texts import hard_texts
 from staticml.tokenize import train_tokenizer
 
