@@ -31,12 +31,16 @@ from staticml.cli import main
 pytestmark = pytest.mark.filterwarnings("ignore")  # sklearn/torch warnings about tiny data are not the point
 
 EXAMPLES = {"train": 40, "import": 40, "build": 30}
+# The quick lane replays the same pseudo-random inputs every run (a run that trains costs seconds,
+# so a free search could cost a few seconds or a minute); STATICML_RANDOM_EXAMPLES=500 searches
+# afresh with that many inputs per command.
+SEARCH = int(os.environ.get("STATICML_RANDOM_EXAMPLES", "0"))
 
 
 def fuzz(command: str):
-    return settings(max_examples=EXAMPLES[command], deadline=None, database=None, print_blob=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.large_base_example])
+    return settings(max_examples=SEARCH or EXAMPLES[command], derandomize=not SEARCH, deadline=None, database=None,
+                    print_blob=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                            HealthCheck.large_base_example])
 
 
 # ---------------------------------------------------------------- the harness
@@ -222,7 +226,7 @@ def train_argv(draw):
     name, content = draw(training_input())
     argv = ["train", name, "--text-col", draw(st.sampled_from(["t", "t", "t", "x"])), "--label-col", "l",
             "--out", out_value(draw, name), "--epochs", "0.01"]
-    labels = draw(st.sampled_from([None, None, None, "pos,neg", "pos", "pos,pos", "x,y"]))
+    labels = draw(st.sampled_from([None, "pos,neg", "x,y", "pos", "pos,pos"]) if draw(st.integers(0, 3)) == 0 else st.none())
     return argv + (["--labels", labels] if labels else []), {name: content}
 
 
@@ -254,6 +258,12 @@ def parts(tmp_path_factory) -> dict[str, bytes]:
                           "token_types": {"width": 2, "extra": ("token_type_ids",)},
                           "extra_input": {"width": 2, "extra": ("position_ids",)}}.items():
         pieces[name] = toy_onnx(folder / f"{name}.onnx", **options).read_bytes()
+    with sandbox() as work:  # an import that succeeds touches nothing outside either
+        (work / "src").mkdir()
+        for name, content in {"model.onnx": pieces["scores3"], "tokenizer.json": pieces["tokenizer"],
+                              "labels.txt": b"neg\nmeh\npos\n"}.items():
+            (work / "src" / name).write_bytes(content)
+        assert run_cli("import (fixture)", ["import", "src", "--out", "a/b/m"], work, {"src"}) == 0
     return pieces
 
 
@@ -299,7 +309,7 @@ def import_case(draw, parts: dict[str, bytes]):
         files[weights] = draw(st.binary(max_size=64) | json_values.map(json.dumps).map(str.encode))
         files["config.json"] = draw(config_json())
     else:
-        graph = draw(st.sampled_from(["logits2", "scores3", "token_types", "extra_input", "bytes", "cut"]))
+        graph = draw(st.sampled_from(["logits2", "logits2", "scores3", "token_types", "extra_input", "bytes", "cut"]))
         files["model.onnx"] = draw(st.binary(max_size=300)) if graph == "bytes" else \
             parts["logits2"][:draw(st.integers(0, len(parts["logits2"])))] if graph == "cut" else parts[graph]
         if draw(st.booleans()):
@@ -317,7 +327,7 @@ def import_case(draw, parts: dict[str, bytes]):
     for flag, values in (("--labels", ["neg,pos", "a,b,c", "src/labels.txt", "a", "missing.json"]),
                          ("--max-length", ["0", "3", "16", "100000"]),
                          ("--tokenizer", ["src/tokenizer.json", "missing.json", "src/config.json"])):
-        value = draw(st.none() | st.sampled_from(values))
+        value = draw(st.sampled_from(values) if draw(st.integers(0, 2)) == 0 else st.none())
         if value is not None:
             argv += [flag, value]
     return argv, files
@@ -349,6 +359,7 @@ def model_folder(tmp_path_factory) -> Path:
         (work / "d.csv").write_text("t,l\n" + "".join(f"{t},{label}\n" for t, label in rows))
         argv = ["train", "d.csv", "--text-col", "t", "--label-col", "l", "--out", "a/b/m", "--epochs", "0.01"]
         assert run_cli("train (fixture)", argv, work, {"d.csv"}) == 0
+        assert run_cli("build (fixture)", ["build", "a/b/m", "--out", "site"], work, {"d.csv", "a"}) == 0
         shutil.copytree(work / "a" / "b" / "m", kept)
     return kept
 
