@@ -201,8 +201,8 @@ def read(model_dir: str | Path) -> dict:
         raise UserError(f"{model_dir}: not a model folder (no {MANIFEST})")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ManifestError(f"{path}: not valid JSON ({exc})") from None
+    except (ValueError, UnicodeDecodeError) as exc:  # also json's limit on a number's digits
+        raise ManifestError(f"{path}: not valid JSON ({str(exc)[:200]})") from None
     except RecursionError:
         raise ManifestError(f"{path}: nested too deeply to be a manifest") from None
     validate(manifest, str(path))

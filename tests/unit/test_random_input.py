@@ -416,8 +416,6 @@ def test_build_of_random_manifests_exits_0_or_2(model_folder, data):
         run_cli("build", ["build", "m", "--out", out], work, {"m"})
 
 
-@pytest.mark.xfail(strict=False, reason="manifest.read lets json's ValueError for a number of over 4300 digits "
-                                        "through (manifest.py, owned by the manifest-validation work)")
 def test_build_refuses_a_number_too_long_to_read(model_folder):
     with sandbox() as work:
         shutil.copytree(model_folder, work / "m")
