@@ -146,6 +146,52 @@ def cases() -> list[dict]:
     ]
 
 
+def chain(name: str, nodes: list, inputs: dict[str, np.ndarray], constants: dict[str, np.ndarray],
+          outputs: list[str], types: tuple[int, ...] = (F, F)) -> dict:
+    """A graph of several nodes: the engine's load-time rewrites (fusion, dequantized tables) must
+    give onnxruntime's numbers, also where they must not apply."""
+    elem = {np.dtype(np.float32): F, np.dtype(np.int64): I64, np.dtype(np.uint8): U8, np.dtype(np.int8): I8}
+    graph_inputs = [helper.make_tensor_value_info(n, elem[v.dtype], list(v.shape)) for n, v in inputs.items()]
+    inits = [onnx.numpy_helper.from_array(v, n) for n, v in constants.items()]
+    outs = [helper.make_tensor_value_info(o, t, None) for o, t in zip(outputs, types)]
+    model = helper.make_model(helper.make_graph(nodes, name, graph_inputs, outs, inits),
+                              opset_imports=[helper.make_opsetid("", OPSET)])
+    model.ir_version = 10
+    return {"name": name, "op": "graph", "model": model, "inputs": inputs, "outputs": outputs}
+
+
+def graphs() -> list[dict]:
+    axes1 = {"axes": np.array([1], dtype=np.int64)}
+    q = rng.integers(0, 256, size=(8, 4)).astype(np.uint8)
+    idx = np.array([[1, 7, 0], [3, 3, -1]], dtype=np.int64)
+    return [
+        chain("Mul→ReduceSum fused (tiny's pooling)", [helper.make_node("Mul", ["w", "u"], ["m"]),
+                                                       helper.make_node("ReduceSum", ["m", "axes"], ["y"], keepdims=0)],
+              {"w": floats(2, 5, 1), "u": floats(2, 5, 4)}, axes1, ["y"]),
+        chain("Mul→ReduceSum fused, all axes, operands swapped", [helper.make_node("Mul", ["u", "w"], ["m"]),
+                                                                 helper.make_node("ReduceSum", ["m"], ["y"])],
+              {"u": floats(3, 4), "w": floats(4)}, {}, ["y"]),
+        chain("Mul→ReduceSum keepdims over axes [0, 2]", [helper.make_node("Mul", ["a", "b"], ["m"]),
+                                                         helper.make_node("ReduceSum", ["m", "axes"], ["y"], keepdims=1)],
+              {"a": floats(2, 3, 4), "b": floats(2, 3, 4)}, {"axes": np.array([0, 2], dtype=np.int64)}, ["y"]),
+        chain("Mul→ReduceSum not fused: the product is an output too", [helper.make_node("Mul", ["a", "b"], ["m"]),
+                                                                       helper.make_node("ReduceSum", ["m", "axes"], ["y"])],
+              {"a": floats(2, 3), "b": floats(2, 3)}, axes1, ["y", "m"]),
+        chain("Mul→ReduceSum int64 (fused node falls back)", [helper.make_node("Mul", ["a", "b"], ["m"]),
+                                                             helper.make_node("ReduceSum", ["m", "axes"], ["y"], keepdims=0)],
+              {"a": ints(2, 3), "b": ints(2, 3)}, axes1, ["y"], (I64,)),
+        chain("Gather→DequantizeLinear per tensor (tiny int8: table dequantized once)",
+              [helper.make_node("Gather", ["q", "i"], ["g"], axis=0), helper.make_node("DequantizeLinear", ["g", "s", "z"], ["y"])],
+              {"i": idx}, {"q": q, "s": np.array(0.02, dtype=np.float32), "z": np.array(128, dtype=np.uint8)}, ["y"]),
+        chain("Gather→DequantizeLinear per axis (not rewritten)",
+              [helper.make_node("Gather", ["q", "i"], ["g"], axis=0), helper.make_node("DequantizeLinear", ["g", "s"], ["y"], axis=2)],
+              {"i": idx}, {"q": q.astype(np.int8) // 2, "s": (np.abs(floats(4)) / 10).astype(np.float32)}, ["y"]),
+        chain("Gather→DequantizeLinear, the gathered int8 also an output (not rewritten)",
+              [helper.make_node("Gather", ["q", "i"], ["g"], axis=0), helper.make_node("DequantizeLinear", ["g", "s", "z"], ["y"])],
+              {"i": idx}, {"q": q, "s": np.array(0.5, dtype=np.float32), "z": np.array(3, dtype=np.uint8)}, ["y", "g"], (F, U8)),
+    ]
+
+
 def tensor_json(value: np.ndarray) -> dict:
     return {"type": TYPE[value.dtype], "dims": list(value.shape), "data": value.reshape(-1).tolist()}
 
@@ -215,14 +261,15 @@ def refusals(out: Path) -> list[dict]:
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for i, c in enumerate(cases()):
-        model = c["model"]
+    for i, c in enumerate(cases() + graphs()):
         file = f"op{i:02d}.onnx"
-        data = model.SerializeToString()
+        data = c["model"].SerializeToString()
         (out / file).write_bytes(data)
-        [y] = run(data, c["inputs"])
+        names = c.get("outputs", ["y"])
+        values = run(data, c["inputs"], names)
         written.append({"name": c["name"], "op": c["op"], "file": file,
-                        "inputs": {k: tensor_json(v) for k, v in c["inputs"].items()}, "outputs": {"y": tensor_json(np.asarray(y))}})
+                        "inputs": {k: tensor_json(v) for k, v in c["inputs"].items()},
+                        "outputs": {n: tensor_json(np.asarray(v)) for n, v in zip(names, values)}})
     ops = {c["op"] for c in written}
     untested = set(compact.OPS) - ops
     if untested:

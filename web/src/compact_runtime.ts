@@ -56,16 +56,16 @@ export class CompactRuntime implements Model {
   }
 
   private predictBatch(texts: string[]): Prediction[] {
-    const batch = this.tokenizer.batch(texts);
-    const ids: Tensor = { type: "int64", dims: batch.dims, data: Float64Array.from(batch.inputIds, Number) };
+    const batch = this.tokenizer.numbers(texts);
     const feeds: Record<string, Tensor> = {};
     for (const name of this.engine.inputNames) {
-      feeds[name] =
+      const data =
         name === "input_ids"
-          ? ids
+          ? batch.inputIds
           : name === "attention_mask"
-            ? { type: "int64", dims: batch.dims, data: Float64Array.from(batch.attentionMask, Number) }
-            : { type: "int64", dims: batch.dims, data: new Float64Array(ids.data.length) }; // declared extra input: zeros
+            ? batch.attentionMask
+            : new Float64Array(batch.inputIds.length); // declared extra input: zeros
+      feeds[name] = { type: "int64", dims: batch.dims, data };
     }
     const [logits] = this.engine.run(feeds, ["logits"]);
     if (logits.type !== "float32") throw new Error(`the model's logits are ${logits.type}, not float32`);

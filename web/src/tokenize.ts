@@ -13,6 +13,12 @@ export interface Batch {
   dims: [number, number];
 }
 
+export interface NumberBatch {
+  inputIds: Float64Array;
+  attentionMask: Float64Array;
+  dims: [number, number];
+}
+
 export class TextTokenizer {
   private readonly tokenizer: Tokenizer;
   private readonly bodyLength: number;
@@ -40,17 +46,22 @@ export class TextTokenizer {
     return [...this.spec.prefix_ids, ...body.slice(0, this.bodyLength), ...this.spec.suffix_ids];
   }
 
-  /** Encodes texts and pads them to the longest sequence of the batch. */
+  /** Encodes texts and pads them to the longest sequence of the batch (int64, for onnxruntime-web). */
   batch(texts: string[]): Batch {
+    const { inputIds, attentionMask, dims } = this.numbers(texts);
+    return { inputIds: BigInt64Array.from(inputIds, BigInt), attentionMask: BigInt64Array.from(attentionMask, BigInt), dims };
+  }
+
+  /** The same batch as plain numbers (the compact engine holds int64 values as doubles). */
+  numbers(texts: string[]): NumberBatch {
     const rows = texts.map((text) => this.encode(text));
-    const seq = Math.max(0, ...rows.map((row) => row.length));
-    const inputIds = new BigInt64Array(rows.length * seq).fill(BigInt(this.spec.pad_id));
-    const attentionMask = new BigInt64Array(rows.length * seq);
+    let seq = 0;
+    for (const row of rows) seq = Math.max(seq, row.length);
+    const inputIds = new Float64Array(rows.length * seq).fill(this.spec.pad_id);
+    const attentionMask = new Float64Array(rows.length * seq);
     rows.forEach((row, r) => {
-      row.forEach((id, c) => {
-        inputIds[r * seq + c] = BigInt(id);
-        attentionMask[r * seq + c] = 1n;
-      });
+      inputIds.set(row, r * seq);
+      attentionMask.fill(1, r * seq, r * seq + row.length);
     });
     return { inputIds, attentionMask, dims: [rows.length, seq] };
   }

@@ -1,9 +1,13 @@
-// A turn of the event loop without the 4 ms clamp that nested setTimeout(0) gets: a message to
-// ourselves is a new task, so input events, timers and a "cancel" run before the work goes on.
+// A turn of the event loop for long work (batches on the page's thread, file scoring): input,
+// timers and a "cancel" run before the work goes on. A message to ourselves first (a new task,
+// which resets the timer nesting level), then a setTimeout(0) set from that task: browsers may
+// run message tasks ahead of due timers, and a page's timers must keep firing; chained
+// setTimeout(0) alone would be clamped to 4 ms after five turns, a timer set from a message task
+// is not.
 const waiting: (() => void)[] = [];
 let channel: MessageChannel | null = null;
 
-export function nextTask(): Promise<void> {
+function message(): Promise<void> {
   if (!channel) {
     channel = new MessageChannel();
     channel.port1.onmessage = () => waiting.shift()?.();
@@ -14,4 +18,9 @@ export function nextTask(): Promise<void> {
     waiting.push(resolve);
     port.postMessage(null);
   });
+}
+
+export async function nextTask(): Promise<void> {
+  await message();
+  await new Promise((resolve) => setTimeout(resolve, 0));
 }

@@ -44,6 +44,20 @@ for (const c of tiny) {
   });
 }
 
+test("at load, int8 tables are dequantized once and the pooling's Mul runs inside its ReduceSum", () => {
+  const fp32 = Engine.load(bytes("tiny.onnx"), "tiny.onnx").steps;
+  const int8 = Engine.load(bytes("tiny.int8.onnx"), "tiny.int8.onnx").steps;
+  assert.ok(!int8.includes("DequantizeLinear"), int8.join(" "));
+  for (const steps of [fp32, int8]) assert.equal(steps.filter((s) => s === "Mul+ReduceSum").length, 1, steps.join(" "));
+  const graph = (name: string) => cases.find((c) => c.name.startsWith(name))!;
+  const steps = (name: string) => Engine.load(bytes(graph(name).file), name).steps;
+  assert.deepEqual(steps("Mul→ReduceSum fused (tiny"), ["Mul+ReduceSum"]);
+  assert.deepEqual(steps("Mul→ReduceSum not fused"), ["Mul", "ReduceSum"]);
+  assert.deepEqual(steps("Gather→DequantizeLinear per tensor"), ["Gather"]);
+  assert.deepEqual(steps("Gather→DequantizeLinear per axis"), ["Gather", "DequantizeLinear"]);
+  assert.deepEqual(steps("Gather→DequantizeLinear, the gathered"), ["Gather", "DequantizeLinear"]);
+});
+
 test("a truncated file fails to load with a message, wherever it is cut", () => {
   const whole = bytes("tiny.onnx");
   for (const at of [0, 5, 40, 1000, Math.floor(whole.length / 2), whole.length - 30, whole.length - 1]) {

@@ -4,7 +4,7 @@
 // (naming it), and computes once every node that depends on constants only (e.g. int8 weights
 // → float), so that a run is only the work that depends on the input.
 import { OnnxError, parseModel, type OnnxModel, type Tensor } from "./onnx";
-import { OPS, type OpSpec } from "./ops";
+import { mulReduceSum, OPS, withBuffers, type Buffers, type OpSpec } from "./ops";
 
 /** Standard-domain opsets whose semantics ops.ts implements (axes as inputs since 13). */
 export const OPSET: readonly [number, number] = [13, 25];
@@ -35,6 +35,7 @@ interface Step {
   node: OnnxModel["nodes"][number];
   inputs: number[]; // value slots, -1 for an omitted optional input
   output: number;
+  buffers: Buffers | null; // null while folding constants: their results are kept
 }
 
 export class Engine {
@@ -61,6 +62,7 @@ export class Engine {
     if (missing.length > 0) {
       throw new Error(`${file} needs what the compact engine does not implement: ${missing.join(", ")}`);
     }
+    dequantizeTables(model);
     const slots = new Map<string, number>();
     const constants: (Tensor | undefined)[] = [];
     const slot = (name: string): number => {
@@ -78,21 +80,27 @@ export class Engine {
           throw new Error(`${file}: node ${node.name} reads "${name}", which nothing before it produces (the graph is incomplete)`);
         }
       }
-      const step: Step = { spec: OPS[node.op], node, inputs: node.inputs.map((n) => (n ? slot(n) : -1)), output: slot(node.outputs[0]) };
+      const step: Step = { spec: OPS[node.op], node, inputs: node.inputs.map((n) => (n ? slot(n) : -1)), output: slot(node.outputs[0]), buffers: null };
       known.add(node.outputs[0]);
       if (step.inputs.every((i) => i < 0 || constants[i] !== undefined)) {
         constants[step.output] = runStep(step, constants); // depends on constants only: once, now
-      } else plan.push(step);
+      } else plan.push({ ...step, buffers: { list: [], next: 0 } });
     }
     const outputs = model.outputs.map((o) => o.name);
     for (const name of outputs) {
       if (!known.has(name)) throw new Error(`${file}: the graph output "${name}" is produced by no node`);
     }
+    fuse(plan, outputs.map((name) => slots.get(name)!));
     const types = new Map(model.inputs.map((i) => [i.name, i.elemType]));
     return new Engine(plan, constants, slots, inputs, outputs, types);
   }
 
-  /** Runs the graph on `feeds` (one tensor per graph input) and returns the named outputs. */
+  /** The operators a run executes, in order ("Mul+ReduceSum" where fused): for tests and curious readers. */
+  get steps(): string[] {
+    return this.plan.map((step) => (step.spec === OPS[step.node.op] ? step.node.op : `Mul+${step.node.op}`));
+  }
+
+  /** Runs the graph on `feeds` (one tensor per graph input) and returns (copies of) the named outputs. */
   run(feeds: Record<string, Tensor>, outputs: string[]): Tensor[] {
     const values = this.constants.slice();
     for (const name of this.inputNames) {
@@ -103,12 +111,49 @@ export class Engine {
     return outputs.map((name) => {
       const value = this.slots.has(name) ? values[this.slots.get(name)!] : undefined;
       if (!value) throw new Error(`the graph has no output named ${name}`);
-      return value;
+      return { type: value.type, dims: value.dims, data: value.data.slice() }; // its buffer is reused next run
     });
   }
 }
 
+/**
+ * Gather(int8 table) → DequantizeLinear(one scale, one zero point), as `train` exports the tiny
+ * model's int8 embeddings, becomes a Gather from the table dequantized once: the same floats
+ * (dequantizing is elementwise, so it commutes with picking rows), without the per-token work.
+ */
+function dequantizeTables(model: OnnxModel): void {
+  const users = new Map<string, number>();
+  for (const node of model.nodes) for (const name of node.inputs) users.set(name, (users.get(name) ?? 0) + 1);
+  for (const name of model.outputs) users.set(name.name, (users.get(name.name) ?? 0) + 1);
+  const constant = (name: string | undefined): Tensor | undefined => (name ? model.initializers.get(name) : undefined);
+  model.nodes = model.nodes.filter((dq) => {
+    if (dq.op !== "DequantizeLinear" || dq.domain !== "") return true;
+    const gather = model.nodes.find((n) => n.op === "Gather" && n.domain === "" && n.outputs[0] === dq.inputs[0]);
+    const table = constant(gather?.inputs[0]);
+    const scale = constant(dq.inputs[1]);
+    const zero = dq.inputs[2] ? constant(dq.inputs[2]) : undefined;
+    if (!gather || !table || !scale || scale.data.length !== 1 || (dq.inputs[2] && !zero) || users.get(dq.inputs[0]) !== 1) return true;
+    const name = `${gather.inputs[0]}/dequantized`;
+    model.initializers.set(name, OPS.DequantizeLinear.run([table, scale, zero], dq)[0]);
+    gather.inputs[0] = name;
+    gather.outputs[0] = dq.outputs[0];
+    return false;
+  });
+}
+
+/** A Mul whose output only a ReduceSum reads (attention pooling) runs inside it: one pass, same numbers. */
+function fuse(plan: Step[], outputs: number[]): void {
+  const reads = new Map<number, number>();
+  for (const slot of [...plan.flatMap((s) => s.inputs), ...outputs]) reads.set(slot, (reads.get(slot) ?? 0) + 1);
+  for (const sum of plan) {
+    const mul = plan.find((s) => s.output === sum.inputs[0] && s.node.op === "Mul");
+    if (sum.node.op !== "ReduceSum" || !mul || reads.get(mul.output) !== 1) continue;
+    Object.assign(sum, { spec: mulReduceSum(mul.node), inputs: [...mul.inputs, sum.inputs[1] ?? -1] });
+    plan.splice(plan.indexOf(mul), 1);
+  }
+}
+
 function runStep(step: Step, values: (Tensor | undefined)[]): Tensor {
-  const [out] = step.spec.run(step.inputs.map((i) => (i < 0 ? undefined : values[i])), step.node);
-  return out;
+  const inputs = step.inputs.map((i) => (i < 0 ? undefined : values[i]));
+  return withBuffers(step.buffers, () => step.spec.run(inputs, step.node))[0];
 }

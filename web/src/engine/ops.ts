@@ -29,10 +29,48 @@ export function size(dims: readonly number[]): number {
   return n;
 }
 
-function alloc(type: DType, n: number): Data {
-  if (type === "float32") return new Float32Array(n);
-  if (type === "int64") return new Float64Array(n);
-  return type === "int8" ? new Int8Array(n) : new Uint8Array(n);
+const ARRAYS = { float32: Float32Array, int64: Float64Array, int8: Int8Array, uint8: Uint8Array };
+
+function make(type: DType, n: number): Data {
+  return new ARRAYS[type](n);
+}
+
+/**
+ * The buffers one node allocated in its previous run, reused when the next run needs no more:
+ * a typed array of more than a few values lives outside the JS heap, and allocating (and
+ * collecting) one costs microseconds, as much as a tiny model's whole node. Results live until
+ * the node runs again, so the engine copies the graph's outputs before returning them.
+ */
+export interface Buffers {
+  list: Data[];
+  next: number;
+}
+
+let buffers: Buffers | null = null;
+// Values; a batch of 64 texts of the tiny model's longest length fits, and no more is kept.
+const REUSE_MAX = 1 << 20;
+
+/** Runs `f` (one node) with its own buffers, or with fresh ones when `own` is null (constant folding). */
+export function withBuffers<T>(own: Buffers | null, f: () => T): T {
+  buffers = own;
+  if (own) own.next = 0;
+  try {
+    return f();
+  } finally {
+    buffers = null;
+  }
+}
+
+/** An array of n values of `type`: zero-filled if `zero`, else of unspecified content (to be overwritten). */
+function alloc(type: DType, n: number, zero = false): Data {
+  if (!buffers || n > REUSE_MAX) return make(type, n);
+  const i = buffers.next++;
+  const old = buffers.list[i];
+  if (old && old.length >= n && old instanceof ARRAYS[type]) {
+    const view = old.length === n ? old : old.subarray(0, n);
+    return zero ? view.fill(0) : view;
+  }
+  return (buffers.list[i] = make(type, n));
 }
 
 function fail(node: Node, why: string): never {
@@ -57,7 +95,9 @@ function attr(node: Node, name: string, fallback: number): number {
 function ints(node: Node, t: Tensor | undefined, what: string): number[] {
   if (!t) return [];
   if (t.type !== "int64") fail(node, `${what} must be int64`);
-  return Array.from(t.data);
+  const values: number[] = [];
+  for (let i = 0; i < t.data.length; i++) values.push(t.data[i]); // Array.from is slower on typed arrays
+  return values;
 }
 
 function axis(node: Node, a: number, rank: number): number {
@@ -213,8 +253,12 @@ export const OPS: Record<string, OpSpec> = {
       const to = ELEM_TYPES[attr(node, "to", 0)];
       if (!to) fail(node, `cast to type ${attr(node, "to", 0)} is not implemented`);
       if (to === x.type) return [x];
-      if (to === "float32") return [{ type: to, dims: x.dims, data: Float32Array.from(x.data) }];
-      const out = new Float64Array(x.data.length);
+      if (to === "float32") {
+        const out = alloc(to, x.data.length);
+        out.set(x.data as ArrayLike<number>);
+        return [{ type: to, dims: x.dims, data: out }];
+      }
+      const out = alloc("int64", x.data.length);
       for (let i = 0; i < out.length; i++) {
         const v = Math.trunc(x.data[i]);
         if (!Number.isFinite(v)) fail(node, `cannot cast ${x.data[i]} to int64`);
@@ -269,7 +313,10 @@ export const OPS: Record<string, OpSpec> = {
       for (let o = 0; o < outer; o++) {
         for (const p of parts) {
           const chunk = p.dims[ax] * inner;
-          out.set(p.data.subarray(o * chunk, (o + 1) * chunk) as never, k);
+          const pd = p.data;
+          if (outer === 1) out.set(pd as never, k);
+          else if (chunk > 256) out.set(pd.subarray(o * chunk, (o + 1) * chunk) as never, k);
+          else for (let j = 0, from = o * chunk; j < chunk; j++) out[k + j] = pd[from + j]; // subarray costs more
           k += chunk;
         }
       }
@@ -289,6 +336,7 @@ export const OPS: Record<string, OpSpec> = {
       const dims = [...x.dims.slice(0, ax), ...indices.dims, ...x.dims.slice(ax + 1)];
       const out = alloc(x.type, size(dims));
       const idx = indices.data;
+      const xd = x.data;
       let k = 0;
       for (let o = 0; o < outer; o++) {
         const base = o * count * inner;
@@ -297,8 +345,8 @@ export const OPS: Record<string, OpSpec> = {
           if (at < -count || at >= count) fail(node, `index ${at} is out of range (${count} entries)`);
           if (at < 0) at += count;
           const from = base + at * inner;
-          if (inner > 16) out.set(x.data.subarray(from, from + inner) as never, k);
-          else for (let j = 0; j < inner; j++) out[k + j] = x.data[from + j];
+          if (inner >= 64) out.set(xd.subarray(from, from + inner) as never, k);
+          else for (let j = 0; j < inner; j++) out[k + j] = xd[from + j]; // subarray costs more for short rows
           k += inner;
         }
       }
@@ -374,7 +422,7 @@ export const OPS: Record<string, OpSpec> = {
       if (kk !== kb) fail(node, `shapes [${a.dims}] and [${b.dims}] cannot be multiplied`);
       const batch = broadcastDims(node, ad.slice(0, -2), bd.slice(0, -2));
       const count = size(batch);
-      const out = new Float32Array(count * m * nn);
+      const out = alloc("float32", count * m * nn) as Float32Array;
       const sa = broadcastStrides(ad.slice(0, -2), batch);
       const sb = broadcastStrides(bd.slice(0, -2), batch);
       const index = batch.map(() => 0);
@@ -404,7 +452,7 @@ export const OPS: Record<string, OpSpec> = {
       const [m, k] = transA ? [a.dims[1], a.dims[0]] : a.dims;
       const [kb, n] = transB ? [b.dims[1], b.dims[0]] : b.dims;
       if (k !== kb) fail(node, `shapes [${a.dims}] and [${b.dims}] cannot be multiplied`);
-      const out = new Float32Array(m * n);
+      const out = alloc("float32", m * n) as Float32Array;
       // Row/column strides of op(A) and op(B) in their stored layouts.
       const [ra, ca] = transA ? [1, m] : [k, 1];
       const [rb, cb] = transB ? [1, k] : [n, 1];
@@ -429,15 +477,16 @@ export const OPS: Record<string, OpSpec> = {
       const len = x.dims[ax];
       const inner = size(x.dims.slice(ax + 1));
       const outer = size(x.dims.slice(0, ax));
-      const out = new Float32Array(x.data.length);
-      const exps = new Float64Array(len);
+      const out = alloc("float32", x.data.length);
+      const exps = alloc("int64", len); // float64 scratch
+      const xd = x.data;
       for (let o = 0; o < outer; o++) {
         for (let i = 0; i < inner; i++) {
           const base = o * len * inner + i;
           let max = -Infinity;
-          for (let j = 0; j < len; j++) max = Math.max(max, x.data[base + j * inner]);
+          for (let j = 0; j < len; j++) max = Math.max(max, xd[base + j * inner]);
           let sum = 0;
-          for (let j = 0; j < len; j++) sum += exps[j] = Math.exp(x.data[base + j * inner] - max);
+          for (let j = 0; j < len; j++) sum += exps[j] = Math.exp(xd[base + j * inner] - max);
           for (let j = 0; j < len; j++) out[base + j * inner] = exps[j] / sum;
         }
       }
@@ -449,35 +498,8 @@ export const OPS: Record<string, OpSpec> = {
     attrs: { keepdims: [0, 1], noop_with_empty_axes: [0, 1] },
     run(inputs, node) {
       const x = input(node, inputs, 0, NUMERIC);
-      const rank = x.dims.length;
-      const given = ints(node, inputs[1], "axes");
-      if (given.length === 0 && attr(node, "noop_with_empty_axes", 0) === 1) return [x];
-      const axes = new Set(given.length ? given.map((a) => axis(node, a, rank)) : x.dims.map((_, i) => i));
-      const keep = attr(node, "keepdims", 1) === 1;
-      const outDims = x.dims.map((d, i) => (axes.has(i) ? 1 : d));
-      // Output strides per input axis, 0 along the reduced ones.
-      const strides = broadcastStrides(outDims, outDims).map((s, i) => (axes.has(i) ? 0 : s));
-      const acc = new Float64Array(size(outDims));
-      const index = x.dims.map(() => 0);
-      const last = rank - 1;
-      const n = x.data.length;
-      if (rank === 0) acc[0] = x.data[0] ?? 0;
-      else if (n > 0) {
-        const width = x.dims[last];
-        const sl = strides[last];
-        for (let k = 0, p = 0; k < n; k += width) {
-          for (let j = 0; j < width; j++) acc[p + j * sl] += x.data[k + j];
-          for (let d = last - 1; d >= 0; d--) {
-            p += strides[d];
-            if (++index[d] < x.dims[d]) break;
-            p -= strides[d] * x.dims[d];
-            index[d] = 0;
-          }
-        }
-      }
-      const dims = keep ? outDims : x.dims.filter((_, i) => !axes.has(i));
-      if (x.type === "int64") for (const v of acc) checkInt(node, v);
-      return [{ type: x.type, dims, data: x.type === "float32" ? Float32Array.from(acc) : acc }];
+      if (!inputs[1]?.data.length && attr(node, "noop_with_empty_axes", 0) === 1) return [x];
+      return [reduceSum(node, x, null, inputs[1])];
     },
   },
 
@@ -489,12 +511,14 @@ export const OPS: Record<string, OpSpec> = {
       const zero = inputs[2];
       if (zero && zero.type !== x.type) fail(node, `zero point is ${zero.type}, input is ${x.type}`);
       if (zero && zero.data.length !== scale.data.length) fail(node, "zero point and scale differ in size");
-      const out = new Float32Array(x.data.length);
+      const out = alloc("float32", x.data.length);
       const s = scale.data;
       const z = zero?.data;
+      const xd = x.data;
       if (s.length === 1) {
         const zp = z ? z[0] : 0;
-        for (let i = 0; i < out.length; i++) out[i] = (x.data[i] - zp) * s[0];
+        const s0 = s[0];
+        for (let i = 0; i < out.length; i++) out[i] = (xd[i] - zp) * s0;
       } else {
         if (scale.dims.length !== 1) fail(node, "blocked quantization is not implemented");
         const ax = axis(node, attr(node, "axis", 1), x.dims.length);
@@ -502,13 +526,76 @@ export const OPS: Record<string, OpSpec> = {
         const inner = size(x.dims.slice(ax + 1));
         for (let i = 0; i < out.length; i++) {
           const c = Math.floor(i / inner) % s.length;
-          out[i] = (x.data[i] - (z ? z[c] : 0)) * s[c];
+          out[i] = (xd[i] - (z ? z[c] : 0)) * s[c];
         }
       }
       return [{ type: "float32", dims: x.dims, data: out }];
     },
   },
 };
+
+/**
+ * ReduceSum of x, or of the broadcast product x·y without writing the product out (one pass
+ * instead of two: the engine fuses a Mul read only by a ReduceSum, see `mulReduceSum`). Each
+ * product is rounded to float32 as the Mul's output would be; sums accumulate in float64.
+ */
+function reduceSum(node: Node, x: Tensor, y: Tensor | null, axesTensor: Tensor | undefined): Tensor {
+  const full = y ? broadcastDims(node, x.dims, y.dims) : x.dims;
+  const rank = full.length;
+  const given = ints(node, axesTensor, "axes");
+  const axes = new Set(given.length ? given.map((a) => axis(node, a, rank)) : full.map((_, i) => i));
+  const outDims = full.map((d, i) => (axes.has(i) ? 1 : d));
+  // Output strides per axis, 0 along the reduced ones; input strides, 0 along broadcast ones.
+  const so = broadcastStrides(outDims, outDims).map((s, i) => (axes.has(i) ? 0 : s));
+  const sx = broadcastStrides(x.dims, full);
+  const sy = y ? broadcastStrides(y.dims, full) : sx;
+  const acc = alloc("int64", size(outDims), true); // float64 sums
+  const xd = x.data;
+  const yd = y ? y.data : xd;
+  const n = size(full);
+  if (rank === 0) acc[0] = y ? Math.fround(xd[0] * yd[0]) : xd[0];
+  else if (n > 0) {
+    const last = rank - 1;
+    const width = full[last];
+    const [lo, lx, ly] = [so[last], sx[last], sy[last]];
+    const index = full.map(() => 0);
+    for (let k = 0, p = 0, px = 0, py = 0; k < n; k += width) {
+      if (!y) for (let j = 0; j < width; j++) acc[p + j * lo] += xd[px + j * lx];
+      else if (lo === 1 && lx === 0 && ly === 1) {
+        const w = xd[px]; // weights × units (attention pooling): the common case, kept tight
+        for (let j = 0; j < width; j++) acc[p + j] += Math.fround(w * yd[py + j]);
+      } else for (let j = 0; j < width; j++) acc[p + j * lo] += Math.fround(xd[px + j * lx] * yd[py + j * ly]);
+      for (let d = last - 1; d >= 0; d--) {
+        p += so[d];
+        px += sx[d];
+        py += sy[d];
+        if (++index[d] < full[d]) break;
+        p -= so[d] * full[d];
+        px -= sx[d] * full[d];
+        py -= sy[d] * full[d];
+        index[d] = 0;
+      }
+    }
+  }
+  const dims = attr(node, "keepdims", 1) === 1 ? outDims : full.filter((_, i) => !axes.has(i));
+  if (x.type === "int64") for (const v of acc) checkInt(node, v);
+  let data = acc;
+  if (x.type === "float32") (data = alloc("float32", acc.length)).set(acc);
+  return { type: x.type, dims, data };
+}
+
+/** Mul (`mul`) followed by the ReduceSum that alone reads it, in one pass when both are float32. */
+export function mulReduceSum(mul: Node): OpSpec {
+  return {
+    attrs: {},
+    run(inputs, node) {
+      const [a, b, axes] = [input(mul, inputs, 0), input(mul, inputs, 1), inputs[2]];
+      const noop = !axes?.data.length && attr(node, "noop_with_empty_axes", 0) === 1;
+      if (a.type !== "float32" || b.type !== "float32" || noop) return OPS.ReduceSum.run([OPS.Mul.run([a, b], mul)[0], axes], node);
+      return [reduceSum(node, a, b, axes)];
+    },
+  };
+}
 
 /**
  * out[m×n] = alpha · op(A)[m×k] · op(B)[k×n], with op(A)[i][p] = a[oa + i·ra + p·ca] and likewise
