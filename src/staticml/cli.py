@@ -147,7 +147,13 @@ class OneLineParser(argparse.ArgumentParser):
     """A usage error is one line on stderr and exit 2, like every other bad input."""
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
+
+
+def one_line(message: str) -> str:
+    """The message with newlines and other unprintable characters (from a file's column names,
+    say) written as escapes, so that it stays one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -242,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code = args.func(args)
     except UserError as exc:
-        print(f"staticml: error: {exc}", file=sys.stderr)
+        print(f"staticml: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

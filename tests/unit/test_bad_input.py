@@ -68,6 +68,8 @@ def bad_train_data(tmp_path) -> dict:
     bytes_text = parquet(tmp_path / "bytes.parquet", {"t": [b"raw bytes %d" % i for i in range(20)],
                                                       "l": ["a", "b"] * 10})
     list_text = parquet(tmp_path / "lists.parquet", {"t": [[f"text {i}"] for i in range(20)], "l": ["a", "b"] * 10})
+    line_break = tmp_path / "header.csv"
+    line_break.write_text('"bad\ncolumn\x01",l\nsome text,a\n')
     nan_labels = parquet(tmp_path / "nan.parquet", {"t": [f"text {i}" for i in range(20)], "l": [math.nan] * 20})
     return {
         "more labels than the split can stratify": (few, "9 rows are too few to split 3 labels"),
@@ -79,13 +81,15 @@ def bad_train_data(tmp_path) -> dict:
         "bytes as text (Parquet)": (bytes_text, "no usable rows"),
         "lists as text (Parquet)": (list_text, "no usable rows"),
         "NaN as every label (Parquet)": (nan_labels, "no usable rows"),
+        "a column name with a line break": (line_break, "columns found: bad\\ncolumn\\x01, l"),
     }
 
 
 @pytest.mark.parametrize("case", ["more labels than the split can stratify", "texts that are only digits",
                                   "deeply nested JSONL", "a number too long to read", "lists, objects, numbers as text",
                                   "lists as labels", "bytes as text (Parquet)",
-                                  "lists as text (Parquet)", "NaN as every label (Parquet)"])
+                                  "lists as text (Parquet)", "NaN as every label (Parquet)",
+                                  "a column name with a line break"])
 def test_train_refuses_with_one_line(tmp_path, capsys, case):
     path, says = bad_train_data(tmp_path)[case]
     out = tmp_path / "model"
