@@ -54,41 +54,40 @@ def table() -> dict:
 
 
 def unsupported(onnx_path: str | Path) -> list[str]:
-    """What the graph needs that the compact engine does not implement (empty: it runs there)."""
+    """What the graph needs that the compact engine does not implement (empty: it runs there):
+    opset and storage first, then operators, attributes, and one entry per data type."""
     model = onnx.load(str(onnx_path), load_external_data=False)
-    missing: list[str] = []
+    graph = model.graph
+    structure, ops, attrs, types_missing = [], [], [], {}
     version = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), 0)
     if not OPSET[0] <= version <= OPSET[1]:
-        missing.append(f"opset {version}")
-    graph = model.graph
+        structure.append(f"opset {version}")
     if graph.sparse_initializer:
-        missing.append("sparse initializers")
-    for tensor in graph.initializer:
-        if tensor.data_location == TensorProto.EXTERNAL:
-            missing.append(f"external data ({tensor.name})")
+        structure.append("sparse initializers")
+    structure += [f"external data ({t.name})" for t in graph.initializer if t.data_location == TensorProto.EXTERNAL]
     types = _types(model)
     for name, elem in types.items():
         if elem not in DTYPES:
-            missing.append(f"data type {TensorProto.DataType.Name(elem).lower()} ({name})")
+            types_missing.setdefault(elem, f"data type {TensorProto.DataType.Name(elem).lower()} ({name})")
     for node in graph.node:
         if node.domain not in ("", "ai.onnx") or node.op_type not in OPS:
-            missing.append(f"{node.domain}.{node.op_type}" if node.domain not in ("", "ai.onnx") else node.op_type)
+            ops.append(f"{node.domain}.{node.op_type}" if node.domain not in ("", "ai.onnx") else node.op_type)
             continue
-        attrs, input_types = OPS[node.op_type]
+        allowed, input_types = OPS[node.op_type]
         for attribute in node.attribute:
             value = onnx.helper.get_attribute_value(attribute)
-            if attribute.name not in attrs or attribute.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS):
-                missing.append(f"{node.op_type} attribute {attribute.name}")
-            elif attrs[attribute.name] is not ANY and value not in attrs[attribute.name]:
-                missing.append(f"{node.op_type} with {attribute.name}={value}")
+            if attribute.name not in allowed or attribute.type in (onnx.AttributeProto.GRAPH, onnx.AttributeProto.GRAPHS):
+                attrs.append(f"{node.op_type} attribute {attribute.name}")
+            elif allowed[attribute.name] is not ANY and value not in allowed[attribute.name]:
+                attrs.append(f"{node.op_type} with {attribute.name}={value}")
         if len(node.output) != 1:
-            missing.append(f"{node.op_type} with {len(node.output)} outputs")
-        first = types.get(node.input[0]) if node.input else None
-        if input_types is not ANY and first is not None and first not in input_types:
-            missing.append(f"{node.op_type} on {DTYPES.get(first, TensorProto.DataType.Name(first).lower())}")
+            attrs.append(f"{node.op_type} with {len(node.output)} outputs")
+        first = types.get(node.input[0]) if node.input and node.input[0] else None
         if node.input and node.input[0] and first is None:
-            missing.append(f"{node.op_type} on a tensor of unknown type ({node.input[0]})")
-    return list(dict.fromkeys(missing))
+            attrs.append(f"{node.op_type} on a tensor of unknown type ({node.input[0]})")
+        elif input_types is not ANY and first is not None and first not in input_types and first in DTYPES:
+            attrs.append(f"{node.op_type} on {DTYPES[first]}")
+    return list(dict.fromkeys(structure + ops + attrs + list(types_missing.values())))
 
 
 def _types(model) -> dict[str, int]:
