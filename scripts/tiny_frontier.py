@@ -6,12 +6,14 @@ what the demo ships) and negative/neutral/positive (3-label macro-F1) — exactl
 `staticml.train` trains it. Each trained model is then shipped in several ways, without
 retraining ("post" steps, applied to the embedding tables before export):
 
-- `int8`: the shipped int8 file (Gather tables int8 per row, the rest float32);
-- `int8-<k>bit`: the same int8 file, but each row rounded first to a k-bit symmetric grid
-  (2^(k-1)-1 levels each side): still plain int8 bytes and the same graph, fewer distinct byte
-  values, so gzip/brotli code them in fewer bits. `4bit` is also the accuracy of a real 4-bit
-  per-row format (the same numbers);
-- `+prune`: rows never seen in the training split (token ids, pair buckets) set to zero.
+- `int8`: Gather tables as uint8 with all 256 values (onnxruntime's quantize_dynamic: one scale
+  and zero point per table, DequantizeLinear after Gather), the rest float32;
+- `int8-<k>bit`: the same file with each table rounded onto 2^k of its byte values
+  (`export.coarsen_tables`): the same format, graph and ops, fewer distinct bytes, so
+  gzip/brotli code them in ~k bits. The tiny model ships `int8-4bit`;
+- `rows4bit`: a real 4-bit format simulated (symmetric 15 levels per row): accuracy from a float
+  file holding the 4-bit values, bytes from packed nibbles + a float16 scale per row;
+- `+prune`: rows never seen in the training split (token ids, pair buckets) set to zero first.
 
 Every variant is a real ONNX file: its accuracy is measured with onnxruntime on the fixed test
 split, its size raw, gzip -9 and brotli -q 11; tokenizer.json is measured the same way.
@@ -28,6 +30,7 @@ import argparse
 import copy
 import gzip
 import json
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass
@@ -45,6 +48,10 @@ TASKS = {"binary": ["negative", "positive"], "3label": None}
 DEFAULT_POINTS = ["3000x64x16384", "3000x48x16384", "3000x32x16384", "3000x16x16384", "3000x64x8192", "3000x64x4096",
                   "3000x32x8192", "2000x64x16384", "2000x32x8192"]
 DEFAULT_POSTS = ["int8", "int8-6bit", "int8-5bit", "int8-4bit"]
+DEFAULT_POINT, MAIN_POST = "3000x16x16384", "int8-4bit"  # what the tiny model ships
+POST_STYLES = {"int8": {"marker": "o", "s": 28}, "int8-4bit": {"marker": "^", "s": 36},
+               "int8-5bit": {"marker": ".", "s": 14, "alpha": 0.5}, "int8-6bit": {"marker": ".", "s": 14, "alpha": 0.5},
+               "rows4bit": {"marker": "x", "s": 30}}
 
 
 @dataclass(frozen=True)
@@ -93,7 +100,7 @@ def train_point(parts: data.Split, point: Point, seed: int):
     return model, encoder, train_ids, seconds
 
 
-# ---------------------------------------------------------------- post-training steps
+# ---------------------------------------------------------------- post steps
 
 def seen_rows(model, train_ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     """Boolean masks of the token rows and pair buckets that the training split ever uses."""
@@ -123,28 +130,6 @@ def pruned(model, seen: tuple[np.ndarray, np.ndarray]):
     """Rows never seen in training set to zero (they still hold their random init)."""
     masks = {"tokens": seen[0], "pairs": seen[1]}
     return with_tables(model, lambda name, w: np.where(masks[name][:, None], w, 0.0).astype(np.float32))
-
-
-def coarsened(source: Path, target: Path, bits: int) -> Path:
-    """The int8 file with its uint8 tables on a 2^bits-value subgrid of their own grid.
-
-    The tiny model's int8 tables are uint8, one scale and zero point per table (DequantizeLinear
-    after Gather); rounding (q - zero point) to a multiple of 2^(8-bits) keeps the graph, its
-    ops and the byte format, and leaves fewer distinct bytes for gzip/brotli to code.
-    """
-    import onnx
-    from onnx import numpy_helper
-
-    model = onnx.load(str(source))
-    values = {i.name: i for i in model.graph.initializer}
-    step = 2 ** (8 - bits)
-    for name in [n for n in values if n.endswith("_quantized")]:
-        zero = int(numpy_helper.to_array(values[name.replace("_quantized", "_zero_point")]))
-        q = numpy_helper.to_array(values[name]).astype(np.int32) - zero
-        q = np.clip(np.rint(q / step) * step, -zero, 255 - zero) + zero
-        values[name].CopyFrom(numpy_helper.from_array(q.astype(np.uint8), name))
-    onnx.save(model, str(target))
-    return target
 
 
 def rows_4bit(model):
@@ -197,9 +182,9 @@ def _sample(batches: list[dict]) -> dict:
 
 
 def int8_file(model, batches: list[dict], folder: Path) -> Path:
-    """Export fp32 ONNX (checked against PyTorch) and quantize it with the tiny model's int8 quantizer."""
+    """Export fp32 ONNX (checked against PyTorch) and quantize its tables to int8, all 256 values."""
     export.export_onnx(model, folder / "model.onnx", _sample(batches), archs.get("tiny").export_tolerance)
-    export.quantize(archs.get("tiny").quantizer, folder / "model.onnx", folder / "model.int8.onnx")
+    export.quantize_int8(folder / "model.onnx", folder / "model.int8.onnx", op_types=["Gather"])  # 8-bit tables
     return folder / "model.int8.onnx"
 
 
@@ -220,7 +205,9 @@ def shipped_file(model, post: str, seen, batches: list[dict], folder: Path) -> t
         path = int8.parent / "rows4bit.onnx"
         export.export_onnx(rows_4bit(source), path, _sample(batches), archs.get("tiny").export_tolerance)
         return path, packed_4bit_bytes(source, graph_without_tables(int8))
-    path = coarsened(int8, int8.parent / f"{base}.onnx", int(base.split("-")[1].removesuffix("bit")))
+    path = int8.parent / f"{base}.onnx"  # int8-<k>bit: what the tiny model ships with k = 4
+    shutil.copyfile(int8, path)
+    export.coarsen_tables(path, int(base.split("-")[1].removesuffix("bit")))
     return path, path.read_bytes()
 
 
@@ -313,25 +300,33 @@ def table(lines: list[dict]) -> str:
 
 
 def chart(lines: list[dict], path: Path) -> None:
+    """Two panels (binary accuracy, 3-label macro-F1) vs gzip bytes; int8 → int8-4bit joined per point."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    for post, marker in zip(DEFAULT_POSTS + sorted({s["post"] for s in lines} - set(DEFAULT_POSTS)), "osD^v<>ph*"):
-        mine = [s for s in lines if s["post"] == post and s["accuracy"] is not None]
-        if mine:
-            ax.scatter([s["wire_gzip"] / 1e3 for s in mine], [s["accuracy"] for s in mine], marker=marker, label=post)
-            for s in mine:
-                ax.annotate(s["point"], (s["wire_gzip"] / 1e3, s["accuracy"]), fontsize=6, alpha=0.7,
-                            xytext=(3, 3), textcoords="offset points")
-    ax.axhline(0.88, color="grey", linestyle="--", linewidth=0.8)
-    ax.set_xlabel("model int8 file + tokenizer.json, KB gzip (on the wire)")
-    ax.set_ylabel("binary test accuracy (mean over seeds)")
-    ax.set_title("tiny model: bytes on the wire vs accuracy (negative/positive tweets)")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    for ax, metric, bar, title in ((axes[0], "accuracy", 0.88, "binary accuracy (negative/positive)"),
+                                   (axes[1], "macro_f1", 0.732, "3-label macro-F1")):
+        shown = [s for s in lines if s[metric] is not None]
+        by = {(s["point"], s["post"]): s for s in shown}
+        for s in shown:
+            if s["post"] == "int8" and (s["point"], MAIN_POST) in by:
+                other = by[(s["point"], MAIN_POST)]
+                ax.plot([s["wire_gzip"] / 1e3, other["wire_gzip"] / 1e3], [s[metric], other[metric]], color="grey", lw=0.6)
+        for post, style in POST_STYLES.items():
+            mine = [s for s in shown if s["post"] == post]
+            ax.scatter([s["wire_gzip"] / 1e3 for s in mine], [s[metric] for s in mine], label=post, **style)
+        for s in (s for s in shown if s["post"] == MAIN_POST):
+            ax.annotate(s["point"] + (" (default)" if s["point"] == DEFAULT_POINT else ""), (s["wire_gzip"] / 1e3, s[metric]),
+                        fontsize=6.5, xytext=(3, 3), textcoords="offset points")
+        ax.axhline(bar, color="grey", linestyle="--", linewidth=0.8)
+        ax.set_xlabel("int8 model file + tokenizer.json, KB gzip")
+        ax.set_title(f"{title}, mean over seeds", fontsize=10)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.suptitle("tiny model (vocab×width×buckets): bytes on the wire vs held-out quality", fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=130)
 

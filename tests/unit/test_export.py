@@ -62,6 +62,26 @@ def test_int8_embeddings_are_smaller_and_close(exported, tmp_path):
     np.testing.assert_allclose(int8, fp32, atol=0.05)
 
 
+def test_tables_on_16_byte_values_keep_the_graph_and_compress(exported, tmp_path):
+    """table_bits=4 (the tiny model's int8): same ops and format, 16 distinct bytes per table."""
+    import gzip
+
+    from onnx import numpy_helper
+
+    _, path, _ = exported
+    full, coarse = tmp_path / "full.onnx", tmp_path / "coarse.onnx"
+    export.quantize_int8(path, full, op_types=["Gather"])
+    export.quantize_int8(path, coarse, op_types=["Gather"], table_bits=4)
+    graphs = [onnx.load(str(p)).graph for p in (full, coarse)]
+    assert [n.op_type for n in graphs[0].node] == [n.op_type for n in graphs[1].node]
+    tables = [numpy_helper.to_array(i) for i in graphs[1].initializer if i.name.endswith("_quantized")]
+    assert len(tables) == 2 and all(len(np.unique(t)) <= 17 for t in tables)
+    assert len(gzip.compress(coarse.read_bytes())) < 0.7 * len(gzip.compress(full.read_bytes()))
+    feeds = {"input_ids": np.arange(30, dtype=np.int64).reshape(2, 15), "attention_mask": np.ones((2, 15), np.int64)}
+    fp32 = create_session(path).run(["logits"], feeds)[0]
+    np.testing.assert_allclose(create_session(coarse).run(["logits"], feeds)[0], fp32, atol=0.05)
+
+
 def test_default_variant_is_the_smallest_within_one_point():
     variants = {"fp32": "a.onnx", "int8": "b.onnx"}
     sizes = {"a.onnx": 100, "b.onnx": 25}
