@@ -74,7 +74,7 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print,
     baseline = tfidf_baseline(parts, report)
 
     with output.atomic_folder(out, "model", force, inputs) as folder:
-        tokenizer.save(str(folder / "tokenizer.json"))
+        tokenizer.save(str(folder / "tokenizer.json"), pretty=False)  # 3 KB less on the wire
         result = write_variants(model, encoder, parts, folder, report, config.arch)
         manifest = manifest_io.write_model_folder(
             folder, name=config.name, task="text-classification", labels=parts.labels,
