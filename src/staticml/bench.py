@@ -116,6 +116,7 @@ def _bench_model(browser, url: str, name: str, variant: str, model_dir: Path, se
     progress(f"{label}: latency in the page")
     result["page"] = {f"threads_{t}": _page_latency(browser, f"{page_url}&threads={t}", settings.predictions)
                       for t in sorted({1, settings.threads})}
+    result["engine"] = result["page"]["threads_1"]["engine"]  # compact or onnxruntime-web
     progress(f"{label}: native onnxruntime")
     result["native"] = {f"threads_{t}": native_latency(model_dir, variant, t, settings.predictions)
                         for t in sorted({1, settings.threads})}
@@ -149,27 +150,37 @@ def _network_profile(browser, page_url: str, url: str, name: str, profile: Profi
 
 def _visit(page, page_url: str) -> dict:
     """Load the page; bytes on the wire (compressed), time to ready and where it went."""
-    requests = []
+    started, requests, failed = [], [], []
 
-    def record(request) -> None:
-        requests.append(request)
+    def recorder(into: list):  # Playwright needs Python functions, not builtins like list.append
+        return lambda request: into.append(request)
 
-    page.on("requestfinished", record)
+    listeners = {"request": recorder(started), "requestfinished": recorder(requests), "requestfailed": recorder(failed)}
+    for event, listener in listeners.items():
+        page.on(event, listener)
     try:
         page.goto(page_url, wait_until="commit")
         wait_until(page, "window.staticml !== undefined", 600_000)
         page.evaluate("() => window.staticml.ready")
         info = page.evaluate("window.staticml.info()")
         origin = page.evaluate("performance.timeOrigin")
+        # "ready" may come a few ms after the last body arrived (the compact engine needs no
+        # compile step), before Playwright has reported that request as finished: wait for it.
+        before_ready = list(started)
+        deadline = time.monotonic() + 10
+        while any(r not in requests and r not in failed for r in before_ready) and time.monotonic() < deadline:
+            page.wait_for_timeout(20)
     finally:
-        page.remove_listener("requestfinished", record)
+        for event, listener in listeners.items():
+            page.remove_listener(event, listener)
     wire = sum(_wire_bytes(r) for r in requests)
     ends = [r.timing["startTime"] + r.timing["responseEnd"] for r in requests if r.timing["responseEnd"] > 0]
     download_ms = max(0.0, max(ends, default=origin) - origin)
     ready_ms = float(info["load_ms"])
     return {"ready_ms": round(ready_ms, 1), "download_ms": round(min(download_ms, ready_ms), 1),
             "compile_and_session_ms": round(max(0.0, ready_ms - download_ms), 1),
-            "wire_bytes": wire, "raw_bytes": int(info["bytes_downloaded"]), "requests": len(requests)}
+            "wire_bytes": wire, "raw_bytes": int(info["bytes_downloaded"]), "requests": len(requests),
+            "engine": info.get("engine")}
 
 
 def _wire_bytes(request) -> int:
@@ -199,15 +210,21 @@ def _offline_visit(browser, page_url: str) -> dict | None:
         context.close()
 
 
+# One text per predict. The page's clock is coarse (5 µs with cross-origin isolation, 100 µs
+# without) and the compact engine predicts in tens of µs: each sample is the mean of a block of
+# runs lasting at least 2 ms (one run per block when a run is that long, as on onnxruntime-web).
 LATENCY_JS = """async ([text, count]) => {
   for (let i = 0; i < 5; i++) await window.staticml.predict([text]);
+  let block = 1;
+  for (const start = performance.now(); performance.now() - start < 2; block++) await window.staticml.predict([text]);
+  block = Math.max(1, Math.ceil(block / 2));
   const times = [];
   for (let i = 0; i < count; i++) {
     const start = performance.now();
-    await window.staticml.predict([text]);
-    times.push(performance.now() - start);
+    for (let j = 0; j < block; j++) await window.staticml.predict([text]);
+    times.push((performance.now() - start) / block);
   }
-  return times;
+  return {times, block};
 }"""
 
 SERVER_JS = """async ([url, body, count]) => {
@@ -225,8 +242,9 @@ SERVER_JS = """async ([url, body, count]) => {
 def _page_latency(browser, page_url: str, count: int) -> dict:
     context, page, _ = open_page(browser, page_url)
     try:
-        times = page.evaluate(LATENCY_JS, [TEXT, count])
-        return _summary(times) | {"threads": page.evaluate("window.staticml.info().threads")}
+        measured = page.evaluate(LATENCY_JS, [TEXT, count])
+        info = page.evaluate("window.staticml.info()")
+        return _summary(measured["times"]) | {"threads": info["threads"], "engine": info["engine"], "block": measured["block"]}
     finally:
         context.close()
 
@@ -263,7 +281,7 @@ def native_latency(model_dir: Path, variant: str, threads: int, count: int, text
 
 def _summary(times_ms: list[float]) -> dict:
     values = np.asarray(times_ms, dtype=float)
-    return {"p50_ms": round(float(np.percentile(values, 50)), 3), "p95_ms": round(float(np.percentile(values, 95)), 3),
+    return {"p50_ms": round(float(np.percentile(values, 50)), 4), "p95_ms": round(float(np.percentile(values, 95)), 4),
             "count": int(values.size)}
 
 

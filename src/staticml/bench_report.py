@@ -56,7 +56,8 @@ def write_markdown(report: dict) -> str:
 def _model_section(result: dict) -> list[str]:
     page, native = _best(result, "page"), _best(result, "native")
     page1, native1 = result["page"]["threads_1"], result["native"]["threads_1"]
-    lines = [f"## {_label(result)} ({result['model_bytes'] / MB:.2f} MB model file)", "",
+    engine = f", {result['engine']} engine" if result.get("engine") else ""
+    lines = [f"## {_label(result)} ({result['model_bytes'] / MB:.2f} MB model file{engine})", "",
              "| network | first visit: ready | on the wire | download | compile + session | repeat visit | "
              "server round trip p50 / p95 | break-even |", "|---|---|---|---|---|---|---|---|"]
     for name, profile in result["profiles"].items():
