@@ -28,7 +28,7 @@ from typing import Iterator
 import httpx
 import numpy as np
 
-from staticml import data
+from staticml.train import data
 from staticml.server import free_port
 
 

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from staticml import data
+from staticml.train import data
 from staticml.browser import chromium, open_page, served
 from staticml.site import build
 

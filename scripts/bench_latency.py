@@ -30,7 +30,8 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from staticml import export, manifest as manifest_io
+from staticml import manifest as manifest_io
+from staticml.train import export
 from staticml.bench import native_latency
 from staticml.browser import chromium, open_page, served
 from staticml.runtime import Classifier

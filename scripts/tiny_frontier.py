@@ -39,7 +39,9 @@ from pathlib import Path
 import brotli
 import numpy as np
 
-from staticml import archs, data, export, features, train
+from staticml import archs
+from staticml.train import data, export, features
+from staticml.train import text as train
 from staticml.runtime import create_session, softmax
 from staticml.tokenize import TextEncoder, describe, pad, train_tokenizer
 
@@ -84,7 +86,7 @@ def train_point(parts: data.Split, point: Point, seed: int):
     """(model, encoder, training ids, fit seconds), the way `staticml.train.train` trains the tiny model."""
     import torch
 
-    from staticml.models.tiny import TinyClassifier
+    from staticml.train.models.tiny import TinyClassifier
 
     config = train.resolved(train.TrainConfig(vocab_size=point.vocab, seed=seed))
     torch.manual_seed(config.seed)
@@ -104,7 +106,7 @@ def train_point(parts: data.Split, point: Point, seed: int):
 
 def seen_rows(model, train_ids: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
     """Boolean masks of the token rows and pair buckets that the training split ever uses."""
-    from staticml.models import tiny
+    from staticml.train.models import tiny
 
     tokens = np.zeros(model.tokens.num_embeddings, bool)
     pairs = np.zeros(model.buckets, bool)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from staticml import data
+from staticml.train import data
 from staticml.browser import chromium, served
 from staticml.site import build
 from staticml.train import TrainConfig, train

@@ -207,8 +207,9 @@ def tiny_models(out: Path) -> list[dict]:
         import torch
     except ImportError:  # a serving-only install: no torch, no tiny fixtures
         return []
-    from staticml import archs, export
-    from staticml.models.tiny import TinyClassifier
+    from staticml import archs
+    from staticml.train import export
+    from staticml.train.models.tiny import TinyClassifier
     torch.manual_seed(0)
     model = TinyClassifier(vocab_size=500, num_labels=3, dim=16, buckets=256)
     ids = rng.integers(4, 500, size=(3, 9)).astype(np.int64)

@@ -21,7 +21,7 @@ class Arch:
     source: str  # TRAINED by `staticml train`, or IMPORTED from a Hugging Face model_type
     # ONNX logits vs PyTorch logits at export (float32 noise grows with depth and fused kernels).
     export_tolerance: float
-    # How the int8 variant is made (export.QUANTIZERS): "gather-int8" stores only embedding tables
+    # How the int8 variant is made (train/export.py QUANTIZERS): "gather-int8" stores only embedding tables
     # as int8; "weights-int8" stores every large weight as int8 with float32 arithmetic. Both keep
     # page and native equal (dynamic int8 activations drifted 5e-2 page vs native on MiniLM).
     quantizer: str
@@ -54,19 +54,19 @@ def names(source: str) -> list[str]:
 
 
 def _tiny(config, vocab_size: int, num_labels: int):
-    from .models.tiny import TinyClassifier
+    from .train.models.tiny import TinyClassifier
 
     return TinyClassifier(vocab_size, num_labels, sparse=True)
 
 
 def _minilm_tokenizer():
-    from .models import minilm
+    from .train.models import minilm
 
     return minilm.load_tokenizer()
 
 
 def _minilm(config, vocab_size: int, num_labels: int):
-    from .models.minilm import MiniLMClassifier
+    from .train.models.minilm import MiniLMClassifier
 
     return MiniLMClassifier(num_labels, train_layers=config.train_layers if config.finetune else 0)
 

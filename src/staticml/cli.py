@@ -30,8 +30,7 @@ def report(line: str) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from . import data
-    from .train import train
+    from .train import data, train
 
     labels = _label_list(args.labels)
     dataset = data.load(args.data, args.text_col, args.label_col, labels)
@@ -45,7 +44,7 @@ def cmd_build(args: argparse.Namespace) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> None:
-    from .importer import import_model
+    from .train.importer import import_model
 
     import_model(args.source, args.out, labels=args.labels, tokenizer=args.tokenizer, name=args.name,
                  max_length=args.max_length, default_variant=args.default_variant, report=report,
@@ -90,9 +89,9 @@ def cmd_bench(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from . import data, output
+    from . import output
     from .site import build
-    from .train import train
+    from .train import data, train
 
     started = time.perf_counter()
     out = Path(args.out)

@@ -9,7 +9,7 @@ import io
 import pytest
 
 from page_tools import settle
-from staticml import data
+from staticml.train import data
 from staticml.browser import open_page
 
 pytestmark = pytest.mark.browser

@@ -12,7 +12,8 @@ import random
 import numpy as np
 import pytest
 
-from staticml import data, parity
+from staticml import parity
+from staticml.train import data
 from test_offline import visit  # bytes from the network vs from the service worker
 from staticml.browser import served
 from staticml.hard_texts import hard_texts

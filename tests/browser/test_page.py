@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from staticml import data, parity
+from staticml import parity
+from staticml.train import data
 from staticml.browser import open_page, wait_until
 from staticml.hard_texts import hard_texts
 from staticml.runtime import Classifier

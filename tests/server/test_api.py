@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from staticml import data, parity
+from staticml import parity
+from staticml.train import data
 from staticml.api import MAX_CHARS, MAX_TEXTS, batch_dependent
 from staticml.browser import open_page, served
 from staticml.hard_texts import hard_texts
@@ -152,7 +153,8 @@ def test_model_with_dynamically_quantized_matmuls_is_not_batched(tiny_model, tmp
     import asyncio
     import shutil
 
-    from staticml import export, manifest
+    from staticml import manifest
+    from staticml.train import export
     from staticml.api import Batcher, BatchSettings
 
     folder = Path(shutil.copytree(tiny_model, tmp_path / "dynamic"))

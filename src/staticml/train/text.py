@@ -12,10 +12,11 @@ from typing import Callable
 
 import numpy as np
 
-from . import archs, export, features, manifest as manifest_io, output
+from .. import archs, manifest as manifest_io, output
+from ..errors import UserError
+from ..tokenize import TextEncoder, describe, pad, train_tokenizer
+from . import export, features
 from .data import SEED, Dataset, Split, split
-from .errors import UserError
-from .tokenize import TextEncoder, describe, pad, train_tokenizer
 
 Report = Callable[[str], None]
 
@@ -126,7 +127,7 @@ def _training_inputs(model, encoder: TextEncoder, parts: Split, config: TrainCon
 def fit(model, train_set, train_y: list[int], val_set, val_y: list[int], config: TrainConfig, report: Report) -> float:
     """Train with AdamW; keep the weights of the epoch with the best validation accuracy.
 
-    `train_set` / `val_set` are `staticml.features` inputs: `model(*inputs.tensors(rows))` → logits.
+    `train_set` / `val_set` are `staticml.train.features` inputs: `model(*inputs.tensors(rows))` → logits.
     """
     import torch
 

@@ -15,8 +15,8 @@ from typing import Callable
 
 import numpy as np
 
-from .output import cache_dir
-from .tokenize import pad
+from ..output import cache_dir
+from ..tokenize import pad
 
 Report = Callable[[str], None]
 

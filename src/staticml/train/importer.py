@@ -26,12 +26,13 @@ from typing import Callable
 import numpy as np
 import onnx
 
-from . import archs, export, manifest as manifest_io, parity
-from .output import atomic_folder, check_writable
-from .errors import UserError
-from .hard_texts import hard_texts
-from .runtime import create_session, model_feeds, softmax
-from .tokenize import TextEncoder, describe, load_tokenizer
+from .. import archs, manifest as manifest_io, parity
+from ..errors import UserError
+from ..hard_texts import hard_texts
+from ..output import atomic_folder, check_writable
+from ..runtime import create_session, model_feeds, softmax
+from ..tokenize import TextEncoder, describe, load_tokenizer
+from . import export
 
 Report = Callable[[str], None]
 
