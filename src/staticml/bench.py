@@ -212,12 +212,14 @@ def _offline_visit(browser, page_url: str) -> dict | None:
 
 # One text per predict. The page's clock is coarse (5 µs with cross-origin isolation, 100 µs
 # without) and the compact engine predicts in tens of µs: each sample is the mean of a block of
-# runs lasting at least 2 ms (one run per block when a run is that long, as on onnxruntime-web).
+# runs of about 2 ms (one run per block when a run is that long, as on onnxruntime-web). The block
+# is sized on 20 ms of runs after 100 ms of warm-up (JIT, and the service worker installing).
 LATENCY_JS = """async ([text, count]) => {
   for (let i = 0; i < 5; i++) await window.staticml.predict([text]);
-  let block = 1;
-  for (const start = performance.now(); performance.now() - start < 2; block++) await window.staticml.predict([text]);
-  block = Math.max(1, Math.ceil(block / 2));
+  for (const start = performance.now(); performance.now() - start < 100; ) await window.staticml.predict([text]);
+  let runs = 0;
+  for (const start = performance.now(); performance.now() - start < 20; runs++) await window.staticml.predict([text]);
+  const block = Math.max(1, Math.round(runs / 10));
   const times = [];
   for (let i = 0; i < count; i++) {
     const start = performance.now();

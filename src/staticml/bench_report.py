@@ -74,7 +74,8 @@ def _model_section(result: dict) -> list[str]:
                      f"{'never' if be is None else f'{be} predictions'} |")
     lines += ["", "| path | p50 | p95 |", "|---|---|---|",
               f"| page, 1 thread | {page1['p50_ms']:.2f} ms | {page1['p95_ms']:.2f} ms |",
-              f"| page, {page['threads']} threads | {page['p50_ms']:.2f} ms | {page['p95_ms']:.2f} ms |",
+              f"| page, {page['threads']} thread{'s' if page['threads'] != 1 else ''} | {page['p50_ms']:.2f} ms | "
+              f"{page['p95_ms']:.2f} ms |",
               f"| native onnxruntime, 1 thread | {native1['p50_ms']:.2f} ms | {native1['p95_ms']:.2f} ms |",
               f"| native onnxruntime, {native['threads']} threads | {native['p50_ms']:.2f} ms | {native['p95_ms']:.2f} ms |",
               f"| server on loopback (compute + HTTP) | {result['server_compute']['p50_ms']:.2f} ms | "
