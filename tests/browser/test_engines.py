@@ -163,3 +163,33 @@ def test_a_graph_without_a_logits_output_is_refused_by_both_engines(browser, mix
         messages = [load_error(browser, f"{url}?model={name}") for name in ("sentiment", "sentiment-erf")]
     for message in messages:
         assert "the graph has no output named 'logits' (its outputs: scores)" in message, message
+
+
+def test_onnxruntime_web_needed_by_another_variant_only_is_cached_once_used_and_works_offline(
+        browser, tiny_model, tmp_path):
+    manifest = json.loads((tiny_model / "manifest.json").read_text())
+    other = next(v for v in manifest["variants"] if v != manifest["default_variant"])
+    mixed = with_unsupported_op(tiny_model, tmp_path / "mixed", "mixed", variants=(other,))
+    build([mixed], tmp_path / "site", report=lambda _: None)
+    precache = json.loads((tmp_path / "site" / "precache.json").read_text())["files"]
+    assert not [f for f in precache if ORT.search("/" + f)]  # the default variant runs on the compact engine
+    with served(tmp_path / "site") as url:
+        context = browser.new_context()
+        try:
+            page = context.new_page()
+            page.goto(f"{url}?variant={other}")
+            page.wait_for_function("() => window.staticml !== undefined")
+            page.evaluate("() => window.staticml.ready")
+            assert page.evaluate("window.staticml.info().engine") == "onnxruntime-web"
+            page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
+            page.reload()  # now under the service worker, which keeps what it serves from models/ and assets/ort/
+            page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+            page.evaluate("() => window.staticml.ready")
+            context.set_offline(True)
+            page.reload()
+            page.wait_for_function("() => window.staticml !== undefined")
+            page.evaluate("() => window.staticml.ready")
+            assert page.evaluate("window.staticml.info().engine") == "onnxruntime-web"
+            assert len(page.evaluate("() => window.staticml.predict(['offline on onnxruntime-web'])")) == 1
+        finally:
+            context.close()
