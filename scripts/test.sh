@@ -8,4 +8,4 @@ bash scripts/setup.sh
 (cd web && npm run --silent typecheck)
 # The compact engine's unit tests (per operator, against Python onnxruntime): seconds.
 (cd web && npm test --silent)
-exec .venv/bin/python -m pytest -q "$@"
+exec .venv/bin/python -m pytest -q --slow "$@"

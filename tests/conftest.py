@@ -12,6 +12,21 @@ from staticml.site import build
 from staticml.train import TrainConfig, train
 
 
+def pytest_addoption(parser) -> None:
+    parser.addoption("--slow", action="store_true",
+                     help="also run the tests marked slow (scripts/test.sh, the full suite, does)")
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """The quick lane (`pytest -m "not browser"`) leaves out slow tests unless --slow is given."""
+    if config.getoption("--slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --slow (the README's test command does)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 def quiet(_line: str) -> None:
     pass
 

@@ -23,6 +23,10 @@ from staticml.runtime import Classifier
 from staticml.site import model_dirs, read_site
 
 
+# The site's model trains on the whole default corpus (about 20 s) before the first test here.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def api_url(site):
     with served(site, api=True) as url:

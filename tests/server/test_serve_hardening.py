@@ -158,6 +158,7 @@ def test_the_headers_file_carries_the_same_policy_for_static_hosts(plain_site, s
 
 # ---- idle connections ----
 
+@pytest.mark.slow  # waits out the real 10 s timeout
 def test_connections_that_send_nothing_are_closed_by_the_serve_command(served_site):
     """The issue's probe: 100 silent connections to `staticml serve`, with its default timeout."""
     host, port = served_site.removeprefix("http://").rstrip("/").split(":")

@@ -81,6 +81,7 @@ def test_import_huggingface_family_matches_pytorch(tmp_path, family):
     assert Classifier(out, "int8").probabilities(TEXTS[:4]).shape == (4, 3)
 
 
+@pytest.mark.slow  # exports the 22M-parameter MiniLM
 def test_import_minilm_with_a_classification_head(tmp_path):
     from transformers import AutoModelForSequenceClassification
 
