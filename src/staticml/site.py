@@ -22,7 +22,6 @@ MIN_COMPRESS_BYTES = 1024
 # onnxruntime-web (its WASM, its loader and the worker that runs it): in a site only if one of its
 # model variants cannot run on the page's compact engine.
 ORT_ASSETS = ("assets/ort", "assets/worker.js")
-CACHE = Path(os.environ.get("STATICML_CACHE", Path.home() / ".cache" / "staticml"))
 
 
 def web_assets() -> Path:
@@ -74,12 +73,6 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
     return config
 
 
-# A smaller variant may move probabilities (int8 weights) but must keep the reference's answers:
-# a label may flip only where fp32's top two are within VARIANT_TOLERANCE of each other.
-VARIANT_TOLERANCE = 0.25
-VARIANT_AGREEMENT = 0.95
-
-
 def check_variants_agree(model_dir: Path, manifest: dict, report: Callable[[str], None]) -> None:
     """The Python side of parity: each variant against the reference one, on the hard strings."""
     from . import parity
@@ -97,7 +90,7 @@ def check_variants_agree(model_dir: Path, manifest: dict, report: Callable[[str]
         if variant == reference:
             continue
         result = parity.compare(expected, Classifier(model_dir, variant).probabilities(texts),
-                                VARIANT_TOLERANCE, VARIANT_AGREEMENT)
+                                parity.VARIANT_TOLERANCE, parity.VARIANT_AGREEMENT)
         if not result.ok:
             raise UserError(f"{model_dir}: variant '{variant}' disagrees with '{reference}': {result.summary()}")
         report(f"build: {manifest['name']} {variant} vs {reference}: {result.summary()}")
@@ -108,7 +101,8 @@ def _normalize_api_url(api_url: str | None) -> str | None:
     if api_url is None:
         return None
     parts = urlsplit(api_url)
-    if parts.scheme not in ("", "http", "https") or (parts.scheme and not parts.netloc) or parts.query or parts.fragment:
+    if any(c.isspace() or c in "\"'<>`\\" for c in api_url) \
+            or parts.scheme not in ("", "http", "https") or (parts.scheme and not parts.netloc) or parts.query or parts.fragment:
         raise UserError(f"--api-url {api_url!r}: give an http(s) URL or a path, like http://127.0.0.1:8001/")
     return api_url if api_url.endswith("/") else api_url + "/"
 
@@ -139,7 +133,7 @@ def _cached_brotli(data: bytes) -> bytes:
     """Brotli at quality 9 takes seconds on the 14 MB WASM file: keep results by content hash."""
     import brotli
 
-    cached = CACHE / "brotli" / (hashlib.sha256(data).hexdigest() + ".br")
+    cached = output.cache_dir() / "brotli" / (hashlib.sha256(data).hexdigest() + ".br")
     if cached.is_file():
         return cached.read_bytes()
     compressed = brotli.compress(data, quality=9)
