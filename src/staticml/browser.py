@@ -85,6 +85,14 @@ def wait_until(page, condition: str, timeout_ms: int = 120_000) -> None:
         time.sleep(0.02)
 
 
+def page_probabilities(page, texts: list[str], labels: list[str]):
+    """`window.staticml.predict(texts)` as a [texts, labels] array of probabilities (labels in this order)."""
+    import numpy as np
+
+    predictions = page.evaluate("texts => window.staticml.predict(texts)", texts)
+    return np.array([[p["scores"][label] for label in labels] for p in predictions]).reshape(len(texts), len(labels))
+
+
 def open_page(browser, url: str, timeout_ms: int = 120_000):
     """A fresh page at `url`, waited until `staticml.ready` resolves; returns (context, page, requests)."""
     context = browser.new_context()

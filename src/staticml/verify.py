@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-import numpy as np
 
 from . import manifest as manifest_io, parity
-from .browser import chromium, open_page, served, wait_until
+from .browser import chromium, open_page, page_probabilities, served, wait_until
 from .errors import UserError
 from .hard_texts import hard_texts
 from .runtime import Classifier
@@ -118,8 +117,7 @@ def _tokenizer_parity(page, label: str, model_dir: Path, texts: list[str]) -> Ch
 
 def _output_parity(page, label: str, model_dir: Path, variant: str, texts: list[str]) -> Check:
     native = Classifier(model_dir, variant)
-    predictions = page.evaluate("texts => window.staticml.predict(texts)", texts)
-    in_page = np.array([[p["scores"][name] for name in native.labels] for p in predictions])
+    in_page = page_probabilities(page, texts, native.labels)
     result = parity.compare(native.probabilities(texts), in_page, parity.tolerance(variant))
     figure = result.summary() + (f"; largest on {texts[result.worst_index][:60]!r}" if result.count else "")
     return Check(f"{label}: output parity", result.ok, figure,

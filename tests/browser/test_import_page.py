@@ -6,12 +6,11 @@ import os
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 from tiny_hf import export_with_token_types, save_tiny
 
 from staticml import cli, parity
-from staticml.browser import open_page, served
+from staticml.browser import open_page, page_probabilities, served
 from staticml.hard_texts import hard_texts
 from staticml.runtime import Classifier
 from staticml.site import build
@@ -55,12 +54,11 @@ def test_imported_model_in_page_matches_python(browser, imported, import_site_ur
     context, page, _ = open_page(browser, f"{import_site_url}?model={name}&variant={variant}")
     try:
         assert page.evaluate("window.staticml.info()")["model"] == name
-        predictions = page.evaluate("texts => window.staticml.predict(texts)", texts)
+        in_page = page_probabilities(page, texts, native.labels)
         ids = page.evaluate("texts => window.staticml.tokenize(texts)", texts)
     finally:
         context.close()
     assert ids == native.encoder.ids(texts)
-    in_page = np.array([[p["scores"][label] for label in native.labels] for p in predictions])
     report = parity.require(f"{name}: page vs Python ({variant})", native.probabilities(texts), in_page,
                             parity.TOLERANCE[variant], texts)
     print(f"\n{name} {variant}: {report.summary()}")

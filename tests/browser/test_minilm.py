@@ -9,13 +9,12 @@ from __future__ import annotations
 import os
 import random
 
-import numpy as np
 import pytest
 
 from staticml import parity
 from staticml.train import data
 from test_offline import visit  # bytes from the network vs from the service worker
-from staticml.browser import served
+from staticml.browser import open_page, page_probabilities, served
 from staticml.hard_texts import hard_texts
 from staticml.runtime import Classifier
 from staticml.site import build
@@ -57,26 +56,12 @@ def texts() -> list[str]:
     return data.split(data.load_default()).test[0][:200] + hard_texts(60)
 
 
-def open_ready(context, url: str):
-    page = context.new_page()
-    page.goto(url)
-    page.wait_for_function("window.staticml !== undefined", timeout=60_000)
-    page.evaluate("() => window.staticml.ready")
-    return page
-
-
-def page_probabilities(page, texts: list[str], labels: list[str]) -> np.ndarray:
-    predictions = page.evaluate("texts => window.staticml.predict(texts)", texts)
-    return np.array([[p["scores"][label] for label in labels] for p in predictions])
-
-
 @pytest.mark.parametrize("variant", ["fp32", "int8"])
 def test_page_matches_python_per_variant(browser, minilm_url, minilm_model, texts, variant):
     native = Classifier(minilm_model, variant)
     is_default = variant == native.manifest["default_variant"]
-    context = browser.new_context()
+    context, page, _ = open_page(browser, f"{minilm_url}?variant={variant}")
     try:
-        page = open_ready(context, f"{minilm_url}?variant={variant}")
         assert page.evaluate("window.staticml.info().variant") == variant
         report = parity.require(f"MiniLM page vs Python ({variant})", native.probabilities(texts),
                                 page_probabilities(page, texts, native.labels), parity.TOLERANCE[variant],
@@ -99,9 +84,9 @@ def test_page_tokenizer_ids_equal_python_for_minilm(browser, minilm_url, minilm_
     strings = hard_texts(520) + ["ΟΔΥΣΣΕΥΣ ΣΊΣΥΦΟΣ", "ΌΣΟ ΖΕΙΣ, ΦΑΊΝΟΥ Σ."]
     native = Classifier(minilm_model)
     expected = TextEncoder.from_model_dir(minilm_model, native.manifest).ids(strings)
-    context = browser.new_context()
+    context, page, _ = open_page(browser, minilm_url)
     try:
-        actual = open_ready(context, minilm_url).evaluate("texts => window.staticml.tokenize(texts)", strings)
+        actual = page.evaluate("texts => window.staticml.tokenize(texts)", strings)
     finally:
         context.close()
     mismatches = [(t, e, a) for t, e, a in zip(strings, expected, actual) if e != a]

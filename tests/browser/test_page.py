@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import numpy as np
+import json
+
 import pytest
 
 from staticml import parity
 from staticml.train import data
-from staticml.browser import open_page, wait_until
+from staticml.browser import open_page, page_probabilities, wait_until
 from staticml.hard_texts import hard_texts
 from staticml.runtime import Classifier
 from staticml.site import model_dirs, read_site
@@ -19,11 +20,6 @@ pytestmark = pytest.mark.browser
 def held_out_texts(count: int) -> list[str]:
     parts = data.split(data.load_default(keep_labels=["negative", "positive"]))
     return parts.test[0][:count]
-
-
-def page_probabilities(page, texts: list[str], labels: list[str]) -> np.ndarray:
-    predictions = page.evaluate("texts => window.staticml.predict(texts)", texts)
-    return np.array([[p["scores"][label] for label in labels] for p in predictions])
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +84,10 @@ def test_typing_in_the_text_box_shows_the_prediction(browser, site_url, model_di
         context.close()
 
 
-def test_info_reports_the_loaded_model(browser, site_url):
+def test_info_reports_the_loaded_model(browser, site_url, model_dir):
+    manifest = json.loads((model_dir / "manifest.json").read_text())
+    model_file = manifest["files"][manifest["variants"][manifest["default_variant"]]]
+    tokenizer_file = manifest["files"][manifest["tokenizer"]["file"]]
     context, page, _ = open_page(browser, site_url)
     try:
         info = page.evaluate("window.staticml.info()")
@@ -100,4 +99,5 @@ def test_info_reports_the_loaded_model(browser, site_url):
     assert info["engine"] == "compact" and info["backend"] == "js"
     assert info["threads"] == 1
     assert info["wasm_bytes"] == 0
-    assert info["bytes_downloaded"] > 1_000_000 and info["load_ms"] > 0
+    assert info["model_bytes"] == model_file["bytes"] and info["load_ms"] > 0
+    assert info["bytes_downloaded"] == model_file["bytes"] + tokenizer_file["bytes"]
