@@ -50,7 +50,7 @@ def test_after_one_visit_the_page_loads_and_predicts_offline(browser, site_url):
         print(f"\nfirst visit: {first['network_bytes'] / 1e6:.2f} MB from the network, ready in "
               f"{first['load_ms']:.0f} ms; repeat visit: {repeat['network_bytes'] / 1e6:.3f} MB "
               f"({len(repeat['network_urls'])} requests), ready in {repeat['load_ms']:.0f} ms")
-        assert first["network_bytes"] > 1e6
+        assert first["network_bytes"] > 100_000  # page, runtime and model (no WASM on the compact engine)
         assert not [u for u in repeat["network_urls"] if re.search(r"\.(onnx|wasm)$", u)]  # cache hits
         assert repeat["network_bytes"] < 100_000
 
@@ -81,9 +81,10 @@ def test_a_new_build_replaces_the_old_cache(browser, site, tiny_model, tmp_path)
             page.reload()
             page.wait_for_function(STATICML_DEFINED)
             deadline = time.monotonic() + 30
-            while (len(cache_names(page)) != 1 or cache_names(page) == old) and time.monotonic() < deadline:
+            new = cache_names(page)  # one read per check: two could see the old cache, then old + new
+            while (len(new) != 1 or new == old) and time.monotonic() < deadline:
                 page.wait_for_timeout(200)
-            new = cache_names(page)
+                new = cache_names(page)
             assert len(new) == 1 and new != old
             page.reload()  # now served by the new worker, from the new cache
             page.wait_for_function(STATICML_DEFINED)

@@ -58,17 +58,23 @@ function cacheKey(url: URL): string {
 }
 
 async function respond(request: Request, url: URL): Promise<Response> {
-  const cache = await caches.open(CACHE);
   const key = cacheKey(url);
-  const hit = await cache.match(key);
+  // caches.match never creates a cache; caches.open would re-create this build's cache after a
+  // newer build's worker deleted it (this worker still serves the page until the new one claims it).
+  const hit = await caches.match(key, { cacheName: CACHE });
   if (hit) return hit;
   const response = await fetch(request);
   // Other variants than the precached ones (and onnxruntime-web when only such a variant needs
   // it): kept once fetched (the page checks their sha256).
   if (response.status === 200 && LAZY.some((prefix) => key.startsWith(new URL(prefix, scope).href))) {
-    cache.put(key, response.clone()).catch(() => undefined); // caching must not delay the page
+    keep(key, response.clone()).catch(() => undefined); // caching must not delay the page
   }
   return response;
+}
+
+async function keep(key: string, response: Response): Promise<void> {
+  if (!(await caches.has(CACHE))) return; // dropped by a newer build: not to be re-created
+  await (await caches.open(CACHE)).put(key, response);
 }
 
 sw.addEventListener("install", (event) => event.waitUntil(precache()));
