@@ -64,7 +64,7 @@ def test_int8_embeddings_are_smaller_and_close(exported, tmp_path):
 
 
 def test_tables_on_16_byte_values_keep_the_graph_and_compress(exported, tmp_path):
-    """table_bits=4 (the tiny model's int8): same ops and format, 16 distinct bytes per table."""
+    """Coarse tables (the tiny model ships 6 bits; 4 here): same ops and format, 16 distinct bytes per table."""
     import gzip
 
     from onnx import numpy_helper
