@@ -259,6 +259,22 @@ def refusals(out: Path) -> list[dict]:
     return found
 
 
+def tokenize_case(path: Path, max_length: int = 12) -> dict:
+    """A WordPiece tokenizer.json trained as `train` does, and the ids the Python rule gives
+    (tokenize.TextEncoder): the page's tokenize.ts must give the same."""
+    from staticml.hard_texts import hard_texts
+    from staticml.tokenize import TextEncoder, describe, train_tokenizer
+
+    corpus = ["I love this car", "this is not good at all", "οδυσσευσ σοφια ήταν εδώ", "never trust a robot"] * 30
+    tokenizer = train_tokenizer(corpus, vocab_size=120)
+    tokenizer.save(str(path), pretty=False)
+    spec = describe(tokenizer)
+    texts = ["", "I love this", "ΟΔΥΣΣΕΥΣ ΣΟΦΙΑ", "this is not good at all, not good at all, never"] + hard_texts(40)
+    encoder = TextEncoder(tokenizer, spec, max_length)
+    return {"spec": spec.to_json(), "max_length": max_length, "texts": texts, "ids": encoder.ids(texts),
+            "batch": {k: v.tolist() for k, v in encoder.batch(texts[:4]).items()}}
+
+
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     written = []
@@ -279,6 +295,7 @@ def main(out: Path) -> None:
     (out / "cases.json").write_text(json.dumps(written))
     (out / "table.json").write_text(json.dumps(compact.table()))
     (out / "refusals.json").write_text(json.dumps(refusals(out)))
+    (out / "tokenize.json").write_text(json.dumps(tokenize_case(out / "tokenizer.json")))
     print(f"engine_fixtures: {len(written)} cases in {out}")
 
 

@@ -4,7 +4,8 @@
 // naming the same model and variant share one loaded model.
 import type { InitResult, Manifest, Prediction, PredictResult } from "./types";
 import { connect } from "./local_client";
-import { chooseThreads, fetchJson, type ModelClient } from "./worker_client";
+import { chooseThreads, ELEMENT_MODEL, fromAttributes } from "./settings";
+import { fetchJson, type ModelClient } from "./worker_client";
 
 const STYLE = `
 :host { display: block; font: inherit; color: inherit; }
@@ -44,7 +45,7 @@ function load(modelUrl: string, variant: string | null, threads: number | null, 
         modelUrl,
         variant: chosen,
         ortUrl: new URL("./ort/", import.meta.url).href,
-        threads: chooseThreads(threads),
+        threads: chooseThreads(threads, self.crossOriginIsolated, navigator.hardwareConcurrency),
       });
       return { client, manifest };
     })();
@@ -70,11 +71,12 @@ export class StaticmlClassifier extends HTMLElement {
     box.className = "box";
     const label = document.createElement("label");
     label.htmlFor = "text";
-    label.textContent = this.getAttribute("label") ?? "Text to classify";
+    const settings = fromAttributes(this);
+    label.textContent = settings.label;
     const text = document.createElement("textarea");
     text.id = "text";
     text.disabled = true;
-    text.placeholder = this.getAttribute("placeholder") ?? "Type a sentence…";
+    text.placeholder = settings.placeholder;
     const progress = document.createElement("progress");
     progress.setAttribute("aria-label", "Loading the model");
     const result = document.createElement("p");
@@ -85,10 +87,9 @@ export class StaticmlClassifier extends HTMLElement {
     box.append(label, text, progress, result);
     this.root.replaceChildren(box);
 
-    const model = this.getAttribute("model") ?? "models/";
+    const model = settings.model ?? ELEMENT_MODEL;
     const modelUrl = new URL(model.endsWith("/") ? model : `${model}/`, document.baseURI).href;
-    const threads = this.hasAttribute("threads") ? Number(this.getAttribute("threads")) : null;
-    this.loaded = load(modelUrl, this.getAttribute("variant"), threads, progress);
+    this.loaded = load(modelUrl, settings.variant, settings.threads, progress);
     this.ready = this.loaded.then(
       () => {
         progress.remove();

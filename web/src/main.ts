@@ -6,7 +6,9 @@ import { ServerMode } from "./server_mode";
 import type { FileScores, Info, InitResult, Manifest, Prediction, PredictResult, SiteConfig } from "./types";
 import { Ui } from "./ui";
 import { connect, engineOf } from "./local_client";
-import { chooseThreads, fetchJson, type ModelClient, type ProgressHandlers, type Request } from "./worker_client";
+import { debounce } from "./debounce";
+import { chooseThreads, DEBOUNCE_MS, fromQuery } from "./settings";
+import { fetchJson, type ModelClient, type ProgressHandlers, type Request } from "./worker_client";
 
 const DEFAULT_EXAMPLES = [
   "I love this, it made my day!",
@@ -14,7 +16,6 @@ const DEFAULT_EXAMPLES = [
   "The meeting is at 3 pm tomorrow.",
   "Not bad at all, better than I expected.",
 ];
-const DEBOUNCE_MS = 150;
 
 function assertStrings(texts: unknown): asserts texts is string[] {
   if (!Array.isArray(texts) || !texts.every((t) => typeof t === "string")) {
@@ -23,7 +24,7 @@ function assertStrings(texts: unknown): asserts texts is string[] {
 }
 
 const ui = new Ui();
-const params = new URLSearchParams(location.search);
+const settings = fromQuery(location.search);
 const handlers: ProgressHandlers = {
   onDownload(loaded, total) {
     ui.showProgress(loaded, total);
@@ -55,7 +56,7 @@ let serverMode: ServerMode | null = null;
 
 async function load(): Promise<void> {
   const site = await fetchJson<SiteConfig>("site.json");
-  const name = params.get("model") ?? site.default_model;
+  const name = settings.model ?? site.default_model;
   const entry = site.models.find((m) => m.name === name);
   if (!entry) {
     const known = site.models.map((m) => m.name).join(", ");
@@ -68,7 +69,7 @@ async function load(): Promise<void> {
   serverMode = ServerMode.offer(site, entry.name);
   const modelUrl = new URL(entry.path.endsWith("/") ? entry.path : `${entry.path}/`, location.href).href;
   manifest = await fetchJson<Manifest>(`${modelUrl}manifest.json`);
-  const variant = params.get("variant") ?? manifest.default_variant;
+  const variant = settings.variant ?? manifest.default_variant;
   info.model = manifest.name;
   info.variant = variant;
   ui.showModelName(manifest.name, variant);
@@ -79,7 +80,7 @@ async function load(): Promise<void> {
     modelUrl,
     variant,
     ortUrl: new URL("assets/ort/", location.href).href,
-    threads: chooseThreads(params.has("threads") ? Number(params.get("threads")) : null),
+    threads: chooseThreads(settings.threads, self.crossOriginIsolated, navigator.hardwareConcurrency),
   };
   info.engine = engineOf(manifest, variant);
   model = connect(manifest, variant, new URL("./worker.js", import.meta.url), handlers);
@@ -135,14 +136,6 @@ async function score(text: string): Promise<void> {
   if (text.trim() === "") return ui.showPrediction(null, null);
   const result = serverMode?.enabled ? await serverMode.predict([text]) : await predictWithTime([text]);
   if (ticket === latest) ui.showPrediction(result.predictions[0], result.ms);
-}
-
-function debounce(fn: (text: string) => void, ms: number): (text: string) => void {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return (text) => {
-    clearTimeout(timer);
-    timer = setTimeout(() => fn(text), ms);
-  };
 }
 
 const report = (error: unknown): void => console.error(error);

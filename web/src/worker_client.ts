@@ -53,12 +53,6 @@ export class WorkerClient implements ModelClient {
   }
 }
 
-/** ?threads=N wins; otherwise up to 4 threads when cross-origin isolated, else 1. */
-export function chooseThreads(asked: number | null): number {
-  if (asked !== null && Number.isInteger(asked) && asked > 0) return asked;
-  return self.crossOriginIsolated ? Math.min(navigator.hardwareConcurrency || 1, 4) : 1;
-}
-
 export async function fetchJson<T>(url: string): Promise<T> {
   let response: Response;
   try {
