@@ -72,10 +72,10 @@ def _model_section(result: dict) -> list[str]:
                      f"{_ms(first['download_ms'])} | {_ms(first['compile_and_session_ms'])} | {_ms(repeat['ready_ms'])} "
                      f"({repeat['wire_bytes'] / 1e3:.0f} kB) | {server['p50_ms']:.1f} / {server['p95_ms']:.1f} ms | "
                      f"{'never' if be is None else f'{be} predictions'} |")
-    lines += ["", "| path | p50 | p95 |", "|---|---|---|",
-              f"| page, 1 thread | {page1['p50_ms']:.2f} ms | {page1['p95_ms']:.2f} ms |",
-              f"| page, {page['threads']} thread{'s' if page['threads'] != 1 else ''} | {page['p50_ms']:.2f} ms | "
-              f"{page['p95_ms']:.2f} ms |",
+    page_rows = [f"| page, 1 thread | {page1['p50_ms']:.2f} ms | {page1['p95_ms']:.2f} ms |"]
+    if page is not page1:
+        page_rows.append(f"| page, {page['threads']} threads | {page['p50_ms']:.2f} ms | {page['p95_ms']:.2f} ms |")
+    lines += ["", "| path | p50 | p95 |", "|---|---|---|", *page_rows,
               f"| native onnxruntime, 1 thread | {native1['p50_ms']:.2f} ms | {native1['p95_ms']:.2f} ms |",
               f"| native onnxruntime, {native['threads']} threads | {native['p50_ms']:.2f} ms | {native['p95_ms']:.2f} ms |",
               f"| server on loopback (compute + HTTP) | {result['server_compute']['p50_ms']:.2f} ms | "
