@@ -80,6 +80,23 @@ def point_embed_page_at(site: Path, model_path: str) -> None:
         page.write_text(text.replace(EMBED_MODEL, f'model="{attribute}"'), encoding="utf-8")
 
 
+PRELOAD_AFTER = '<link rel="stylesheet" href="assets/style.css">'
+
+
+def preload_default_model(site: Path, model_path: str, manifest: dict) -> None:
+    """Let the browser fetch site.json and the default model's files while the script loads: they
+    are known at build time, and otherwise each waits for the one before it (a round trip each)."""
+    page = site / "index.html"
+    text = page.read_text(encoding="utf-8")
+    model_files = ["manifest.json", manifest["variants"][manifest["default_variant"]]]
+    if "tokenizer" in manifest:
+        model_files.insert(1, manifest["tokenizer"]["file"])
+    files = ["site.json"] + [model_path + name for name in model_files]
+    links = "".join(f'\n  <link rel="preload" href="{html.escape(quote(f, safe="/"), quote=True)}" as="fetch" crossorigin>'
+                    for f in files)
+    page.write_text(text.replace(PRELOAD_AFTER, PRELOAD_AFTER + links, 1), encoding="utf-8")
+
+
 def write_precache(site: Path, manifests: dict[str, dict]) -> str:
     """Write `precache.json` (the files the service worker caches, the build hash) and stamp the
     hash into `sw.js`; return the hash. Each model's other variants (and onnxruntime-web, when no

@@ -64,6 +64,7 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
         }
         (folder / SITE_CONFIG).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         hosting.point_embed_page_at(folder, config["models"][0]["path"])
+        hosting.preload_default_model(folder, config["models"][0]["path"], manifests[0][1])
         hosting.write_headers(folder)
         build_hash = hosting.write_precache(folder, site_manifests)
         report(f"build: _headers (CSP, COOP/COEP) and offline cache list written (build {build_hash})")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -101,3 +102,15 @@ def test_info_reports_the_loaded_model(browser, site_url, model_dir):
     assert info["wasm_bytes"] == 0
     assert info["model_bytes"] == model_file["bytes"] and info["load_ms"] > 0
     assert info["bytes_downloaded"] == model_file["bytes"] + tokenizer_file["bytes"]
+
+
+def test_first_visit_preloads_the_default_model_and_fetches_each_file_once(browser, site_url, site):
+    """build lists site.json and the default model's files as preloads (they would otherwise wait
+    for one another); the page's own fetches must reuse them, not download them again."""
+    html = (site / "index.html").read_text()
+    preloaded = re.findall(r'<link rel="preload" href="([^"]+)" as="fetch" crossorigin>', html)
+    assert preloaded[0] == "site.json" and preloaded[-1].endswith(".onnx") and len(preloaded) == 4
+    context, page, requests = open_page(browser, site_url)
+    context.close()
+    for name in preloaded:
+        assert sum(url == site_url + name for url in requests) == 1, (name, requests)
