@@ -53,16 +53,16 @@ def test_titles_names_labels_and_examples_are_shown_as_text(browser, hostile_sit
                 example: document.querySelector('#examples button').textContent,
                 bars: [...document.querySelectorAll('#bars .bar-name')].map((b) => b.textContent),
             })""")
-            page.set_input_files("#batch-file", files=[{"name": "t.txt", "mimeType": "text/plain",
+            page.set_input_files("#file-input", files=[{"name": "t.txt", "mimeType": "text/plain",
                                                         "buffer": b"I love it\nworst day ever\n"}])
-            page.wait_for_function("() => !document.querySelector('#batch-score').disabled")
-            page.click("#batch-score")
-            page.wait_for_selector("#batch-results:not([hidden])", timeout=60_000)
+            page.wait_for_function("() => !document.querySelector('#file-score').disabled")
+            page.click("#file-score")
+            page.wait_for_selector("#file-results:not([hidden])", timeout=60_000)
             with page.expect_download() as download:
-                page.click("#batch-download")
+                page.click("#file-download")
             with open(download.value.path(), encoding="utf-8", newline="") as file:
                 table = list(csv.DictReader(file))
-            cells = page.locator("#batch-body td:nth-child(3)").all_inner_texts()
+            cells = page.locator("#file-body td:nth-child(3)").all_inner_texts()
         finally:
             context.close()
     assert shown["injected"] == 0

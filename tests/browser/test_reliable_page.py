@@ -97,7 +97,7 @@ def test_a_broken_model_file_is_refused_in_plain_words(browser, site, tmp_path, 
             assert "could not be loaded" in message and says in message
             assert says in settle(page, "window.staticml.predict(['hello'])")  # no prediction
             assert page.locator("#loading").is_hidden()
-            assert "could not be loaded" in page.inner_text("#batch-status")
+            assert "could not be loaded" in page.inner_text("#file-status")
             page.click("a[href='embed.html']")  # still a working page: links, picker, no crash
             page.wait_for_url(re.compile(r"embed\.html$"))
         finally:

@@ -1,4 +1,4 @@
-// Private batch scoring (in the worker, or in the page for the compact engine): holds the opened
+// Private file scoring (in the worker, or in the page for the compact engine): holds the opened
 // file and scores one column in chunks, reporting progress and stopping between chunks when cancelled.
 import { columnTexts, MAX_FILE_BYTES, parseTable, suggestColumn, tooLarge, type Table } from "./table";
 import type { FileScores, FileSummary, Prediction } from "./types";

@@ -3,7 +3,7 @@
 // for the compact engine (local_client.ts). Both answer the same messages with the same results.
 import type { OnProgress } from "./classify";
 import { FileScorer } from "./file_scorer";
-import type { BatchProgressMessage, InitRequest, InitResult, Prediction, ProgressMessage, WorkerRequest } from "./types";
+import type { FileProgressMessage, InitRequest, InitResult, Prediction, ProgressMessage, WorkerRequest } from "./types";
 
 export interface Model {
   readonly result: InitResult;
@@ -21,11 +21,11 @@ export class ModelHost {
 
   constructor(
     private readonly loader: Loader,
-    private readonly send: (message: ProgressMessage | BatchProgressMessage) => void,
+    private readonly send: (message: ProgressMessage | FileProgressMessage) => void,
   ) {
     this.files = new FileScorer(
       (texts) => this.enqueue(async () => (await this.loaded()).predict(texts)),
-      (done, total) => send({ type: "batch-progress", done, total }),
+      (done, total) => send({ type: "file-progress", done, total }),
     );
   }
 

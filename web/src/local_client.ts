@@ -12,7 +12,7 @@ export class LocalClient implements ModelClient {
   constructor(handlers: ProgressHandlers) {
     this.host = new ModelHost(CompactRuntime.load, (message) => {
       if (message.type === "progress") handlers.onDownload?.(message.loaded, message.total);
-      else handlers.onBatch?.(message.done, message.total);
+      else handlers.onFileProgress?.(message.done, message.total);
     });
   }
 

@@ -1,6 +1,6 @@
 // Page entry: reads site.json and the manifest, loads the model on its engine (the compact one in
 // the page, or onnxruntime-web in the worker), exposes window.staticml, and drives the UI.
-import { BatchScoring } from "./batch";
+import { FileScoring } from "./file_scoring";
 import { registerServiceWorker } from "./offline";
 import { ServerMode } from "./server_mode";
 import type { FileScores, Info, InitResult, Manifest, Prediction, PredictResult, SiteConfig } from "./types";
@@ -30,14 +30,14 @@ const handlers: ProgressHandlers = {
     ui.showProgress(loaded, total);
     if (loaded >= total) ui.showPreparing();
   },
-  onBatch: (done, total) => batch.onProgress(done, total),
+  onFileProgress: (done, total) => fileScoring.onProgress(done, total),
 };
 // Chosen once the manifest says which engine runs the variant (the card is enabled only after ready).
 let model: ModelClient | null = null;
 const client: ModelClient = {
   call: (request) => (model ? model.call(request) : Promise.reject(new Error("the model is not loaded"))),
 };
-const batch = new BatchScoring(client);
+const fileScoring = new FileScoring(client);
 const info: Info = {
   model: "",
   variant: "",
@@ -105,8 +105,8 @@ async function predict(texts: string[]): Promise<Prediction[]> {
 /** Scores one column of a file (CSV/TSV/TXT/JSONL) in the worker, like the "Score a file" card. */
 async function scoreFile(file: File, column?: string): Promise<FileScores> {
   await ready;
-  const summary = await batch.open(file);
-  return batch.score(column ?? summary.suggested);
+  const summary = await fileScoring.open(file);
+  return fileScoring.score(column ?? summary.suggested);
 }
 
 async function tokenize(texts: string[]): Promise<number[][]> {
@@ -152,13 +152,13 @@ ready.then(
       threads: info.threads,
     });
     ui.showExamples(manifest?.examples ?? DEFAULT_EXAMPLES, (text) => score(text).catch(report));
-    batch.enable(manifest?.labels ?? []);
+    fileScoring.enable(manifest?.labels ?? []);
     // After ready, so that installing it (which downloads the site once more, from the HTTP
     // cache when the host allows) never competes with the first load.
     registerServiceWorker().catch(report);
   },
   (error: unknown) => {
     ui.showError(error instanceof Error ? error.message : String(error));
-    batch.view.disable("Scoring a file needs the model, which could not be loaded.");
+    fileScoring.view.disable("Scoring a file needs the model, which could not be loaded.");
   },
 );

@@ -101,7 +101,7 @@ export interface OpenFileRequest {
   name: string;
 }
 
-/** Scores one column of the opened file; progress arrives as "batch-progress" messages. */
+/** Scores one column of the opened file; progress arrives as "file-progress" messages. */
 export interface ScoreFileRequest {
   id: number;
   type: "score-file";
@@ -156,8 +156,8 @@ export interface FileScores {
   ms: number;
 }
 
-export interface BatchProgressMessage {
-  type: "batch-progress";
+export interface FileProgressMessage {
+  type: "file-progress";
   done: number;
   total: number;
 }
@@ -182,4 +182,4 @@ export interface ReplyError {
   error: string;
 }
 
-export type WorkerMessage = ProgressMessage | BatchProgressMessage | ReplyOk | ReplyError;
+export type WorkerMessage = ProgressMessage | FileProgressMessage | ReplyOk | ReplyError;

@@ -14,7 +14,7 @@ export interface ModelClient {
 
 export interface ProgressHandlers {
   onDownload?(loaded: number, total: number): void;
-  onBatch?(done: number, total: number): void;
+  onFileProgress?(done: number, total: number): void;
 }
 
 export class WorkerClient implements ModelClient {
@@ -28,7 +28,7 @@ export class WorkerClient implements ModelClient {
     this.worker.onmessage = (event: MessageEvent<WorkerMessage>) => {
       const message = event.data;
       if (message.type === "progress") return handlers.onDownload?.(message.loaded, message.total);
-      if (message.type === "batch-progress") return handlers.onBatch?.(message.done, message.total);
+      if (message.type === "file-progress") return handlers.onFileProgress?.(message.done, message.total);
       const waiter = this.pending.get(message.id);
       this.pending.delete(message.id);
       if (message.ok) waiter?.resolve(message.result);

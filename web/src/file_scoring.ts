@@ -1,17 +1,17 @@
-// Private batch scoring on the page: the file goes to the worker (never to the network), is
+// Private file scoring on the page ("Score a file"): the file goes to the worker (never to the network), is
 // scored there in chunks, and comes back as a table and a CSV download.
-import { BatchView, type Row } from "./batch_view";
+import { FileScoringView, type Row } from "./file_scoring_view";
 import { MAX_FILE_BYTES, tooLarge } from "./table";
 import type { FileScores, FileSummary } from "./types";
 import type { ModelClient } from "./worker_client";
 
-export class BatchScoring {
-  readonly view: BatchView;
+export class FileScoring {
+  readonly view: FileScoringView;
   private last: FileScores | null = null;
   private labels: string[] = [];
 
   constructor(private readonly client: ModelClient) {
-    this.view = new BatchView({
+    this.view = new FileScoringView({
       open: (file) => void this.open(file).catch(() => undefined), // shown in the card
       score: (column) => void this.score(column).catch(() => undefined),
       cancel: () => void this.client.call({ type: "cancel" }),

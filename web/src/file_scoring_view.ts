@@ -12,7 +12,7 @@ function $<T extends HTMLElement>(id: string): T {
   return element as T;
 }
 
-export interface BatchActions {
+export interface FileScoringActions {
   open(file: File): void;
   score(column: string): void;
   cancel(): void;
@@ -28,20 +28,20 @@ export interface Row {
   score: number;
 }
 
-export class BatchView {
-  private readonly input = $<HTMLInputElement>("batch-file");
+export class FileScoringView {
+  private readonly input = $<HTMLInputElement>("file-input");
   private readonly drop = $<HTMLElement>("drop");
-  private readonly column = $<HTMLSelectElement>("batch-column");
-  private readonly scoreButton = $<HTMLButtonElement>("batch-score");
-  private readonly cancelButton = $<HTMLButtonElement>("batch-cancel");
-  private readonly progress = $<HTMLProgressElement>("batch-progress");
-  private readonly status = $("batch-status");
-  private readonly error = $("batch-error");
-  private readonly sortButton = $<HTMLButtonElement>("batch-sort");
+  private readonly column = $<HTMLSelectElement>("file-column");
+  private readonly scoreButton = $<HTMLButtonElement>("file-score");
+  private readonly cancelButton = $<HTMLButtonElement>("file-cancel");
+  private readonly progress = $<HTMLProgressElement>("file-progress");
+  private readonly status = $("file-status");
+  private readonly error = $("file-error");
+  private readonly sortButton = $<HTMLButtonElement>("file-sort");
   private rows: Row[] = [];
   private descending = true;
 
-  constructor(actions: BatchActions) {
+  constructor(actions: FileScoringActions) {
     this.input.addEventListener("change", () => {
       const file = this.input.files?.[0];
       if (file) actions.open(file);
@@ -59,7 +59,7 @@ export class BatchView {
     });
     this.scoreButton.addEventListener("click", () => actions.score(this.column.value));
     this.cancelButton.addEventListener("click", () => actions.cancel());
-    $("batch-download").addEventListener("click", () => actions.download());
+    $("file-download").addEventListener("click", () => actions.download());
     this.sortButton.addEventListener("click", () => {
       this.descending = !this.descending;
       this.drawTable();
@@ -79,8 +79,8 @@ export class BatchView {
 
   showReading(name: string): void {
     this.clearError();
-    $("batch-results").hidden = true;
-    $("batch-column-row").hidden = true;
+    $("file-results").hidden = true;
+    $("file-column-row").hidden = true;
     this.column.replaceChildren();
     this.scoreButton.disabled = true;
     this.status.textContent = `Reading ${name}…`;
@@ -90,7 +90,7 @@ export class BatchView {
     this.column.replaceChildren(
       ...summary.columns.map((c) => new Option(c, c, c === summary.suggested, c === summary.suggested)),
     );
-    $("batch-column-row").hidden = summary.columns.length < 2;
+    $("file-column-row").hidden = summary.columns.length < 2;
     this.scoreButton.disabled = false;
     const rows = summary.rows === 1 ? "1 row" : `${summary.rows.toLocaleString("en")} rows`;
     this.status.textContent = `${summary.name}: ${rows} (${summary.format.toUpperCase()}). Ready to score.`;
@@ -98,7 +98,7 @@ export class BatchView {
 
   showScoring(total: number): void {
     this.clearError();
-    $("batch-results").hidden = true;
+    $("file-results").hidden = true;
     this.scoreButton.disabled = true;
     this.input.disabled = true;
     this.cancelButton.hidden = false;
@@ -123,7 +123,7 @@ export class BatchView {
       : `Scored ${count} in ${(scores.ms / 1000).toFixed(1)} s (${rate} rows/s).${skipped}`;
     this.rows = rows;
     this.descending = true;
-    $("batch-results").hidden = rows.length === 0;
+    $("file-results").hidden = rows.length === 0;
     this.drawTable();
   }
 
@@ -152,8 +152,8 @@ export class BatchView {
     this.sortButton.textContent = `Score ${this.descending ? "▼" : "▲"}`;
     this.sortButton.setAttribute("aria-label", `Score, sorted ${this.descending ? "high to low" : "low to high"}; activate to reverse`);
     this.sortButton.parentElement?.setAttribute("aria-sort", this.descending ? "descending" : "ascending");
-    $<HTMLTableSectionElement>("batch-body").replaceChildren(...sorted.slice(0, TABLE_ROWS).map(tableRow));
-    $("batch-caption").textContent =
+    $<HTMLTableSectionElement>("file-body").replaceChildren(...sorted.slice(0, TABLE_ROWS).map(tableRow));
+    $("file-caption").textContent =
       sorted.length > TABLE_ROWS
         ? `The ${TABLE_ROWS} rows with the ${this.descending ? "highest" : "lowest"} scores of ${sorted.length.toLocaleString("en")} (the CSV has every row)`
         : `${sorted.length} scored rows`;

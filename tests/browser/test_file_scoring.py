@@ -1,4 +1,4 @@
-"""Private batch scoring: a visitor's file is scored in the worker, shown, sorted, downloaded as
+"""Private file scoring: a visitor's file is scored in the worker, shown, sorted, downloaded as
 CSV, and never uploaded; bad files get a plain answer and the card stays usable."""
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def page(browser, site_url):
 
 
 def choose(page, name: str, content: bytes) -> None:
-    page.set_input_files("#batch-file", files=[{"name": name, "mimeType": "application/octet-stream", "buffer": content}])
+    page.set_input_files("#file-input", files=[{"name": name, "mimeType": "application/octet-stream", "buffer": content}])
 
 
 def csv_bytes(rows: list[dict]) -> bytes:
@@ -42,19 +42,19 @@ def csv_bytes(rows: list[dict]) -> bytes:
 
 
 def score(page) -> str:
-    page.click("#batch-score")
-    page.wait_for_selector("#batch-results:not([hidden]), #batch-error:not([hidden])", timeout=120_000)
-    return page.inner_text("#batch-status")
+    page.click("#file-score")
+    page.wait_for_selector("#file-results:not([hidden]), #file-error:not([hidden])", timeout=120_000)
+    return page.inner_text("#file-status")
 
 
 def ready_to_score(page) -> None:
-    page.wait_for_function("() => !document.querySelector('#batch-score').disabled || "
-                           "!document.querySelector('#batch-error').hidden", timeout=30_000)
+    page.wait_for_function("() => !document.querySelector('#file-score').disabled || "
+                           "!document.querySelector('#file-error').hidden", timeout=30_000)
 
 
 def error(page) -> str:
-    page.wait_for_selector("#batch-error:not([hidden])", timeout=60_000)
-    return page.inner_text("#batch-error")
+    page.wait_for_selector("#file-error:not([hidden])", timeout=60_000)
+    return page.inner_text("#file-error")
 
 
 def network(requests: list[str]) -> list[str]:
@@ -66,16 +66,16 @@ def test_a_csv_column_is_scored_sorted_and_downloaded_without_uploading(page, tw
     rows = [{"id": str(i), "tweet": text, "note": "x" * (i % 3)} for i, text in enumerate(tweets[:300])]
     choose(page, "tweets.csv", csv_bytes(rows))
     ready_to_score(page)
-    assert page.eval_on_selector("#batch-column", "el => el.value") == "tweet"
-    assert "300 rows" in page.inner_text("#batch-status")
+    assert page.eval_on_selector("#file-column", "el => el.value") == "tweet"
+    assert "300 rows" in page.inner_text("#file-status")
     assert "Scored 300 rows" in score(page)
-    scores = [float(s) for s in page.locator("#batch-body tr td:nth-child(4)").all_inner_texts()]
+    scores = [float(s) for s in page.locator("#file-body tr td:nth-child(4)").all_inner_texts()]
     assert len(scores) == 300 and scores == sorted(scores, reverse=True)
-    page.click("#batch-sort")
-    scores = [float(s) for s in page.locator("#batch-body tr td:nth-child(4)").all_inner_texts()]
+    page.click("#file-sort")
+    scores = [float(s) for s in page.locator("#file-body tr td:nth-child(4)").all_inner_texts()]
     assert scores == sorted(scores)
     with page.expect_download() as download:
-        page.click("#batch-download")
+        page.click("#file-download")
     table = list(csv.DictReader(open(download.value.path(), encoding="utf-8")))
     assert len(table) == 300 and table[0]["text"] == rows[0]["tweet"]
     expected = page.evaluate("(t) => window.staticml.predict(t)", [rows[0]["tweet"]])[0]
@@ -96,7 +96,7 @@ def test_the_download_neutralises_formulas_as_owasp_recommends(page):
     ready_to_score(page)
     assert f"Scored {len(texts)} rows" in score(page)
     with page.expect_download() as download:
-        page.click("#batch-download")
+        page.click("#file-download")
     with open(download.value.path(), encoding="utf-8", newline="") as file:
         table = list(csv.DictReader(file))
     written = {int(row["row"]): row for row in table}
@@ -117,21 +117,21 @@ def test_the_download_neutralises_formulas_as_owasp_recommends(page):
 def test_txt_tsv_and_jsonl_files(page, name, content, column):
     choose(page, name, content)
     ready_to_score(page)
-    assert page.eval_on_selector("#batch-column", "el => el.value") == column
-    assert "Scored" in score(page) and page.locator("#batch-body tr").count() >= 2
+    assert page.eval_on_selector("#file-column", "el => el.value") == column
+    assert "Scored" in score(page) and page.locator("#file-body tr").count() >= 2
 
 
 def test_a_long_batch_can_be_cancelled(page, tweets):
     texts = (tweets * 7)[:20_000]
     choose(page, "many.txt", "\n".join(t.replace("\n", " ") for t in texts).encode())
     ready_to_score(page)
-    page.click("#batch-score")
-    page.wait_for_function("() => document.querySelector('#batch-progress').value > 0")
-    page.click("#batch-cancel")
-    page.wait_for_selector("#batch-results:not([hidden])", timeout=60_000)
-    status = page.inner_text("#batch-status")
+    page.click("#file-score")
+    page.wait_for_function("() => document.querySelector('#file-progress').value > 0")
+    page.click("#file-cancel")
+    page.wait_for_selector("#file-results:not([hidden])", timeout=60_000)
+    status = page.inner_text("#file-status")
     assert status.startswith("Cancelled")
-    assert 0 < page.locator("#batch-body tr").count() <= 500
+    assert 0 < page.locator("#file-body tr").count() <= 500
     assert settle(page, "window.staticml.predict(['still usable'])") == "ok"
 
 
@@ -149,12 +149,12 @@ JUNK = bytes((i * 7919 + 13) % 256 for i in range(200_000))
 def test_a_bad_file_is_explained_and_the_card_stays_usable(page, case, name, content, says):
     choose(page, name, content)
     ready_to_score(page)
-    if page.locator("#batch-error").is_hidden():
-        page.click("#batch-score")
+    if page.locator("#file-error").is_hidden():
+        page.click("#file-score")
     assert says in error(page)
     choose(page, "good.txt", b"I love it\nworst day ever\n")  # stays usable
     ready_to_score(page)
-    assert page.locator("#batch-error").is_hidden()
+    assert page.locator("#file-error").is_hidden()
     assert "Scored 2 rows" in score(page)
 
 
@@ -170,7 +170,7 @@ def test_a_50_mb_file_is_refused_before_it_is_read(page, tmp_path):
         out.write(b"text\n")
         out.truncate(50_000_000)
     choose_path = str(big)
-    page.set_input_files("#batch-file", choose_path)
+    page.set_input_files("#file-input", choose_path)
     message = error(page)
     assert "50.0 MB" in message and "up to 20 MB" in message
     choose(page, "good.txt", b"fine\n")
