@@ -91,6 +91,14 @@ export async function inBatches(
   return predictions;
 }
 
+/** The feeding rule (as staticml.runtime.model_feeds): ids, mask, and zeros for any declared extra
+ * input (token_type_ids), in the array type the engine takes. */
+export function inputData<T extends { length: number }>(name: string, ids: T, mask: T, zeros: (length: number) => T): T {
+  if (name === "input_ids") return ids;
+  if (name === "attention_mask") return mask;
+  return zeros(ids.length);
+}
+
 export function toPredictions(logits: Float32Array, labels: string[], rows: number): Prediction[] {
   const width = labels.length;
   if (logits.length !== rows * width) {

@@ -1,7 +1,7 @@
 // The model on the compact engine (engine/), on the page's own thread: downloads and checks the
 // variant's ONNX file and the tokenizer, then predicts in batches like runtime.ts does with
 // onnxruntime-web. Long batches give the event loop a turn every few milliseconds.
-import { checkGraph, fetchModel, inBatches, toPredictions, type OnProgress } from "./classify";
+import { checkGraph, fetchModel, inBatches, inputData, toPredictions, type OnProgress } from "./classify";
 import { Engine } from "./engine/engine";
 import type { Tensor } from "./engine/onnx";
 import type { Model } from "./host";
@@ -59,12 +59,7 @@ export class CompactRuntime implements Model {
     const batch = this.tokenizer.numbers(texts);
     const feeds: Record<string, Tensor> = {};
     for (const name of this.engine.inputNames) {
-      const data =
-        name === "input_ids"
-          ? batch.inputIds
-          : name === "attention_mask"
-            ? batch.attentionMask
-            : new Float64Array(batch.inputIds.length); // declared extra input: zeros
+      const data = inputData(name, batch.inputIds, batch.attentionMask, (n) => new Float64Array(n));
       feeds[name] = { type: "int64", dims: batch.dims, data };
     }
     const [logits] = this.engine.run(feeds, ["logits"]);

@@ -1,7 +1,7 @@
 // Owns onnxruntime-web: WASM setup, threads, model download + integrity, one session, predict.
 // Runs in the worker (worker.ts), for the models the compact engine cannot run.
 import * as ort from "onnxruntime-web/wasm";
-import { checkGraph, fetchModel, inBatches, toPredictions, type OnProgress } from "./classify";
+import { checkGraph, fetchModel, inBatches, inputData, toPredictions, type OnProgress } from "./classify";
 import type { Model } from "./host";
 import { TextTokenizer } from "./tokenize";
 import type { InitRequest, InitResult, Manifest, Prediction } from "./types";
@@ -72,12 +72,7 @@ export class Runtime implements Model {
     let outputs: ort.InferenceSession.OnnxValueMapType | undefined;
     try {
       for (const name of this.session.inputNames) {
-        const data =
-          name === "input_ids"
-            ? batch.inputIds
-            : name === "attention_mask"
-              ? batch.attentionMask
-              : new BigInt64Array(batch.inputIds.length); // declared extra input: zeros
+        const data = inputData(name, batch.inputIds, batch.attentionMask, (n) => new BigInt64Array(n));
         feeds[name] = new ort.Tensor("int64", data, batch.dims);
       }
       outputs = await this.session.run(feeds, ["logits"]);
