@@ -128,6 +128,8 @@ def run(app: ASGIApp, host: str, port: int, what: str) -> None:
     import uvicorn
 
     check_port_free(host, port)
+    if port == 0:  # "any free port": pick it here, so that the line below names it
+        port = free_port(host)
     print(f"{what} at http://{host}:{port}/  (Ctrl-C to stop)", flush=True)
     uvicorn.run(app, host=host, port=port, **uvicorn_options())
 

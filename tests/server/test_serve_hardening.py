@@ -317,3 +317,28 @@ def test_staticml_api_keeps_its_open_cors(model_dir):
         process.wait(10)
     assert models.headers["access-control-allow-origin"] == "*"
     assert preflight.status_code == 200 and preflight.headers["access-control-allow-origin"] == "*"
+
+
+def test_serve_on_port_0_names_the_port_it_listens_on(plain_site):
+    """`--port 0` means any free port: the line printed at start names the real one."""
+    import re
+    import urllib.request
+
+    process = subprocess.Popen([sys.executable, "-m", "staticml", "serve", str(plain_site), "--port", "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = process.stdout.readline()
+        port = int(re.search(r"http://127\.0\.0\.1:(\d+)/", line).group(1))
+        assert port > 0, line
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/site.json", timeout=2) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "serve did not answer on the port it printed"
+                time.sleep(0.1)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
