@@ -40,6 +40,18 @@ def site_headers() -> dict[str, str]:
 _META_CSP = re.compile(r'<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]*)"', re.I)
 
 
+WASM_EVAL = " 'wasm-unsafe-eval'"  # in script-src: onnxruntime-web compiles WebAssembly
+
+
+def forbid_webassembly(site: Path) -> None:
+    """A site whose models all run on the compact engine (plain JavaScript) compiles no
+    WebAssembly: its pages' policies say so."""
+    for name in ("index.html", EMBED_PAGE):
+        page = site / name
+        if page.is_file():
+            page.write_text(page.read_text(encoding="utf-8").replace(WASM_EVAL, "", 1), encoding="utf-8")
+
+
 def content_security_policy(site: Path) -> str | None:
     """The policy of the page's meta tag (the one source of the site's CSP), as a header must carry it."""
     index = Path(site) / "index.html"
@@ -49,8 +61,6 @@ def content_security_policy(site: Path) -> str | None:
     if not match:
         return None
     policy = html.unescape(match.group(1)).strip()
-    if "'wasm-unsafe-eval'" not in policy:  # onnxruntime-web compiles WebAssembly
-        policy = policy.replace("script-src", "script-src 'wasm-unsafe-eval'", 1)
     # One line whatever the page held (a header cannot span lines), one space between tokens.
     directives = [" ".join(d.split()) for d in policy.split(";") if d.strip()]
     named = {d.split()[0].lower() for d in directives}

@@ -51,6 +51,8 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
         shutil.copytree(assets, folder, dirs_exist_ok=True, ignore=None if needs_ort else _without(assets, ORT_ASSETS))
         if api_url:
             _allow_connect_to(folder / "index.html", api_url)
+        if not needs_ort:
+            hosting.forbid_webassembly(folder)
         site_manifests = {}
         for model_dir, manifest in manifests:
             chosen, missing = engines[manifest["name"]]

@@ -76,6 +76,10 @@ def test_an_all_compact_site_has_no_onnxruntime_web(tiny_model, tmp_path):
     assert not (site / "assets" / "ort").exists() and not (site / "assets" / "worker.js").exists()
     precache = json.loads((site / "precache.json").read_text())["files"]
     assert "assets/staticml.js" in precache and not [f for f in precache if "ort" in f or "worker" in f]
+    # nothing compiles WebAssembly, so the pages' policies (and the header) forbid it
+    for page in ("index.html", "embed.html", "_headers"):
+        text = (site / page).read_text()
+        assert "script-src 'self'" in text and "wasm-unsafe-eval" not in text, page
 
 
 def test_a_model_the_compact_engine_cannot_run_builds_with_onnxruntime_web_and_says_why(tiny_model, tmp_path):
@@ -89,6 +93,7 @@ def test_a_model_the_compact_engine_cannot_run_builds_with_onnxruntime_web_and_s
     assert (site / "assets" / "ort" / "ort-wasm-simd-threaded.wasm").is_file() and (site / "assets" / "worker.js").is_file()
     precache = json.loads((site / "precache.json").read_text())["files"]
     assert "assets/ort/ort-wasm-simd-threaded.wasm" in precache  # a default variant runs on it
+    assert all("script-src 'self' 'wasm-unsafe-eval'" in (site / p).read_text() for p in ("index.html", "_headers"))
 
 
 def test_onnxruntime_web_needed_only_by_another_variant_is_cached_once_used(tiny_model, tmp_path):
