@@ -15,6 +15,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
+from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
@@ -111,6 +112,8 @@ def _bench_model(browser, url: str, name: str, variant: str, model_dir: Path, se
     for profile in settings.profiles:
         progress(f"{label}: visits and server round trips on {profile.name}")
         result["profiles"][profile.name] = _network_profile(browser, page_url, url, name, profile, settings)
+    first = result["profiles"][settings.profiles[0].name]["first_visit"]
+    result["first_visit_brotli_bytes"] = brotli_bytes(model_dir.parents[1], first["paths"])
     progress(f"{label}: offline after cache")
     result["profiles"][OFFLINE.name] = {"repeat_visit": _offline_visit(browser, page_url)}
     progress(f"{label}: latency in the page")
@@ -183,7 +186,19 @@ def _visit(page, page_url: str) -> dict:
     return {"ready_ms": round(ready_ms, 1), "download_ms": round(min(download_ms, ready_ms), 1),
             "compile_and_session_ms": round(max(0.0, ready_ms - download_ms), 1),
             "wire_bytes": wire, "raw_bytes": int(info["bytes_downloaded"]), "requests": len(requests),
+            "paths": sorted({urlsplit(r.url).path for r in requests}),
             "engine": info.get("engine")}
+
+
+def brotli_bytes(site: Path, paths: list[str]) -> int:
+    """Bodies of these files as a host serving the build's .br copies sends them (Chromium asks for
+    brotli over https only, so a visit over plain http measures gzip)."""
+    total = 0
+    for path in paths:
+        file = site / (unquote(path).lstrip("/") or "index.html")
+        copy = file.with_name(file.name + ".br")
+        total += copy.stat().st_size if copy.is_file() else file.stat().st_size if file.is_file() else 0
+    return total
 
 
 def _wire_bytes(request) -> int:

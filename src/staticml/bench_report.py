@@ -75,6 +75,9 @@ def _model_section(result: dict) -> list[str]:
     page_rows = [f"| page, 1 thread | {page1['p50_ms']:.2f} ms | {page1['p95_ms']:.2f} ms |"]
     if page is not page1:
         page_rows.append(f"| page, {page['threads']} threads | {page['p50_ms']:.2f} ms | {page['p95_ms']:.2f} ms |")
+    if result.get("first_visit_brotli_bytes"):
+        lines += ["", f"On the wire as brotli (an https host serving the build's `.br` copies; Chromium asks for "
+                      f"brotli over https only): {result['first_visit_brotli_bytes'] / MB:.2f} MB of bodies."]
     lines += ["", "| path | p50 | p95 |", "|---|---|---|", *page_rows,
               f"| native onnxruntime, 1 thread | {native1['p50_ms']:.2f} ms | {native1['p95_ms']:.2f} ms |",
               f"| native onnxruntime, {native['threads']} threads | {native['p50_ms']:.2f} ms | {native['p95_ms']:.2f} ms |",

@@ -55,6 +55,9 @@ def test_quick_bench_figures_are_positive_and_ordered(quick_report):
             assert 0 < figures["p50_ms"] <= figures["p95_ms"]
     assert result["page_native_ratio"] > 0
     assert result["engine"] == "compact" and result["page"]["threads_1"]["block"] >= 1
+    # brotli bodies of the same files: smaller than gzip over http, headers included
+    assert 0 < result["first_visit_brotli_bytes"] < cable["first_visit"]["wire_bytes"]
+    assert "/models/sentiment/tokenizer.json" in cable["first_visit"]["paths"]
 
 
 def test_break_even_is_the_first_n_where_the_browser_wins():
