@@ -154,14 +154,20 @@ def _quiet_logging():
         logging.disable(previous)
 
 
-def evaluate(path: Path, batches: list[dict[str, np.ndarray]], labels: list[int]) -> dict:
-    """Accuracy and macro-F1 of one ONNX file on pre-tokenized held-out batches."""
+def evaluate(path: Path, batches: list[dict[str, np.ndarray]], labels: list[int], temperature: float = 1.0) -> dict:
+    """Accuracy, macro-F1 and calibration of one ONNX file on pre-tokenized held-out batches;
+    `temperature` is the one folded into the graph: "before" undoes it."""
     from sklearn.metrics import accuracy_score, f1_score
 
+    from .calibrate import calibration
+
     session = create_session(path)
-    predictions = np.concatenate([softmax(session.run(["logits"], b)[0]).argmax(-1) for b in batches])
+    logits = np.concatenate([session.run(["logits"], b)[0] for b in batches]).astype(np.float64)
+    predictions = logits.argmax(-1)
     return {"accuracy": round(float(accuracy_score(labels, predictions)), 4),
-            "macro_f1": round(float(f1_score(labels, predictions, average="macro")), 4)}
+            "macro_f1": round(float(f1_score(labels, predictions, average="macro")), 4),
+            "calibration": {"before": calibration(softmax(logits * temperature), labels),
+                            "after": calibration(softmax(logits), labels)}}
 
 
 def choose_default(variants: dict[str, str], metrics: dict[str, dict], sizes: dict[str, int]) -> str:

@@ -15,7 +15,8 @@ import numpy as np
 from .. import archs, manifest as manifest_io, output
 from ..errors import UserError
 from ..tokenize import TextEncoder, describe, pad, train_tokenizer
-from . import export, features
+from ..runtime import softmax
+from . import calibrate, export, features
 from .data import SEED, Dataset, Split, split
 
 Report = Callable[[str], None]
@@ -72,11 +73,12 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print,
     model = _build_model(config, tokenizer.get_vocab_size(), len(parts.labels))
     train_set, val_set, trained = _training_inputs(model, encoder, parts, config, report)
     fit_seconds = fit(trained, train_set, parts.train[1], val_set, parts.validation[1], config, report)
+    temperature = calibrate_on_validation(model, trained, val_set, parts.validation[1], report)
     baseline = tfidf_baseline(parts, report)
 
     with output.atomic_folder(out, "model", force, inputs) as folder:
         tokenizer.save(str(folder / "tokenizer.json"), pretty=False)  # 3 KB less on the wire
-        result = write_variants(model, encoder, parts, folder, report, config.arch)
+        result = write_variants(model, encoder, parts, folder, report, config.arch, temperature)
         manifest = manifest_io.write_model_folder(
             folder, name=config.name, task="text-classification", labels=parts.labels,
             max_length=config.max_length, tokenizer=encoder.spec.to_json(),
@@ -88,6 +90,8 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print,
                 "variants": result["metrics"],
                 "baselines": {"tfidf_logreg": baseline},
                 "train_seconds": round(fit_seconds, 1),
+                "calibration": {"temperature": round(temperature, 4), "fitted_on": "validation split",
+                                "ece_bins": calibrate.ECE_BINS},
                 "training": {k: getattr(config, k) for k in ("epochs", "batch_size", "learning_rate")}
                 | ({"train_layers": config.train_layers if config.finetune else 0} if config.arch == "minilm" else {}),
             })
@@ -181,14 +185,33 @@ def fit(model, train_set, train_y: list[int], val_set, val_y: list[int], config:
 
 def predict(model, inputs, batch_size: int = 1024) -> np.ndarray:
     """Predicted label indices for every row of `inputs`, in row order."""
+    return logits_of(model, inputs, batch_size).argmax(-1)
+
+
+def logits_of(model, inputs, batch_size: int = 1024) -> np.ndarray:
+    """The model's logits for every row of `inputs`, in row order."""
     import torch
 
     model.eval()
-    predicted = np.zeros(len(inputs), dtype=np.int64)
+    logits = None
     with torch.no_grad():
         for rows in inputs.in_order(batch_size):
-            predicted[rows] = model(*inputs.tensors(rows)).argmax(-1).numpy()
-    return predicted
+            out = model(*inputs.tensors(rows)).numpy()
+            logits = np.zeros((len(inputs), out.shape[1]), dtype=np.float32) if logits is None else logits
+            logits[rows] = out
+    return logits
+
+
+def calibrate_on_validation(model, trained, val_set, val_y: list[int], report: Report) -> float:
+    """Fit the temperature on the validation split and fold it into the model's head."""
+    logits = logits_of(trained, val_set)
+    temperature = calibrate.fit_temperature(logits, val_y)
+    calibrate.fold_temperature(model.head, temperature)
+    before = calibrate.calibration(softmax(logits.astype(np.float64)), val_y)
+    after = calibrate.calibration(softmax(logits.astype(np.float64) / temperature), val_y)
+    report(f"calibration: temperature {temperature:.3f} on the validation split; "
+           f"ECE {before['ece']:.4f} -> {after['ece']:.4f}, log-loss {before['log_loss']:.4f} -> {after['log_loss']:.4f}")
+    return temperature
 
 
 BASELINE_MIN_DF = 2  # a word must occur in this many training texts to count
@@ -227,7 +250,8 @@ def tfidf_baseline(parts: Split, report: Report) -> dict:
     return result
 
 
-def write_variants(model, encoder: TextEncoder, parts: Split, folder: Path, report: Report, arch: str = "tiny") -> dict:
+def write_variants(model, encoder: TextEncoder, parts: Split, folder: Path, report: Report, arch: str = "tiny",
+                   temperature: float = 1.0) -> dict:
     """fp32 and int8 ONNX files, each measured on the held-out test split."""
     test_ids = encoder.ids(parts.test[0])
     sample = pad(test_ids[:8], encoder.spec.pad_id)
@@ -243,9 +267,12 @@ def write_variants(model, encoder: TextEncoder, parts: Split, folder: Path, repo
     metrics, sizes = {}, {}
     for variant, file in variants.items():
         sizes[file] = (folder / file).stat().st_size
-        metrics[variant] = {**export.evaluate(folder / file, batches, test_y), "bytes": sizes[file]}
+        metrics[variant] = {**export.evaluate(folder / file, batches, test_y, temperature), "bytes": sizes[file]}
+        calibrated = metrics[variant]["calibration"]
         report(f"variant {variant}: {file} {sizes[file] / 1e6:.2f} MB  test accuracy {metrics[variant]['accuracy']:.4f}  "
-               f"macro-F1 {metrics[variant]['macro_f1']:.4f}")
+               f"macro-F1 {metrics[variant]['macro_f1']:.4f}  ECE {calibrated['before']['ece']:.4f} -> "
+               f"{calibrated['after']['ece']:.4f}, above 0.99 {calibrated['before']['above_0_99']:.1%} -> "
+               f"{calibrated['after']['above_0_99']:.1%}")
     default = export.choose_default(variants, metrics, sizes)
     report(f"default variant: {default} (smallest within {export.F1_SLACK:.0%} macro-F1 of fp32)")
     return {"variants": variants, "metrics": metrics, "default_variant": default}
