@@ -21,8 +21,11 @@ DEMO_EXAMPLES = [
 ]
 
 
-FORCE_HELP = ("replace --out even when staticml did not write it (never the current, home or root folder, "
-              "nor one holding an input)")
+def add_out(p: argparse.ArgumentParser, **out: object) -> None:
+    """--out and --force, as every command that writes a folder takes them (the rule: output.py)."""
+    p.add_argument("--out", **out)
+    p.add_argument("--force", action="store_true", help="replace --out even when staticml did not write it "
+                   "(never the current, home or root folder, nor one holding an input)")
 
 
 def report(line: str) -> None:
@@ -163,11 +166,10 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--arch", choices=["tiny", "minilm"], default="tiny")
     demo.add_argument("--finetune", action="store_true",
                     help="minilm: also train the encoder's top layers (slower, more accurate)")
-    demo.add_argument("--out", default="site", help="site folder to write (default: ./site)")
+    add_out(demo, default="site", help="site folder to write (default: ./site)")
     demo.add_argument("--no-serve", action="store_true", help="stop after building")
     demo.add_argument("--port", type=port, default=8000)
     demo.add_argument("--epochs", type=float, help="passes over the training data (fractions allowed)")
-    demo.add_argument("--force", action="store_true", help=FORCE_HELP)
     demo.set_defaults(func=cmd_demo)
 
     tr = sub.add_parser("train", help="train a model folder on labeled text (CSV, TSV, JSONL, Parquet)")
@@ -180,8 +182,7 @@ def parser() -> argparse.ArgumentParser:
                     help="minilm: also train the encoder's top layers (slower, more accurate)")
     tr.add_argument("--name", help="model name (default: the --out folder's name)")
     tr.add_argument("--epochs", type=float, help="passes over the training data (fractions allowed)")
-    tr.add_argument("--out", required=True)
-    tr.add_argument("--force", action="store_true", help=FORCE_HELP)
+    add_out(tr, required=True)
     tr.set_defaults(func=cmd_train)
 
     im = sub.add_parser("import", help="a Hugging Face model folder, or ONNX + tokenizer.json + labels, as a model folder")
@@ -191,15 +192,13 @@ def parser() -> argparse.ArgumentParser:
     im.add_argument("--name", help="model name (default: the --out folder's name)")
     im.add_argument("--max-length", type=int, help="default: the tokenizer's and the model's limit, at most 512")
     im.add_argument("--default-variant", choices=["fp32", "int8"], default="fp32")
-    im.add_argument("--out", required=True)
-    im.add_argument("--force", action="store_true", help=FORCE_HELP)
+    add_out(im, required=True)
     im.set_defaults(func=cmd_import)
 
     bd = sub.add_parser("build", help="build a static site from model folders")
     bd.add_argument("models", nargs="+")
-    bd.add_argument("--out", required=True)
+    add_out(bd, required=True)
     bd.add_argument("--api-url", help="offer the opt-in server mode, calling this API")
-    bd.add_argument("--force", action="store_true", help=FORCE_HELP)
     bd.set_defaults(func=cmd_build)
 
     sv = sub.add_parser("serve", help="serve a built site locally (COOP/COEP headers, correct MIME types)")
@@ -221,13 +220,12 @@ def parser() -> argparse.ArgumentParser:
     vf.set_defaults(func=cmd_verify)
     bn = sub.add_parser("bench", help="browser vs server vs native: bytes, time to ready, latency, break-even")
     bn.add_argument("site")
-    bn.add_argument("--out", default="bench-report", help="folder for report.md, report.json and charts")
+    add_out(bn, default="bench-report", help="folder for report.md, report.json and charts")
     bn.add_argument("--json", help="also write the raw figures to this file")
     bn.add_argument("--models", help="comma-separated model names in the site (default: all)")
     bn.add_argument("--variants", action="store_true", help="compare every variant, not only the default")
     bn.add_argument("--quick", action="store_true", help="one network profile, a few dozen predictions")
     bn.add_argument("--port", type=port, help="port for the server the bench starts (default: a free one)")
-    bn.add_argument("--force", action="store_true", help=FORCE_HELP)
     bn.set_defaults(func=cmd_bench)
     return p
 

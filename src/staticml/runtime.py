@@ -18,7 +18,7 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=-1, keepdims=True)
 
 
-BATCH_SIZE = 64  # texts per run; the page's runtime uses the same batches (web/src/runtime.ts)
+BATCH_SIZE = 64  # texts per run; the page uses the same batches (web/src/classify.ts)
 
 
 def model_feeds(encoder: TextEncoder, texts: list[str], extra_inputs: dict[str, str]) -> dict[str, np.ndarray]:

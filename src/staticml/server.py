@@ -127,9 +127,8 @@ def run(app: ASGIApp, host: str, port: int, what: str) -> None:
     """Run `app` on uvicorn until Ctrl-C; the port is checked first so a busy one is a UserError."""
     import uvicorn
 
+    port = port or free_port(host)  # 0, "any free port": picked here, so that the line below names it
     check_port_free(host, port)
-    if port == 0:  # "any free port": pick it here, so that the line below names it
-        port = free_port(host)
     print(f"{what} at http://{host}:{port}/  (Ctrl-C to stop)", flush=True)
     uvicorn.run(app, host=host, port=port, **uvicorn_options())
 

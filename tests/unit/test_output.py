@@ -79,22 +79,15 @@ def test_build_replaces_its_own_previous_site(model, tmp_path, capsys):
     assert (site / "site.json").is_file() and hidden_leftovers(tmp_path) == []
 
 
-def test_build_keeps_a_file_the_user_added_to_a_previous_site(model, tmp_path, capsys):
+@pytest.mark.parametrize("name, says", [("CNAME", "'CNAME' was not written by staticml"),
+                                         ("index.html", "'index.html' was changed after staticml wrote it")])
+def test_build_keeps_a_file_the_user_added_or_changed_in_a_previous_site(name, says, model, tmp_path, capsys):
     site = tmp_path / "site"
     assert run(capsys, "build", model, "--out", site)[0] == 0
-    (site / "CNAME").write_text("example.org")
+    (site / name).write_text("the user's own")
     code, err = run(capsys, "build", model, "--out", site)
-    assert code == 2 and "'CNAME' was not written by staticml" in err
-    assert (site / "CNAME").read_text() == "example.org"
-
-
-def test_build_keeps_a_file_the_user_changed(model, tmp_path, capsys):
-    site = tmp_path / "site"
-    assert run(capsys, "build", model, "--out", site)[0] == 0
-    (site / "index.html").write_text("my own page")
-    code, err = run(capsys, "build", model, "--out", site)
-    assert code == 2 and "'index.html' was changed after staticml wrote it" in err
-    assert (site / "index.html").read_text() == "my own page"
+    assert code == 2 and says in err
+    assert (site / name).read_text() == "the user's own"
 
 
 def test_train_replaces_its_own_model_but_not_a_site(model, tmp_path, capsys):

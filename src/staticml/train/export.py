@@ -14,6 +14,7 @@ from onnxruntime.quantization import QuantType, quantize_dynamic
 
 from .. import parity
 from ..runtime import create_session, softmax
+from .calibrate import calibration
 
 INPUTS = ("input_ids", "attention_mask")
 F1_SLACK = 0.01  # the shipped variant may lose at most one point of macro-F1 against fp32
@@ -158,8 +159,6 @@ def evaluate(path: Path, batches: list[dict[str, np.ndarray]], labels: list[int]
     """Accuracy, macro-F1 and calibration of one ONNX file on pre-tokenized held-out batches;
     `temperature` is the one folded into the graph: "before" undoes it."""
     from sklearn.metrics import accuracy_score, f1_score
-
-    from .calibrate import calibration
 
     session = create_session(path)
     logits = np.concatenate([session.run(["logits"], b)[0] for b in batches]).astype(np.float64)

@@ -193,12 +193,11 @@ def logits_of(model, inputs, batch_size: int = 1024) -> np.ndarray:
     import torch
 
     model.eval()
-    logits = None
     with torch.no_grad():
-        for rows in inputs.in_order(batch_size):
-            out = model(*inputs.tensors(rows)).numpy()
-            logits = np.zeros((len(inputs), out.shape[1]), dtype=np.float32) if logits is None else logits
-            logits[rows] = out
+        chunks = [(rows, model(*inputs.tensors(rows)).numpy()) for rows in inputs.in_order(batch_size)]
+    logits = np.zeros((len(inputs), chunks[0][1].shape[1]), dtype=np.float32)
+    for rows, out in chunks:
+        logits[rows] = out  # in_order may sort rows by length
     return logits
 
 
