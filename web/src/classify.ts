@@ -2,6 +2,7 @@
 // manifest's sha256 with the same words), the graph's inputs and its `logits` output, batching
 // as the Python side does, and logits → predictions.
 import { checkSha256, download } from "./download";
+import { TextTokenizer } from "./tokenize";
 import type { FileEntry, InitRequest, Manifest, Prediction } from "./types";
 
 /** Same as the Python side's batch size (staticml.runtime.Classifier.probabilities). */
@@ -12,7 +13,8 @@ export type OnProgress = (loaded: number, total: number) => void;
 export interface Fetched {
   modelFile: string;
   model: Uint8Array;
-  tokenizer: Uint8Array;
+  /** Built from the checked tokenizer.json, with the page's tokenization rule. */
+  tokenizer: TextTokenizer;
   /** Extra files (the WASM runtime), in the order asked. */
   extra: Uint8Array[];
   bytes: number;
@@ -49,7 +51,8 @@ export async function fetchModel(request: InitRequest, onProgress: OnProgress, e
     ),
   );
   await Promise.all(files.map((f, i) => checkSha256(f.name, data[i], f.entry.sha256)));
-  return { modelFile, model: data[0], tokenizer: data[1], extra: data.slice(2), bytes: loaded };
+  const tokenizer = new TextTokenizer(JSON.parse(new TextDecoder().decode(data[1])), manifest.tokenizer, manifest.max_length);
+  return { modelFile, model: data[0], tokenizer, extra: data.slice(2), bytes: loaded };
 }
 
 function fileEntry(manifest: Manifest, name: string): FileEntry {

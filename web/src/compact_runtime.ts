@@ -5,7 +5,7 @@ import { checkGraph, fetchModel, inBatches, inputData, toPredictions, type OnPro
 import { Engine } from "./engine/engine";
 import type { Tensor } from "./engine/onnx";
 import type { Model } from "./host";
-import { TextTokenizer } from "./tokenize";
+import type { TextTokenizer } from "./tokenize";
 import type { InitRequest, InitResult, Manifest, Prediction } from "./types";
 import { nextTask } from "./yield";
 
@@ -30,8 +30,7 @@ export class CompactRuntime implements Model {
       const type = engine.inputTypes.get(name);
       if (type && type !== INT64) throw new Error(`${files.modelFile}: input ${name} is not int64 (type ${type})`);
     }
-    const tokenizer = new TextTokenizer(JSON.parse(new TextDecoder().decode(files.tokenizer)), manifest.tokenizer, manifest.max_length);
-    const runtime = new CompactRuntime(engine, tokenizer, manifest, {
+    const runtime = new CompactRuntime(engine, files.tokenizer, manifest, {
       engine: "compact",
       backend: "js",
       threads: 1,

@@ -45,7 +45,7 @@ function load(modelUrl: string, variant: string | null, threads: number | null, 
         modelUrl,
         variant: chosen,
         ortUrl: new URL("./ort/", import.meta.url).href,
-        threads: chooseThreads(threads, self.crossOriginIsolated, navigator.hardwareConcurrency),
+        threads: chooseThreads(threads),
       });
       return { client, manifest };
     })();

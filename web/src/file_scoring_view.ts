@@ -1,16 +1,11 @@
 // DOM only, for the "Score a file" card of index.html: file choice and drop, column picker,
 // progress with cancel, the sortable results table. Knows nothing about the worker.
 import type { FileScores, FileSummary } from "./types";
+import { $ } from "./ui";
 
 /** Rows drawn in the table, and characters of a text shown; the CSV download has everything. */
 const TABLE_ROWS = 500;
 const TEXT_CHARS = 280;
-
-function $<T extends HTMLElement>(id: string): T {
-  const element = document.getElementById(id);
-  if (!element) throw new Error(`index.html has no #${id}`);
-  return element as T;
-}
 
 export interface FileScoringActions {
   open(file: File): void;

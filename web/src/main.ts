@@ -80,7 +80,7 @@ async function load(): Promise<void> {
     modelUrl,
     variant,
     ortUrl: new URL("assets/ort/", location.href).href,
-    threads: chooseThreads(settings.threads, self.crossOriginIsolated, navigator.hardwareConcurrency),
+    threads: chooseThreads(settings.threads),
   };
   info.engine = engineOf(manifest, variant);
   model = connect(manifest, variant, new URL("./worker.js", import.meta.url), handlers);

@@ -3,7 +3,7 @@
 import * as ort from "onnxruntime-web/wasm";
 import { checkGraph, fetchModel, inBatches, inputData, toPredictions, type OnProgress } from "./classify";
 import type { Model } from "./host";
-import { TextTokenizer } from "./tokenize";
+import type { TextTokenizer } from "./tokenize";
 import type { InitRequest, InitResult, Manifest, Prediction } from "./types";
 
 // Written by build.mjs from the copied ort-wasm-simd-threaded.wasm.
@@ -30,7 +30,6 @@ export class Runtime implements Model {
     const wasmFile = { url: request.ortUrl + WASM_FILE, name: WASM_FILE, entry: { bytes: __ORT_WASM_BYTES__, sha256: __ORT_WASM_SHA256__ } };
     const files = await fetchModel(request, onProgress, [wasmFile]);
     const [wasm] = files.extra;
-    const tokenizer = new TextTokenizer(JSON.parse(new TextDecoder().decode(files.tokenizer)), manifest.tokenizer, manifest.max_length);
     ort.env.wasm.wasmBinary = wasm;
     let session: ort.InferenceSession;
     try {
@@ -40,7 +39,7 @@ export class Runtime implements Model {
       throw new Error(`${files.modelFile}: onnxruntime-web cannot load it (${reason.slice(0, 300)})`);
     }
     checkGraph(session.inputNames, session.outputNames, manifest, files.modelFile);
-    const runtime = new Runtime(session, tokenizer, manifest, {
+    const runtime = new Runtime(session, files.tokenizer, manifest, {
       engine: "onnxruntime-web",
       backend: "wasm",
       threads: ort.env.wasm.numThreads ?? 1, // ORT lowers it to 1 without cross-origin isolation

@@ -60,7 +60,8 @@ function positiveInteger(value: string | null): number | null {
 }
 
 /** The asked number of threads; otherwise up to MAX_THREADS when cross-origin isolated, else 1. */
-export function chooseThreads(asked: number | null, isolated: boolean, cores: number): number {
+export function chooseThreads(asked: number | null, isolated = self.crossOriginIsolated,
+                              cores = navigator.hardwareConcurrency): number {
   if (asked !== null) return asked;
   return isolated ? Math.max(1, Math.min(cores || 1, MAX_THREADS)) : 1;
 }

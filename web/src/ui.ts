@@ -3,7 +3,7 @@ import type { Prediction, SiteModel } from "./types";
 
 const MB = 1_000_000; // decimal megabytes, as hosts and browsers report sizes
 
-function $<T extends HTMLElement>(id: string): T {
+export function $<T extends HTMLElement>(id: string): T {
   const element = document.getElementById(id);
   if (!element) throw new Error(`index.html has no #${id}`);
   return element as T;

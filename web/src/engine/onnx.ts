@@ -172,9 +172,7 @@ export function parseModel(bytes: Uint8Array): OnnxModel {
         else if (n === 2) version = r.varint();
       });
       model.opsets.set(domain === "ai.onnx" ? "" : domain, version);
-    } else if (num === 25) {
-      top.message(); // local functions: a node using one has an op the engine does not know
-    }
+    } // other fields (local functions: a node using one has an op the engine does not know) are skipped
   });
   if (!graph) throw new OnnxError("it has no graph");
   if (!model.opsets.has("")) throw new OnnxError("it declares no opset for the standard operators");
@@ -189,10 +187,7 @@ function readGraph(r: Reader, model: OnnxModel): void {
       if (t) model.initializers.set(t.name, t.tensor);
     } else if (num === 11) model.inputs.push(readValueInfo(r.message()));
     else if (num === 12) model.outputs.push(readValueInfo(r.message()));
-    else if (num === 15) {
-      r.message();
-      model.unsupported.push("sparse initializers");
-    }
+    else if (num === 15) model.unsupported.push("sparse initializers"); // its bytes are skipped
   });
 }
 
