@@ -10,7 +10,7 @@ import sys
 
 import staticml
 
-TRAINING_LIBRARIES = ("torch", "transformers", "sklearn")
+TRAINING_LIBRARIES = ("torch", "transformers", "sklearn", "skl2onnx", "skops", "tensorflow", "keras", "tf2onnx")
 SERVING = sorted(f"staticml.{m.name}" for m in pkgutil.iter_modules(staticml.__path__)
                  if not m.ispkg and m.name not in ("__main__",))
 
