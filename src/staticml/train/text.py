@@ -16,7 +16,7 @@ from .. import archs, manifest as manifest_io, output
 from ..errors import UserError
 from ..tokenize import TextEncoder, describe, pad, train_tokenizer
 from ..runtime import softmax
-from . import calibrate, export, features
+from . import calibrate, distill, export, features
 from .data import SEED, Dataset, Split, split
 
 Report = Callable[[str], None]
@@ -37,6 +37,7 @@ class TrainConfig:
     seed: int = SEED
     threads: int | None = None  # None: the arch's default
     examples: list[str] = field(default_factory=list)
+    distill: distill.DistillConfig | None = None  # learn from a teacher model folder's soft outputs too
 
 
 SMALL_MODEL = 100_000  # trainable parameters below which `fit` uses one thread
@@ -55,6 +56,9 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print,
     import torch
 
     inputs = [data.source] if Path(data.source).exists() else []
+    if config.distill:
+        config.distill.check()
+        inputs += [p for p in (config.distill.teacher, config.distill.unlabeled) if p]
     output.check_writable(Path(out).absolute(), "model", force, inputs)  # before minutes of training
 
     config = resolved(config)
@@ -67,12 +71,15 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print,
            f"split train {len(parts.train[0])} / validation {len(parts.validation[0])} / test {len(parts.test[0])}")
     for note in data.notes:
         report(f"data: {note}")
+    taught = _teacher_inputs(config.distill, parts, config.seed, report) if config.distill else None
 
     tokenizer = _tokenizer(config, parts, report)
     encoder = TextEncoder(tokenizer, describe(tokenizer), config.max_length)
     model = _build_model(config, tokenizer.get_vocab_size(), len(parts.labels))
-    train_set, val_set, trained = _training_inputs(model, encoder, parts, config, report)
-    fit_seconds = fit(trained, train_set, parts.train[1], val_set, parts.validation[1], config, report)
+    learned = taught["parts"] if taught else parts
+    train_set, val_set, trained = _training_inputs(model, encoder, learned, config, report)
+    fit_seconds = fit(trained, train_set, learned.train[1], val_set, parts.validation[1], config, report,
+                      taught["loss"] if taught else None)
     temperature = calibrate_on_validation(model, trained, val_set, parts.validation[1], report)
     baseline = tfidf_baseline(parts, report)
 
@@ -90,6 +97,7 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print,
                 "variants": result["metrics"],
                 "baselines": {"tfidf_logreg": baseline},
                 "train_seconds": round(fit_seconds, 1),
+                **({"distillation": taught["summary"]} if taught else {}),
                 "calibration": {"temperature": round(temperature, 4), "fitted_on": "validation split",
                                 "ece_bins": calibrate.ECE_BINS},
                 "training": {k: getattr(config, k) for k in ("epochs", "batch_size", "learning_rate")}
@@ -128,10 +136,12 @@ def _training_inputs(model, encoder: TextEncoder, parts: Split, config: TrainCon
     return cached.subset(train_rows), cached.subset(val_rows), model.trainable()
 
 
-def fit(model, train_set, train_y: list[int], val_set, val_y: list[int], config: TrainConfig, report: Report) -> float:
+def fit(model, train_set, train_y: list[int], val_set, val_y: list[int], config: TrainConfig, report: Report,
+        objective: Callable | None = None) -> float:
     """Train with AdamW; keep the weights of the epoch with the best validation accuracy.
 
     `train_set` / `val_set` are `staticml.train.features` inputs: `model(*inputs.tensors(rows))` → logits.
+    `objective(logits, rows)` → loss replaces the cross-entropy with `train_y` (distillation).
     """
     import torch
 
@@ -161,7 +171,9 @@ def fit(model, train_set, train_y: list[int], val_set, val_y: list[int], config:
         batches = batches[:steps - step]  # a fractional last epoch stops early
         for i, rows in enumerate(batches, 1):
             optimizer.zero_grad()
-            loss = torch.nn.functional.cross_entropy(model(*train_set.tensors(rows)), torch.from_numpy(train_y[rows]))
+            logits = model(*train_set.tensors(rows))
+            loss = objective(logits, rows) if objective else \
+                torch.nn.functional.cross_entropy(logits, torch.from_numpy(train_y[rows]))
             loss.backward()
             optimizer.step()
             for schedule in schedules:
@@ -181,6 +193,33 @@ def fit(model, train_set, train_y: list[int], val_set, val_y: list[int], config:
     model.eval()
     torch.set_num_threads(threads)
     return time.perf_counter() - started
+
+
+def _teacher_inputs(config: distill.DistillConfig, parts: Split, seed: int, report: Report) -> dict:
+    """The teacher checked, the transfer texts read and the teacher's logits for all training texts
+    (before any training: a bad teacher or file costs no minutes): the training split extended
+    with soft-target-only texts, the loss, and what the manifest records."""
+    import torch
+
+    teacher = distill.load_teacher(config.teacher, parts.labels, config.teacher_subset)
+    extra = distill.transfer_texts(config, parts.train[0], parts.validation[0] + parts.test[0], seed, report)
+    texts = parts.train[0] + extra
+    labels = parts.train[1] + [distill.UNLABELED] * len(extra)
+    logits, seconds = distill.teacher_logits(teacher, texts, report)
+    soft, hard = torch.from_numpy(logits), torch.tensor(labels)
+    T, W = config.temperature, config.weight  # noqa: N806
+
+    def loss(student, rows):
+        rows = torch.from_numpy(np.asarray(rows))
+        return distill.kd_loss(student, soft[rows], hard[rows], T, W)
+
+    agree = float((logits[:len(parts.train[0])].argmax(-1) == np.array(parts.train[1])).mean())
+    report(f"teacher: agrees with {agree:.1%} of the training labels; temperature {T:g}, weight {W:g}")
+    summary = {"teacher": teacher.describe(), "temperature": T, "weight": W, "transfer_texts": len(extra),
+               "unlabeled_file": Path(config.unlabeled).name if config.unlabeled else None,
+               "augment_copies": config.augment, "teacher_seconds": round(seconds, 1),
+               "teacher_agrees_with_train_labels": round(agree, 4)}
+    return {"parts": dataclasses.replace(parts, train=(texts, labels)), "loss": loss, "summary": summary}
 
 
 def predict(model, inputs, batch_size: int = 1024) -> np.ndarray:
