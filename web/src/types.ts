@@ -36,6 +36,20 @@ export interface Manifest {
   features?: Record<string, unknown>;
   /** What `staticml import` read and measured (informative). */
   import?: unknown;
+  /** Face-detection models: the one description Python (staticml.detect) and the page decode from. */
+  detector?: DetectorSpec;
+}
+
+/** manifest "detector": MediaPipe SSD anchors, score and NMS settings (web/src/camera/decode.ts). */
+export interface DetectorSpec {
+  input: { name: string; width: number; height: number; layout: "NHWC"; channels: "RGB"; range: [number, number]; resize: "letterbox" | "stretch" };
+  outputs: { boxes: string; scores: string };
+  anchors: { num_layers: number; strides: number[]; offset_x: number; offset_y: number; interpolated_scale_aspect_ratio: number; count?: number };
+  keypoints: number;
+  keypoint_names?: string[];
+  raw_score_limit: number;
+  score_threshold: number;
+  nms: { iou_threshold: number; weighted: boolean };
 }
 
 /** "compact": the small in-bundle engine (engine/), on the page's thread; else onnxruntime-web in a worker. */
