@@ -51,10 +51,6 @@ def import_model(source: str | Path, out: str | Path, labels: str | None = None,
                  report: Report = print, force: bool = False) -> dict:
     """Write a model folder at `out` (atomically) from a Hugging Face folder or an ONNX file."""
     source, out = Path(source), Path(out)
-    if source.suffix == ".tflite":  # MediaPipe's face detector (tflite_import.py, behind the keras extra)
-        from .tflite_import import import_tflite
-
-        return import_tflite(source, out, name=name, report=report, force=force)
     inputs = [source] + ([Path(tokenizer)] if tokenizer else [])
     check_writable(out.absolute(), "model", force, inputs)
     options = {"force": force, "inputs": inputs, "labels": labels, "tokenizer": Path(tokenizer) if tokenizer else None, "name": name or out.name,

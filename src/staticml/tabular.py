@@ -1,0 +1,157 @@
+"""Form data on the serving side (no scikit-learn here): the manifest's `features` list, the rows a
+caller sends (`[{column: value}]`), and what the ONNX graph is fed for them.
+
+The contract (README, "Form data"): one graph input per feature, named as the column, `[batch, 1]`;
+float32 for "number" and "yes-no" (yes = 1, no = 0), string for "category". A missing value
+(null) is NaN for a number or yes-no and "" for a category; the graph handles both (imputation and
+unknown categories are inside it), so null is accepted for every column. An unseen category string
+is allowed too (the one-hot encoder ignores it).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from .errors import UserError
+
+TYPES = ("number", "category", "yes-no")
+MISSING_CATEGORY = ""
+
+
+class RowError(UserError):
+    """A row that breaks the feature schema; the message names the row and the field."""
+
+
+# ---- the manifest's "features" field ----
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _feature_problem(feature: Any) -> str | None:
+    if not isinstance(feature, dict):
+        return "is not an object"
+    if not isinstance(feature.get("name"), str) or not feature["name"] or not feature["name"].isprintable():
+        return "needs a name (a non-empty printable string: the column and the graph input)"
+    kind = feature.get("type")
+    if kind not in TYPES:
+        return f"type {kind!r} is not one of {', '.join(TYPES)}"
+    if not isinstance(feature.get("optional", False), bool):
+        return "optional must be true or false"
+    if kind == "number":
+        return _number_problem(feature)
+    if kind == "category":
+        return _category_problem(feature)
+    if "typical" in feature and not isinstance(feature["typical"], bool):
+        return "typical must be true or false"
+    return None
+
+
+def _number_problem(feature: dict) -> str | None:
+    for key in ("min", "max", "step", "typical"):
+        if key in feature and not _finite(feature[key]):
+            return f"{key} must be a finite number"
+    if "min" in feature and "max" in feature and feature["min"] > feature["max"]:
+        return "min is above max"
+    if "step" in feature and feature["step"] <= 0:
+        return "step must be above 0"
+    return None
+
+
+def _category_problem(feature: dict) -> str | None:
+    categories = feature.get("categories")
+    if not isinstance(categories, list) or not categories or not all(isinstance(c, str) and c for c in categories):
+        return "categories must be a non-empty list of non-empty strings"
+    if len(set(categories)) != len(categories):
+        return "categories has duplicates"
+    if "typical" in feature and feature["typical"] not in categories:
+        return "typical is not one of its categories"
+    return None
+
+
+def check_features(value: Any) -> str | None:
+    """The manifest check (manifest.FIELDS): a list of feature objects with distinct names."""
+    if not isinstance(value, list) or not value:
+        return "must be a non-empty list of {name, type, ...} objects"
+    for i, feature in enumerate(value):
+        problem = _feature_problem(feature)
+        if problem:
+            name = feature.get("name") if isinstance(feature, dict) else None
+            return f"[{i}]{f' ({name!r})' if isinstance(name, str) else ''}: {problem}"
+    names = [f["name"] for f in value]
+    if len(set(names)) != len(names):
+        return f"has duplicate names ({', '.join(sorted({n for n in names if names.count(n) > 1}))})"
+    return None
+
+
+# ---- rows ----
+
+def _value_problem(feature: dict, value: Any) -> str | None:
+    if value is None:
+        return None
+    kind = feature["type"]
+    if kind == "number":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isinf(value)
+        return None if ok else f"must be a number or null, not {_json_type(value)}"
+    if kind == "category":
+        return None if isinstance(value, str) else f"must be a string or null, not {_json_type(value)}"
+    ok = isinstance(value, bool) or (isinstance(value, (int, float)) and value in (0, 1))
+    return None if ok else f"must be true, false, 0, 1 or null, not {_json_value(value)}"
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, float) and math.isinf(value):
+        return "infinity"
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list", dict: "an object"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _json_value(value: Any) -> str:
+    return repr(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else _json_type(value)
+
+
+def row_problem(features: list[dict], rows: Any) -> str | None:
+    """Why `rows` does not fit the schema (naming the row and the field), or None."""
+    if not isinstance(rows, list):
+        return f"rows must be a list of {{column: value}} objects, not {_json_type(rows)}"
+    names = [f["name"] for f in features]
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            return f"rows[{i}] must be an object {{column: value}}, not {_json_type(row)}"
+        unknown = [key for key in row if key not in names]
+        if unknown:
+            return f"rows[{i}].{unknown[0]} is not a feature of this model (features: {', '.join(names)})"
+        missing = [name for name in names if name not in row]
+        if missing:
+            return f"rows[{i}].{missing[0]} is missing (every feature must be present; null when unknown)"
+        for feature in features:
+            problem = _value_problem(feature, row[feature["name"]])
+            if problem:
+                return f"rows[{i}].{feature['name']} {problem}"
+    return None
+
+
+def check_rows(features: list[dict], rows: Any) -> None:
+    problem = row_problem(features, rows)
+    if problem:
+        raise RowError(problem)
+
+
+def _column(feature: dict, values: list[Any]) -> np.ndarray:
+    if feature["type"] == "category":
+        return np.array([MISSING_CATEGORY if v is None else v for v in values], dtype=object).reshape(-1, 1)
+    numbers = [math.nan if v is None else float(v) for v in values]
+    return np.array(numbers, dtype=np.float32).reshape(-1, 1)
+
+
+def feeds(features: list[dict], rows: list[dict]) -> dict[str, np.ndarray]:
+    """The graph's inputs for checked rows: {column: [n, 1] float32 or string array}."""
+    return {f["name"]: _column(f, [row[f["name"]] for row in rows]) for f in features}
+
+
+def typical_row(features: list[dict]) -> dict:
+    """A row of typical values (a missing value where a feature gives none)."""
+    return {f["name"]: f.get("typical") for f in features}
