@@ -98,7 +98,7 @@ def cmd_import(args: argparse.Namespace) -> None:
 
     import_model(args.source, args.out, labels=args.labels, tokenizer=args.tokenizer, name=args.name,
                  max_length=args.max_length, default_variant=args.default_variant, report=report,
-                 force=args.force)
+                 force=args.force, custom_objects=args.custom_objects, vocabulary=args.vocabulary)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -295,12 +295,17 @@ def parser() -> argparse.ArgumentParser:
     tr.set_defaults(func=cmd_train)
 
     im = sub.add_parser("import", help="a Hugging Face model folder, or ONNX + tokenizer.json + labels, as a model folder")
-    im.add_argument("source", help="a local Hugging Face model folder, an .onnx file, or a folder holding one")
+    im.add_argument("source", help="a local Hugging Face model folder, an .onnx file or a folder holding one, "
+                                   "or a Keras .keras/.h5 text model")
     im.add_argument("--tokenizer", help="tokenizer.json (default: the one next to the model)")
     im.add_argument("--labels", help="labels in logit order, comma-separated or a file (default: config.json id2label)")
     im.add_argument("--name", help="model name (default: the --out folder's name)")
     im.add_argument("--max-length", type=int, help="default: the tokenizer's and the model's limit, at most 512")
     im.add_argument("--default-variant", choices=["fp32", "int8"], default="fp32")
+    im.add_argument("--custom-objects", metavar="MODULE:NAME",
+                    help="Keras: classes or functions the model refers to, comma-separated")
+    im.add_argument("--vocabulary", metavar="FILE",
+                    help="Keras .h5: the TextVectorization vocabulary, one token per line (.h5 does not keep it)")
     add_out(im, required=True)
     im.set_defaults(func=cmd_import)
 

@@ -32,7 +32,7 @@ from ..hard_texts import hard_texts
 from ..output import atomic_folder, check_writable
 from ..runtime import create_session, model_feeds, softmax
 from ..tokenize import TextEncoder, describe, load_tokenizer
-from . import export
+from . import export, keras_import
 
 Report = Callable[[str], None]
 
@@ -48,13 +48,22 @@ QUANTIZED_OPS = {"DynamicQuantizeLinear", "MatMulInteger", "QLinearMatMul", "Deq
 
 def import_model(source: str | Path, out: str | Path, labels: str | None = None, tokenizer: str | Path | None = None,
                  name: str | None = None, max_length: int | None = None, default_variant: str = "fp32",
-                 report: Report = print, force: bool = False) -> dict:
+                 report: Report = print, force: bool = False, custom_objects: str | None = None,
+                 vocabulary: str | None = None) -> dict:
     """Write a model folder at `out` (atomically) from a Hugging Face folder or an ONNX file."""
     source, out = Path(source), Path(out)
+    if source.suffix == ".tflite":  # MediaPipe's face detector (tflite_import.py, behind the keras extra)
+        from .tflite_import import import_tflite
+
+        return import_tflite(source, out, name=name, report=report, force=force)
     inputs = [source] + ([Path(tokenizer)] if tokenizer else [])
     check_writable(out.absolute(), "model", force, inputs)
     options = {"force": force, "inputs": inputs, "labels": labels, "tokenizer": Path(tokenizer) if tokenizer else None, "name": name or out.name,
                "max_length": max_length, "default_variant": default_variant}
+    if keras_import.is_keras_source(source):  # a Keras text model (keras_import.py, behind the keras extra)
+        options.update(custom_objects=custom_objects, vocabulary=vocabulary,
+                       inputs=inputs + ([Path(vocabulary)] if vocabulary else []))
+        return keras_import.import_keras(source, out, options, report)
     if _kind(source) == "huggingface":
         return import_huggingface(source, out, options, report)
     return import_onnx(_onnx_file(source), out, options, report)
