@@ -9,11 +9,13 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
+from .detect import check_description as check_detector
 from .errors import UserError
 from .tabular import check_features
 
 MANIFEST = "manifest.json"
-TASKS = ("text-classification", "tabular-classification")
+TASKS = ("text-classification", "tabular-classification", "face-detection")
+CLASSIFIERS = ("text-classification", "tabular-classification")
 ENGINES = ("compact", "onnxruntime-web")
 # A model's name is its folder under the site's models/: letters, digits, "-", "_" and ".".
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -143,7 +145,7 @@ Check = Callable[[Any], "str | None"]
 FIELDS: dict[str, tuple[Check, tuple[str, ...]]] = {
     "name": (_model_name, TASKS),
     "task": (_task, TASKS),
-    "labels": (_labels, TASKS),
+    "labels": (_labels, CLASSIFIERS),
     "files": (_files, TASKS),
     "variants": (_variants, TASKS),
     "default_variant": (_string, TASKS),
@@ -155,6 +157,7 @@ FIELDS: dict[str, tuple[Check, tuple[str, ...]]] = {
     "features": (check_features, ("tabular-classification",)),
     "arch": (_string, ()),
     "metrics": (_object, ()),
+    "detector": (check_detector, ("face-detection",)),
     "import": (_object, ()),
 }
 
@@ -227,12 +230,12 @@ def write(model_dir: Path, manifest: dict) -> None:
     (Path(model_dir) / MANIFEST).write_text(text, encoding="utf-8")
 
 
-def write_model_folder(folder: Path, *, name: str, task: str, labels: list[str], variants: dict[str, str],
+def write_model_folder(folder: Path, *, name: str, task: str, labels: list[str] | None, variants: dict[str, str],
                        default_variant: str, metrics: dict, arch: str, other_files: tuple[str, ...] = (),
                        **fields) -> dict:
     """The one writer of manifest.json, for every trainer and importer: hashes the variants and
     `other_files` (e.g. tokenizer.json), checks the whole manifest against the contract, writes it."""
-    manifest = {"name": name, "task": task, "labels": labels, **fields, "arch": arch,
+    manifest = {"name": name, "task": task, **({"labels": labels} if labels is not None else {}), **fields, "arch": arch,
                 "files": file_entries(folder, [*other_files, *variants.values()]),
                 "variants": variants, "default_variant": default_variant, "metrics": metrics}
     write(folder, manifest)

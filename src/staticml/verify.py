@@ -11,7 +11,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 
-from . import manifest as manifest_io, parity
+from . import manifest as manifest_io, parity, tabular, tabular_page
 from .browser import chromium, open_page, page_probabilities, served, wait_until
 from .errors import UserError
 from .hard_texts import hard_texts
@@ -93,6 +93,10 @@ def check_page(browser, url: str, site: Path, name: str, variant: str, user_text
         return [Check(f"{label}: page loads", False, reason)]
     try:
         loaded = list(requests)
+        if tabular_page.is_tabular(manifest_io.read(model_dir)):
+            before = len(requests)
+            checks = [_row_parity(page, label, model_dir, variant)]
+            return checks + [_privacy(label, requests[before:]), _self_contained(label, url, loaded, site)]
         texts = hard_texts() + user_texts
         checks = [_tokenizer_parity(page, label, model_dir, texts)]
         before = len(requests)
@@ -122,6 +126,22 @@ def _output_parity(page, label: str, model_dir: Path, variant: str, texts: list[
     figure = result.summary() + (f"; largest on {texts[result.worst_index][:60]!r}" if result.count else "")
     return Check(f"{label}: output parity", result.ok, figure,
                  asdict(result) | {"worst_text": texts[result.worst_index] if result.count else None})
+
+
+def _row_parity(page, label: str, model_dir: Path, variant: str) -> Check:
+    """A tabular model: the page vs Python onnxruntime on its test rows and on edge rows."""
+    manifest = manifest_io.read(model_dir)
+    tests = tabular_page.test_rows(model_dir, manifest)
+    rows = tests + tabular_page.edge_rows(manifest["features"])
+    expected = tabular_page.native_probabilities(model_dir, manifest, variant, rows)
+    result = parity.compare(expected, tabular_page.page_probabilities(page, rows, manifest["labels"]),
+                            parity.tolerance(variant))
+    figure = f"{result.summary().replace(' texts', ' rows')} ({len(tests)} test rows, {len(rows) - len(tests)} edge rows)"
+    if result.count and not result.ok:
+        figure += f"; largest on {tabular_page.describe(rows[result.worst_index])}"
+    return Check(f"{label}: output parity", result.ok, figure,
+                 asdict(result) | {"test_rows": len(tests), "edge_rows": len(rows) - len(tests),
+                                   "worst_row": rows[result.worst_index] if result.count else None})
 
 
 def _privacy(label: str, requests: list[str]) -> Check:
@@ -176,6 +196,13 @@ def _is_hash(source: str) -> bool:
     return source.startswith(("'sha256-", "'sha384-", "'sha512-", "'nonce-"))
 
 
+def _offline_input(site: Path) -> list:
+    """What the default model takes: a text, or for a tabular model its typical row."""
+    config = read_site(site)
+    manifest = manifest_io.read(model_dirs(site, config)[config["default_model"]])
+    return [tabular.typical_row(manifest["features"])] if tabular_page.is_tabular(manifest) else ["works offline"]
+
+
 def check_offline(browser, url: str, site: Path) -> Check:
     """With a service worker: after one visit, a reload with the network off still predicts."""
     if not (site / "sw.js").is_file():
@@ -193,7 +220,7 @@ def check_offline(browser, url: str, site: Path) -> Check:
         page.reload()
         wait_until(page, "window.staticml !== undefined", 30_000)
         page.evaluate("() => window.staticml.ready")
-        prediction = page.evaluate("() => window.staticml.predict(['works offline'])")
+        prediction = page.evaluate("input => window.staticml.predict(input)", _offline_input(site))
         return Check("offline", bool(prediction), "reload with the network off loads and predicts")
     except Exception as exc:  # any failure (online or offline) is the finding, not a crash
         return Check("offline", False, f"offline reload failed: {str(exc).splitlines()[0][:200]}")

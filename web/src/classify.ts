@@ -55,7 +55,7 @@ export async function fetchModel(request: InitRequest, onProgress: OnProgress, e
   return { modelFile, model: data[0], tokenizer, extra: data.slice(2), bytes: loaded };
 }
 
-function fileEntry(manifest: Manifest, name: string): FileEntry {
+export function fileEntry(manifest: Manifest, name: string): FileEntry {
   const entry = manifest.files[name];
   if (!entry || typeof entry.sha256 !== "string" || typeof entry.bytes !== "number") {
     throw new Error(`manifest.json of model ${manifest.name} has no sha256/bytes for ${name}`);

@@ -35,6 +35,8 @@ export class FileScoringView {
   private readonly sortButton = $<HTMLButtonElement>("file-sort");
   private rows: Row[] = [];
   private descending = true;
+  /** A tabular model: the whole row is the input (no column to pick). */
+  private byRow = false;
 
   constructor(actions: FileScoringActions) {
     this.input.addEventListener("change", () => {
@@ -61,6 +63,16 @@ export class FileScoringView {
     });
   }
 
+  /** For a tabular model: one row per applicant, the model's fields matched by column name. */
+  scoreWholeRows(fields: string[]): void {
+    this.byRow = true;
+    $("file-hint").textContent =
+      `A CSV, TSV or JSONL file with one row per applicant and a column for each of: ${fields.join(", ")} ` +
+      "(an empty cell, NA or n/a: not given), up to 20 MB. The file is read and scored on this device: nothing is uploaded.";
+    $("file-input-label").textContent = "File of applicants";
+    $("file-text-header").textContent = "Inputs";
+  }
+
   enable(): void {
     this.input.disabled = false;
     this.status.textContent = "";
@@ -85,7 +97,7 @@ export class FileScoringView {
     this.column.replaceChildren(
       ...summary.columns.map((c) => new Option(c, c, c === summary.suggested, c === summary.suggested)),
     );
-    $("file-column-row").hidden = summary.columns.length < 2;
+    $("file-column-row").hidden = this.byRow || summary.columns.length < 2;
     this.scoreButton.disabled = false;
     const rows = summary.rows === 1 ? "1 row" : `${summary.rows.toLocaleString("en")} rows`;
     this.status.textContent = `${summary.name}: ${rows} (${summary.format.toUpperCase()}). Ready to score.`;

@@ -3,12 +3,15 @@
 // for the compact engine (local_client.ts). Both answer the same messages with the same results.
 import type { OnProgress } from "./classify";
 import { FileScorer } from "./file_scorer";
-import type { FileProgressMessage, InitRequest, InitResult, Prediction, ProgressMessage, WorkerRequest } from "./types";
+import type { Feature, FileProgressMessage, InitRequest, InitResult, Prediction, ProgressMessage, WorkerRequest } from "./types";
 
 export interface Model {
   readonly result: InitResult;
   tokenize(texts: string[]): number[][];
   predict(texts: string[]): Promise<Prediction[]>;
+  /** Tabular models: their features, and rows of form data in (checked, naming the field). */
+  readonly features?: Feature[];
+  predictRows?(rows: unknown): Promise<Prediction[]>;
 }
 
 export type Loader = (request: InitRequest, onProgress: OnProgress) => Promise<Model>;
@@ -45,11 +48,26 @@ export class ModelHost {
           return { predictions, ms: performance.now() - start };
         });
       }
+      case "predict-rows": {
+        const model = await this.loaded();
+        const { predictRows } = model;
+        if (!predictRows) throw new Error("this model takes texts, not rows of form data");
+        return this.enqueue(async () => {
+          const start = performance.now();
+          const predictions = await predictRows.call(model, request.rows);
+          return { predictions, ms: performance.now() - start };
+        });
+      }
       case "open-file":
         return this.files.open(request.name, request.file);
-      case "score-file":
-        await this.loaded();
+      case "score-file": {
+        const model = await this.loaded();
+        const { features, predictRows } = model;
+        if (features && predictRows) {
+          return this.files.scoreRows(features, (rows) => this.enqueue(() => predictRows.call(model, rows)));
+        }
         return this.files.score(request.column);
+      }
       case "cancel":
         this.files.cancel();
         return null;

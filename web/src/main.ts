@@ -3,8 +3,10 @@
 import { FileScoring } from "./file_scoring";
 import { registerServiceWorker } from "./offline";
 import { ServerMode } from "./server_mode";
-import type { FileScores, Info, InitResult, Manifest, Prediction, PredictResult, SiteConfig } from "./types";
-import { Ui } from "./ui";
+import { featuresOf, positiveLabel } from "./tabular";
+import { TabularForm } from "./tabular_form";
+import type { FileScores, Info, InitResult, Manifest, Prediction, PredictResult, Row, SiteConfig } from "./types";
+import { $, Ui } from "./ui";
 import { connect, engineOf } from "./local_client";
 import { debounce } from "./debounce";
 import { chooseThreads, DEBOUNCE_MS, fromQuery } from "./settings";
@@ -53,6 +55,9 @@ const info: Info = {
 };
 let manifest: Manifest | null = null;
 let serverMode: ServerMode | null = null;
+// A tabular model's page: the form instead of the text box (tabular_form.ts).
+let tabularForm: TabularForm | null = null;
+const TABULAR = "tabular-classification";
 
 async function load(): Promise<void> {
   const site = await fetchJson<SiteConfig>("site.json");
@@ -73,6 +78,13 @@ async function load(): Promise<void> {
   info.model = manifest.name;
   info.variant = variant;
   ui.showModelName(manifest.name, variant);
+  if (manifest.task === TABULAR) {
+    if (!site.title) ui.setTitle("Check your answers privately");
+    tabularForm = new TabularForm(featuresOf(manifest), positiveLabel(manifest), predictRowsWithTime, (ms) => {
+      $("d-infer").textContent = `${ms.toFixed(1)} ms`;
+    });
+    tabularForm.mount();
+  }
 
   const request: Request = {
     type: "init",
@@ -91,9 +103,24 @@ async function load(): Promise<void> {
 const ready: Promise<void> = load();
 
 async function predictWithTime(texts: string[]): Promise<PredictResult> {
+  if (await isTabular()) return predictRowsWithTime(texts as unknown as Row[]);
   assertStrings(texts);
   await ready;
   const result = await client.call<PredictResult>({ type: "predict", texts });
+  info.last_inference_ms = result.ms;
+  return result;
+}
+
+/** Known once the page is ready (or failed): a manifest with task "tabular-classification". */
+function isTabular(): Promise<boolean> {
+  const tabular = (): boolean => manifest?.task === TABULAR;
+  return ready.then(tabular, tabular);
+}
+
+/** Rows of form data ([{column: value}]), checked in the worker (each error names the row and field). */
+async function predictRowsWithTime(rows: Row[]): Promise<PredictResult> {
+  await ready;
+  const result = await client.call<PredictResult>({ type: "predict-rows", rows });
   info.last_inference_ms = result.ms;
   return result;
 }
@@ -119,7 +146,8 @@ declare global {
   interface Window {
     staticml: {
       ready: Promise<void>;
-      predict(texts: string[]): Promise<Prediction[]>;
+      /** Texts, or for a tabular model rows of form data: [{column: value}]. */
+      predict(input: string[] | Row[]): Promise<Prediction[]>;
       tokenize(texts: string[]): Promise<number[][]>;
       scoreFile(file: File, column?: string): Promise<FileScores>;
       info(): Info;
@@ -151,7 +179,12 @@ ready.then(
       backend: info.engine === "compact" ? "compact engine (JS)" : "onnxruntime-web (WASM)",
       threads: info.threads,
     });
-    ui.showExamples(manifest?.examples ?? DEFAULT_EXAMPLES, (text) => score(text).catch(report));
+    if (tabularForm && manifest) {
+      tabularForm.enable();
+      fileScoring.view.scoreWholeRows(featuresOf(manifest).map((f) => f.name));
+    } else {
+      ui.showExamples(manifest?.examples ?? DEFAULT_EXAMPLES, (text) => score(text).catch(report));
+    }
     fileScoring.enable(manifest?.labels ?? []);
     // After ready, so that installing it (which downloads the site once more, from the HTTP
     // cache when the host allows) never competes with the first load.

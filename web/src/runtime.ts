@@ -1,7 +1,7 @@
 // Owns onnxruntime-web: WASM setup, threads, model download + integrity, one session, predict.
 // Runs in the worker (worker.ts), for the models the compact engine cannot run.
 import * as ort from "onnxruntime-web/wasm";
-import { checkGraph, fetchModel, inBatches, inputData, toPredictions, type OnProgress } from "./classify";
+import { checkGraph, fetchModel, inBatches, inputData, toPredictions, type ExtraFile, type OnProgress } from "./classify";
 import type { Model } from "./host";
 import type { TextTokenizer } from "./tokenize";
 import type { InitRequest, InitResult, Manifest, Prediction } from "./types";
@@ -10,6 +10,26 @@ import type { InitRequest, InitResult, Manifest, Prediction } from "./types";
 declare const __ORT_WASM_BYTES__: number;
 declare const __ORT_WASM_SHA256__: string;
 const WASM_FILE = "ort-wasm-simd-threaded.wasm";
+
+/** Sets onnxruntime-web up for this request (before the first session) and names its WASM file,
+ * to be downloaded and checked with the model's files. */
+export function setUpOrt(request: InitRequest): ExtraFile {
+  ort.env.wasm.wasmPaths = request.ortUrl;
+  ort.env.wasm.numThreads = request.threads;
+  ort.env.wasm.proxy = false; // we already are in a worker
+  return { url: request.ortUrl + WASM_FILE, name: WASM_FILE, entry: { bytes: __ORT_WASM_BYTES__, sha256: __ORT_WASM_SHA256__ } };
+}
+
+/** One session on the checked model bytes, with the checked WASM; a graph ORT cannot load names the file. */
+export async function openSession(model: Uint8Array, wasm: Uint8Array, modelFile: string): Promise<ort.InferenceSession> {
+  ort.env.wasm.wasmBinary = wasm;
+  try {
+    return await ort.InferenceSession.create(model, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`${modelFile}: onnxruntime-web cannot load it (${reason.slice(0, 300)})`);
+  }
+}
 
 export class Runtime implements Model {
   private constructor(
@@ -22,22 +42,9 @@ export class Runtime implements Model {
   /** Downloads the WASM, the tokenizer and the model variant, checks them, opens the session. */
   static async load(request: InitRequest, onProgress: OnProgress): Promise<Runtime> {
     const { manifest } = request;
-    // ORT reads these once, at the first session: set them before creating it.
-    ort.env.wasm.wasmPaths = request.ortUrl;
-    ort.env.wasm.numThreads = request.threads;
-    ort.env.wasm.proxy = false; // we already are in a worker
-
-    const wasmFile = { url: request.ortUrl + WASM_FILE, name: WASM_FILE, entry: { bytes: __ORT_WASM_BYTES__, sha256: __ORT_WASM_SHA256__ } };
-    const files = await fetchModel(request, onProgress, [wasmFile]);
+    const files = await fetchModel(request, onProgress, [setUpOrt(request)]);
     const [wasm] = files.extra;
-    ort.env.wasm.wasmBinary = wasm;
-    let session: ort.InferenceSession;
-    try {
-      session = await ort.InferenceSession.create(files.model, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new Error(`${files.modelFile}: onnxruntime-web cannot load it (${reason.slice(0, 300)})`);
-    }
+    const session = await openSession(files.model, wasm, files.modelFile);
     checkGraph(session.inputNames, session.outputNames, manifest, files.modelFile);
     const runtime = new Runtime(session, files.tokenizer, manifest, {
       engine: "onnxruntime-web",

@@ -32,11 +32,41 @@ export interface Manifest {
   metrics?: unknown;
   /** The architecture the model folder was trained or imported as (informative). */
   arch?: string;
-  /** Tabular models: one entry per input column. */
-  features?: Record<string, unknown>;
+  /** Tabular models: one entry per input column, in the graph's input order. */
+  features?: Feature[];
   /** What `staticml import` read and measured (informative). */
   import?: unknown;
+  /** Face-detection models: the one description Python (staticml.detect) and the page decode from. */
+  detector?: DetectorSpec;
 }
+
+/** manifest "detector": MediaPipe SSD anchors, score and NMS settings (web/src/camera/decode.ts). */
+export interface DetectorSpec {
+  input: { name: string; width: number; height: number; layout: "NHWC"; channels: "RGB"; range: [number, number]; resize: "letterbox" | "stretch" };
+  outputs: { boxes: string; scores: string };
+  anchors: { num_layers: number; strides: number[]; offset_x: number; offset_y: number; interpolated_scale_aspect_ratio: number; count?: number };
+  keypoints: number;
+  keypoint_names?: string[];
+  raw_score_limit: number;
+  score_threshold: number;
+  nms: { iou_threshold: number; weighted: boolean };
+}
+
+/** One input column of a tabular model (manifest "features"; staticml.tabular checks it). */
+export interface Feature {
+  name: string;
+  type: "number" | "category" | "yes-no";
+  min?: number;
+  max?: number;
+  step?: number;
+  categories?: string[];
+  optional: boolean;
+  typical: number | string | boolean | null;
+}
+
+/** A tabular model's input: every feature's value; null when missing. */
+export type RowValue = number | string | boolean | null;
+export type Row = Record<string, RowValue>;
 
 /** "compact": the small in-bundle engine (engine/), on the page's thread; else onnxruntime-web in a worker. */
 export type EngineName = "compact" | "onnxruntime-web";
@@ -114,7 +144,14 @@ export interface CancelRequest {
   type: "cancel";
 }
 
-export type WorkerRequest = InitRequest | TextsRequest | OpenFileRequest | ScoreFileRequest | CancelRequest;
+/** Rows of form data for a tabular model. */
+export interface RowsRequest {
+  id: number;
+  type: "predict-rows";
+  rows: Row[];
+}
+
+export type WorkerRequest = InitRequest | TextsRequest | RowsRequest | OpenFileRequest | ScoreFileRequest | CancelRequest;
 
 // ---- worker -> page ----
 

@@ -3,13 +3,18 @@
 // the reply carries it back. (Models on the compact engine run in the page: local_client.ts.)
 import { ModelHost } from "./host";
 import { Runtime } from "./runtime";
+import { TabularRuntime } from "./tabular_runtime";
 import type { WorkerMessage, WorkerRequest } from "./types";
 
 function send(message: WorkerMessage): void {
   self.postMessage(message);
 }
 
-const host = new ModelHost(Runtime.load, send);
+const host = new ModelHost(
+  (request, onProgress) =>
+    request.manifest.task === "tabular-classification" ? TabularRuntime.load(request, onProgress) : Runtime.load(request, onProgress),
+  send,
+);
 
 self.onmessage = async (event: MessageEvent<WorkerRequest>): Promise<void> => {
   const request = event.data;

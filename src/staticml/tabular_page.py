@@ -1,0 +1,74 @@
+"""A tabular model's rows for the proofs (verify, bench, tests): its test rows, edge rows made from its
+features (missing values, unseen categories, out-of-range numbers), Python onnxruntime's probabilities
+for them (staticml.tabular.feeds, the contract's feeding rule) and the page's (window.staticml.predict)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from . import tabular
+from .errors import UserError
+from .runtime import create_session
+
+TASK = "tabular-classification"
+TEST_ROWS = "test_rows.json"  # the test split's rows, when the model folder lists it in "files"
+UNSEEN = "(a value never seen in training)"
+
+
+def is_tabular(manifest: dict) -> bool:
+    return manifest.get("task") == TASK
+
+
+def test_rows(model_dir: Path, manifest: dict) -> list[dict]:
+    """The rows of test_rows.json when the folder ships it (and its sha256 is in the manifest), else []."""
+    if TEST_ROWS not in manifest["files"]:
+        return []
+    path = Path(model_dir) / TEST_ROWS
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: not a JSON list of rows ({exc.__class__.__name__})") from None
+    problem = tabular.row_problem(manifest["features"], rows)
+    if problem:
+        raise UserError(f"{path}: {problem}")
+    return rows
+
+
+def edge_rows(features: list[dict]) -> list[dict]:
+    """The typical row; every value missing; each optional value missing alone; each category unseen;
+    each number far below and above its training range (and 0); each yes/no flipped."""
+    typical = tabular.typical_row(features)
+    rows = [typical, {f["name"]: None for f in features}]
+    for f in features:
+        name = f["name"]
+        if f.get("optional"):
+            rows.append({**typical, name: None})
+        if f["type"] == "category":
+            rows += [{**typical, name: UNSEEN}, {**typical, name: ""}]
+        elif f["type"] == "number":
+            low, high = f.get("min", 0), f.get("max", 1)
+            span = max(high - low, 1)
+            rows += [{**typical, name: low - 10 * span}, {**typical, name: high + 10 * span}, {**typical, name: 0}]
+        else:
+            rows.append({**typical, name: not typical[name]})
+    return rows
+
+
+def native_probabilities(model_dir: Path, manifest: dict, variant: str, rows: list[dict]) -> np.ndarray:
+    """Python onnxruntime on the same file, fed by the contract's rule: [rows, labels]."""
+    tabular.check_rows(manifest["features"], rows)
+    session = create_session(Path(model_dir) / manifest["variants"][variant])
+    return session.run(["probabilities"], tabular.feeds(manifest["features"], rows))[0]
+
+
+def page_probabilities(page, rows: list[dict], labels: list[str]) -> np.ndarray:
+    """`window.staticml.predict(rows)` as a [rows, labels] array (labels in this order)."""
+    predictions = page.evaluate("rows => window.staticml.predict(rows)", rows)
+    return np.array([[p["scores"][label] for label in labels] for p in predictions]).reshape(len(rows), len(labels))
+
+
+def describe(row: dict) -> str:
+    return json.dumps(row, ensure_ascii=False)[:100]

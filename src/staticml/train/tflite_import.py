@@ -1,0 +1,132 @@
+"""MediaPipe's face detector (.tflite) → a face-detection model folder `build` takes unchanged.
+
+The .tflite file is converted to ONNX with tf2onnx's TFLite path (behind the `keras` extra,
+imported only here and only when used); the model folder's manifest carries the detector's one
+description (staticml.detect: input size and range, anchors, thresholds, NMS), which Python and
+the page both decode from. Only a detector whose graph matches a known description is accepted:
+its input and its two outputs are checked, then the ONNX graph is run against the TFLite
+interpreter on a few frames.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import warnings
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .. import detect, manifest as manifest_io
+from ..errors import UserError
+from ..output import atomic_folder, check_writable
+
+Report = Callable[[str], None]
+# The detectors staticml knows how to decode, by their input and output shapes.
+KNOWN = {"blazeface-short-range": detect.BLAZEFACE_SHORT_RANGE}
+TFLITE_MAGIC = b"TFL3"
+OPSET = 17
+# ONNX vs the TFLite interpreter on the same frames (fp32 both; measured ~1e-6).
+CONVERSION_TOLERANCE = 1e-3
+
+
+def is_tflite(path: Path) -> bool:
+    return path.suffix == ".tflite"
+
+
+def import_tflite(source: Path, out: Path, name: str | None = None, report: Report = print, force: bool = False) -> dict:
+    """Write a face-detection model folder at `out` (atomically) from a MediaPipe detector .tflite."""
+    source, out = Path(source), Path(out)
+    check_writable(out.absolute(), "model", force, [source])
+    arch, config = _recognise(source)
+    report(f"import: {source} is {arch} ({config['input']['width']}x{config['input']['height']} RGB in "
+           f"{config['input']['range']}, {config['anchors']['count']} anchors)")
+    with atomic_folder(out, "model", force, [source]) as target:
+        _convert(source, target / "model.onnx", report)
+        difference = _check_against_tflite(source, target / "model.onnx", config)
+        report(f"import: ONNX vs TFLite on 8 frames, max |difference| {difference:.2g}")
+        report(f"variant fp32: model.onnx {(target / 'model.onnx').stat().st_size / 1e6:.2f} MB")
+        manifest = manifest_io.write_model_folder(
+            target, name=name or out.name, task=detect.TASK, labels=None, variants={"fp32": "model.onnx"},
+            default_variant="fp32", arch=arch, detector=config,
+            metrics={"measured": False, "note": "imported without labeled data: detection quality not measured"},
+            **{"import": {"source": str(source), "kind": "tflite", "converter": "tf2onnx", "opset": OPSET,
+                          "max_abs_diff_vs_tflite": float(f"{difference:.3g}"), "source_bytes": source.stat().st_size}})
+    report(f"model folder written: {out}")
+    return manifest
+
+
+def _interpreter(source: Path):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up lines are not the user's business
+    import tensorflow as tf
+
+    warnings.filterwarnings("ignore", message=r"(?s).*tf.lite.Interpreter is deprecated")
+
+    try:
+        interpreter = tf.lite.Interpreter(model_path=str(source))
+        interpreter.allocate_tensors()
+    except (ValueError, RuntimeError) as exc:
+        raise UserError(f"{source}: not a readable TFLite model ({str(exc).splitlines()[0][:200]})") from None
+    return interpreter
+
+
+def _recognise(source: Path) -> tuple[str, dict]:
+    """Which known detector this file is, from its tensors; refuses anything else."""
+    if not source.is_file():
+        raise UserError(f"{source}: no such file")
+    with open(source, "rb") as f:
+        head = f.read(8)
+    if head[4:8] != TFLITE_MAGIC:
+        raise UserError(f"{source}: not a TFLite model (no TFL3 header)")
+    interpreter = _interpreter(source)
+    inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
+    shapes = {o["name"]: list(o["shape"]) for o in outputs}
+    for arch, config in KNOWN.items():
+        size, count = config["input"], config["anchors"]["count"]
+        width = 4 + 2 * config["keypoints"]
+        wanted = {config["outputs"]["boxes"]: [1, count, width], config["outputs"]["scores"]: [1, count, 1]}
+        if len(inputs) == 1 and list(inputs[0]["shape"]) == [1, size["height"], size["width"], 3] \
+                and inputs[0]["dtype"] == np.float32 and shapes == wanted:
+            return arch, copy.deepcopy(config)
+    described = ", ".join(f"{k} {[int(n) for n in v]}" for k, v in shapes.items())
+    raise UserError(f"{source}: not a supported detector (input {[[int(n) for n in i['shape']] for i in inputs]}, outputs {described}; "
+                    "staticml imports MediaPipe's short-range face detector, face_detection_short_range.tflite)")
+
+
+def _convert(source: Path, target: Path, report: Report) -> None:
+    import tf2onnx
+
+    report(f"import: converting {source.name} to ONNX with tf2onnx {tf2onnx.__version__} (opset {OPSET})")
+    try:
+        tf2onnx.convert.from_tflite(str(source), opset=OPSET, output_path=str(target))
+    except Exception as exc:  # tf2onnx raises many types for graphs it cannot convert
+        raise UserError(f"{source}: tf2onnx cannot convert it ({str(exc).splitlines()[0][:200]})") from None
+
+
+def _check_against_tflite(source: Path, onnx_path: Path, config: dict) -> float:
+    """Largest difference of the ONNX graph's raw outputs from the TFLite interpreter's."""
+    from ..runtime import create_session
+
+    interpreter = _interpreter(source)
+    session = create_session(onnx_path)
+    size, names = config["input"], config["outputs"]
+    inputs = [o.name for o in session.get_inputs()]
+    if inputs != [size["name"]]:
+        raise UserError(f"{source}: the converted graph has inputs {inputs}, expected ['{size['name']}']")
+    by_name = {o["name"]: o["index"] for o in interpreter.get_output_details()}
+    rng = np.random.default_rng(0)
+    worst = 0.0
+    for _ in range(8):
+        frame = rng.integers(0, 256, (size["height"], size["width"], 3), dtype=np.uint8)
+        tensor = detect.input_tensor(frame, config)
+        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], tensor)
+        interpreter.invoke()
+        boxes, scores = session.run([names["boxes"], names["scores"]], {size["name"]: tensor})
+        detect.check_outputs(boxes, scores, config, str(onnx_path))
+        for name, value in ((names["boxes"], boxes), (names["scores"], scores)):
+            worst = max(worst, float(np.max(np.abs(interpreter.get_tensor(by_name[name]) - value))))
+    if worst > CONVERSION_TOLERANCE:
+        raise UserError(f"{source}: the converted ONNX graph differs from TFLite by {worst:.3g} (> {CONVERSION_TOLERANCE})")
+    return worst
+

@@ -1,0 +1,119 @@
+// Rows of form data ({column: value}) for a tabular model: the checks (each error names the row
+// and the field) and the graph's inputs, one [n, 1] column per feature: float32 for numbers and
+// yes/no (yes = 1, no = 0, missing = NaN), string for categories (missing = ""), as
+// staticml.tabular.feeds builds them in Python. Pure: no DOM, no onnxruntime (tabular_runtime.ts).
+import type { Feature, Manifest, Row, RowValue } from "./types";
+
+export type Column = { type: "float32"; data: Float32Array } | { type: "string"; data: string[] };
+
+/** Words a CSV uses for "no value" (as pandas reads them by default, the common ones). */
+const MISSING_WORDS = new Set(["", "na", "n/a", "nan", "null", "none", "-"]);
+const YES_WORDS = new Set(["yes", "true", "1", "y"]);
+const NO_WORDS = new Set(["no", "false", "0", "n"]);
+
+export function featuresOf(manifest: Manifest): Feature[] {
+  const features = manifest.features;
+  if (!Array.isArray(features) || features.length === 0) {
+    throw new Error(`manifest.json of model ${manifest.name} has no "features" list`);
+  }
+  return features;
+}
+
+/** The label whose probability the page shows as "the score": the manifest's positive_label, else the last. */
+export function positiveLabel(manifest: Manifest): string {
+  const named = (manifest as { positive_label?: unknown }).positive_label;
+  return typeof named === "string" && manifest.labels.includes(named) ? named : manifest.labels[manifest.labels.length - 1];
+}
+
+/** Throws, naming the row and the field (in staticml.tabular.row_problem's words), unless `rows`
+ * is a list of rows with exactly the features. */
+export function checkRows(features: Feature[], rows: unknown): asserts rows is Row[] {
+  if (!Array.isArray(rows)) throw new TypeError(`rows must be a list of {column: value} objects, not ${jsonType(rows)}`);
+  const names = features.map((f) => f.name);
+  rows.forEach((row: unknown, i) => {
+    if (row === null || typeof row !== "object" || Array.isArray(row)) {
+      throw new TypeError(`rows[${i}] must be an object {column: value}, not ${jsonType(row)}`);
+    }
+    const unknown = Object.keys(row).filter((k) => !names.includes(k));
+    if (unknown.length > 0) throw new TypeError(`rows[${i}].${unknown[0]} is not a feature of this model (features: ${names.join(", ")})`);
+    const missing = names.filter((name) => !(name in row));
+    if (missing.length > 0) throw new TypeError(`rows[${i}].${missing[0]} is missing (every feature must be present; null when unknown)`);
+    for (const feature of features) {
+      const problem = valueProblem(feature, (row as Row)[feature.name]);
+      if (problem) throw new TypeError(`rows[${i}].${feature.name} ${problem}`);
+    }
+  });
+}
+
+function valueProblem(feature: Feature, value: unknown): string | null {
+  if (value === null) return null;
+  switch (feature.type) {
+    case "number":
+      return typeof value === "number" && Number.isFinite(value) ? null : `must be a number or null, not ${jsonType(value)}`;
+    case "category":
+      return typeof value === "string" ? null : `must be a string or null, not ${jsonType(value)}`;
+    case "yes-no":
+      return typeof value === "boolean" || value === 0 || value === 1 ? null : `must be true, false, 0, 1 or null, not ${typeof value === "number" ? String(value) : jsonType(value)}`;
+  }
+}
+
+function jsonType(value: unknown): string {
+  if (value === undefined) return "undefined";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "number" && !Number.isFinite(value)) return "infinity";
+  return { boolean: "a boolean", number: "a number", string: "a string", object: "an object" }[typeof value as string] ?? typeof value;
+}
+
+/** The graph's inputs for checked rows: feature name → its [n, 1] column. */
+export function columns(features: Feature[], rows: Row[]): Record<string, Column> {
+  const out: Record<string, Column> = {};
+  for (const f of features) {
+    const values = rows.map((row) => row[f.name]);
+    out[f.name] =
+      f.type === "category"
+        ? { type: "string", data: values.map((v) => (v === null ? "" : String(v))) }
+        : { type: "float32", data: Float32Array.from(values, (v) => (v === null ? NaN : Number(v))) };
+  }
+  return out;
+}
+
+/** Every feature at its typical value (median, most frequent category, most frequent yes/no). */
+export function typicalRow(features: Feature[]): Row {
+  return Object.fromEntries(features.map((f) => [f.name, f.typical ?? null]));
+}
+
+/** One cell of a CSV/TSV/JSONL file as a feature's value; throws a message naming the row and column. */
+export function cellValue(feature: Feature, cell: string | undefined, row: number): RowValue {
+  const text = (cell ?? "").trim();
+  if (MISSING_WORDS.has(text.toLowerCase())) return null;
+  if (feature.type === "category") return text;
+  if (feature.type === "yes-no") {
+    if (YES_WORDS.has(text.toLowerCase())) return true;
+    if (NO_WORDS.has(text.toLowerCase())) return false;
+    throw new Error(`Row ${row}, column "${feature.name}": "${text}" is not yes or no.`);
+  }
+  const number = Number(text);
+  if (!Number.isFinite(number)) throw new Error(`Row ${row}, column "${feature.name}": "${text}" is not a number.`);
+  return number;
+}
+
+/** The file's columns for the features, matched by name; throws naming the first missing one. */
+export function matchColumns(features: Feature[], header: string[]): number[] {
+  return features.map((f) => {
+    const at = header.indexOf(f.name);
+    if (at < 0) throw new Error(`The file has no column "${f.name}" (the model needs: ${features.map((x) => x.name).join(", ")}).`);
+    return at;
+  });
+}
+
+/** A short description of a row for the results table ("Seniority 5 · Home owner · Records no"). */
+export function describeRow(features: Feature[], row: Row): string {
+  return features.map((f) => `${f.name} ${formatValue(f, row[f.name])}`).join(" · ");
+}
+
+export function formatValue(feature: Feature, value: RowValue): string {
+  if (value === null) return "not given";
+  if (feature.type === "yes-no") return value === true || value === 1 ? "yes" : "no";
+  return String(value);
+}

@@ -1,0 +1,286 @@
+// The page of a tabular model: a form generated from manifest.json "features" (number fields with
+// their training range, selects for categories, yes/no switches, "I'd rather not say" where a value
+// may be missing), the result as a probability and a plain sentence, and "what moves this result":
+// each input set to its typical value and the row scored again, in the same run (in the page, so it
+// works for any model). DOM only; scoring is the caller's (the worker, like every prediction).
+import { formatValue, typicalRow } from "./tabular";
+import type { Feature, PredictResult, Row, RowValue } from "./types";
+import { $ } from "./ui";
+
+/** Inputs listed under "what moves this result", and the smallest move worth a line (in probability). */
+const MOVES_SHOWN = 5;
+const SMALLEST_MOVE = 0.0005;
+
+export type ScoreRows = (rows: Row[]) => Promise<PredictResult>;
+
+interface Field {
+  feature: Feature;
+  read(): RowValue | undefined; // undefined: not filled in (and not optional)
+  controls: HTMLInputElement[] | (HTMLInputElement | HTMLSelectElement)[];
+}
+
+export class TabularForm {
+  private readonly fields: Field[];
+  private readonly boxes: HTMLElement[] = [];
+  private readonly form = document.createElement("form");
+  private latest = 0;
+
+  constructor(
+    private readonly features: Feature[],
+    private readonly positive: string,
+    private readonly scoreRows: ScoreRows,
+    private readonly onScored: (ms: number) => void,
+  ) {
+    this.fields = features.map((feature, i) => this.field(feature, i));
+  }
+
+  /** Replaces the text box with the form (disabled until the model is ready). */
+  mount(): void {
+    const classify = document.querySelector<HTMLElement>("section.classify");
+    if (!classify) throw new Error("index.html has no section.classify");
+    const privacy = document.querySelector(".privacy");
+    if (privacy) privacy.textContent = "Your answers never leave this browser: the model runs on your device.";
+    const section = document.createElement("section");
+    section.id = "tabular";
+    section.className = "card tabular";
+    section.setAttribute("aria-labelledby", "tabular-title");
+    const title = document.createElement("h2");
+    title.id = "tabular-title";
+    title.textContent = "Your answers";
+    this.form.className = "tabular-form";
+    this.form.noValidate = true; // out-of-range numbers are allowed: the result says so
+    this.form.addEventListener("submit", (event) => event.preventDefault());
+    this.form.append(...this.boxes);
+    section.append(title, this.form, resultBlock());
+    classify.before(section);
+    classify.hidden = true;
+    this.setDisabled(true);
+  }
+
+  enable(): void {
+    this.setDisabled(false);
+    this.form.addEventListener("input", () => void this.score());
+    this.form.addEventListener("change", () => void this.score());
+    void this.score();
+  }
+
+  /** The row the form holds now, or the name of the first required field left empty. */
+  values(): Row | string {
+    const row: Row = {};
+    for (const { feature, read } of this.fields) {
+      const value = read();
+      if (value === undefined) return feature.name;
+      row[feature.name] = value;
+    }
+    return row;
+  }
+
+  private async score(): Promise<void> {
+    const ticket = ++this.latest;
+    const row = this.values();
+    if (typeof row === "string") return this.showProblem(`Fill in “${row}” (or tick “I'd rather not say” where it is offered).`);
+    // The row itself, then the row with each differing input set to its typical value.
+    const typical = typicalRow(this.features);
+    const moved = this.features.filter((f) => typical[f.name] !== null && !same(row[f.name], typical[f.name]));
+    const rows = [row, ...moved.map((f) => ({ ...row, [f.name]: typical[f.name] }))];
+    let result: PredictResult;
+    try {
+      result = await this.scoreRows(rows);
+    } catch (error) {
+      if (ticket === this.latest) this.showProblem(error instanceof Error ? error.message : String(error));
+      return;
+    }
+    if (ticket !== this.latest) return;
+    const [own, ...others] = result.predictions;
+    const p = own.scores[this.positive];
+    const moves = moved
+      .map((feature, i) => ({ feature, delta: p - others[i].scores[this.positive] }))
+      .filter((m) => Math.abs(m.delta) >= SMALLEST_MOVE)
+      .sort((a, b) => Math.abs(b.delta) - Math.abs(a.delta))
+      .slice(0, MOVES_SHOWN);
+    this.showResult(p, own.label, row, moves);
+    this.onScored(result.ms);
+  }
+
+  private showResult(p: number, label: string, row: Row, moves: { feature: Feature; delta: number }[]): void {
+    $("tab-problem").hidden = true;
+    $("tab-result").hidden = false;
+    $("tab-probability").textContent = percent(p);
+    $("tab-probability-label").textContent = `probability of “${this.positive}”`;
+    $("tab-sentence").textContent =
+      `For these answers the model says “${label}”: it gives “${this.positive}” a probability of ${percent(p)}.` +
+      outOfRange(this.features, row);
+    const typical = typicalRow(this.features);
+    const items = moves.map(({ feature, delta }) => {
+      const item = document.createElement("li");
+      const name = document.createElement("strong");
+      name.textContent = feature.name;
+      const what = delta > 0 ? "raises" : "lowers";
+      const points = Math.abs(delta * 100).toFixed(1);
+      item.append(name, ` ${formatValue(feature, row[feature.name])} instead of the typical ` +
+        `${formatValue(feature, typical[feature.name])} ${what} it by ${points} points`);
+      return item;
+    });
+    $("tab-moves-none").hidden = items.length > 0;
+    $("tab-moves-hint").hidden = items.length === 0;
+    $("tab-moves").replaceChildren(...items);
+  }
+
+  private showProblem(message: string): void {
+    $("tab-result").hidden = true;
+    $("tab-problem").textContent = message;
+    $("tab-problem").hidden = false;
+  }
+
+  private setDisabled(disabled: boolean): void {
+    for (const field of this.fields) {
+      const [main, skip] = field.controls;
+      main.disabled = disabled || (skip instanceof HTMLInputElement && skip.checked);
+      if (skip) skip.disabled = disabled;
+    }
+  }
+
+  private field(feature: Feature, index: number): Field {
+    const id = `tab-f${index}`;
+    const box = document.createElement("div");
+    box.className = "tab-field";
+    this.boxes.push(box);
+    const label = document.createElement("label");
+    label.htmlFor = id;
+    label.className = "field-label";
+    label.textContent = feature.name;
+    const main = control(feature, id);
+    main.setAttribute("data-feature", feature.name);
+    box.append(label);
+    if (feature.type === "yes-no") {
+      const row = document.createElement("span");
+      row.className = "switch-row";
+      const state = document.createElement("span");
+      state.className = "switch-state";
+      const input = main as HTMLInputElement;
+      const show = (): void => void (state.textContent = input.checked ? "Yes" : "No");
+      input.addEventListener("change", show);
+      show();
+      row.append(main, state);
+      box.append(row);
+    } else {
+      box.append(main);
+    }
+    if (feature.type === "number") {
+      const hint = document.createElement("span");
+      hint.className = "muted tab-hint";
+      hint.textContent = rangeText(feature);
+      box.append(hint);
+    }
+    let skip: HTMLInputElement | null = null;
+    if (feature.optional) {
+      skip = document.createElement("input");
+      skip.type = "checkbox";
+      skip.id = `${id}-skip`;
+      skip.setAttribute("data-skip", feature.name);
+      const skipLabel = document.createElement("label");
+      skipLabel.className = "tab-skip";
+      skipLabel.append(skip, " I'd rather not say");
+      const toggle = skip;
+      toggle.addEventListener("change", () => (main.disabled = toggle.checked));
+      box.append(skipLabel);
+    }
+    const read = (): RowValue | undefined => {
+      if (skip?.checked) return null;
+      if (feature.type === "yes-no") return (main as HTMLInputElement).checked;
+      if (feature.type === "category") return main.value;
+      if (main.value.trim() === "") return feature.optional ? null : undefined;
+      const number = Number(main.value);
+      return Number.isFinite(number) ? number : undefined;
+    };
+    return { feature, read, controls: skip ? [main, skip] : [main] };
+  }
+}
+
+function control(feature: Feature, id: string): HTMLInputElement | HTMLSelectElement {
+  if (feature.type === "category") {
+    const select = document.createElement("select");
+    select.id = id;
+    const categories = feature.categories ?? [];
+    select.append(...categories.map((c) => new Option(c, c, c === feature.typical, c === feature.typical)));
+    return select;
+  }
+  const input = document.createElement("input");
+  input.id = id;
+  if (feature.type === "yes-no") {
+    input.type = "checkbox";
+    input.className = "switch";
+    input.setAttribute("role", "switch");
+    input.checked = feature.typical === true;
+    return input;
+  }
+  input.type = "number";
+  input.inputMode = "decimal";
+  if (feature.min !== undefined) input.min = String(feature.min);
+  if (feature.max !== undefined) input.max = String(feature.max);
+  input.step = feature.step !== undefined ? String(feature.step) : "any";
+  if (typeof feature.typical === "number") input.value = String(feature.typical);
+  return input;
+}
+
+function resultBlock(): HTMLElement {
+  const result = document.createElement("div");
+  result.className = "result tab-result-block";
+  result.setAttribute("aria-live", "polite");
+  const problem = document.createElement("p");
+  problem.id = "tab-problem";
+  problem.className = "tab-problem";
+  problem.hidden = true;
+  const shown = document.createElement("div");
+  shown.id = "tab-result";
+  shown.hidden = true;
+  const headline = document.createElement("p");
+  headline.className = "verdict";
+  const probability = document.createElement("strong");
+  probability.id = "tab-probability";
+  probability.className = "label";
+  const probabilityLabel = document.createElement("span");
+  probabilityLabel.id = "tab-probability-label";
+  probabilityLabel.className = "muted";
+  headline.append(probability, " ", probabilityLabel);
+  const sentence = document.createElement("p");
+  sentence.id = "tab-sentence";
+  const movesTitle = document.createElement("h3");
+  movesTitle.textContent = "What moves this result";
+  const movesHint = document.createElement("p");
+  movesHint.id = "tab-moves-hint";
+  movesHint.className = "muted";
+  movesHint.textContent = "Each of your answers set to its typical value, scored again on this device:";
+  const moves = document.createElement("ul");
+  moves.id = "tab-moves";
+  moves.className = "tab-moves";
+  const none = document.createElement("p");
+  none.id = "tab-moves-none";
+  none.className = "muted";
+  none.textContent = "Your answers are the typical ones: change one to see what moves the result.";
+  shown.append(headline, sentence, movesTitle, movesHint, moves, none);
+  result.append(problem, shown);
+  return result;
+}
+
+function percent(p: number): string {
+  return `${(p * 100).toFixed(1)}%`;
+}
+
+function rangeText(feature: Feature): string {
+  if (feature.min === undefined || feature.max === undefined) return "";
+  return `${feature.min} to ${feature.max} in the training data`;
+}
+
+function outOfRange(features: Feature[], row: Row): string {
+  const outside = features.filter((f) => {
+    const v = row[f.name];
+    return f.type === "number" && typeof v === "number" && ((f.min !== undefined && v < f.min) || (f.max !== undefined && v > f.max));
+  });
+  if (outside.length === 0) return "";
+  return ` ${outside.map((f) => f.name).join(", ")} ${outside.length === 1 ? "is" : "are"} outside the range the model was trained on: treat the result with care.`;
+}
+
+function same(a: RowValue, b: RowValue): boolean {
+  return a === b || (typeof a === "boolean" && typeof b === "number" && Number(a) === b) || (typeof b === "boolean" && typeof a === "number" && Number(b) === a);
+}
