@@ -201,18 +201,10 @@ def kd_loss(student, teacher, labels, temperature: float, weight: float):
     return per_row.mean()
 
 
-def transfer_texts(config: DistillConfig, train_texts: list[str], held_out: list[str], seed: int,
-                   report: Report) -> list[str]:
+def transfer_texts(config: DistillConfig, train_texts: list[str], held_out: list[str], seed: int) -> list[str]:
     """The extra texts the student sees with soft targets only: --unlabeled and augmented copies,
     leaving out any that is also a validation or test text (that would leak the held-out split)."""
     unlabeled = read_unlabeled(config.unlabeled, config.text_col) if config.unlabeled else []
     extra = unlabeled + augmented(train_texts, config.augment, seed)
     held = set(held_out)
-    kept = [t for t in dict.fromkeys(extra) if t not in held]
-    if unlabeled:
-        report(f"unlabeled: {len(unlabeled)} texts from {config.unlabeled}")
-    if config.augment:
-        report(f"augmented: {len(extra) - len(unlabeled)} copies of training texts (word dropout and swaps)")
-    if len(kept) < len(extra):
-        report(f"transfer texts: {len(extra) - len(kept)} left out (repeated, or also a validation or test text)")
-    return kept
+    return [t for t in dict.fromkeys(extra) if t not in held]

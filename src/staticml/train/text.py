@@ -67,11 +67,15 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print,
     started = time.perf_counter()
     parts = split(data)  # the held-out split stays fixed; config.seed only seeds the model
     require_repeated_words(parts, data.source)  # before minutes of training, not after
+    teacher = distill.load_teacher(config.distill.teacher, parts.labels, config.distill.teacher_subset) \
+        if config.distill else None
+    extra = distill.transfer_texts(config.distill, parts.train[0], parts.validation[0] + parts.test[0],
+                                   config.seed) if config.distill else []
     report(f"data: {len(data.texts)} rows from {data.source}; labels {parts.labels}; "
            f"split train {len(parts.train[0])} / validation {len(parts.validation[0])} / test {len(parts.test[0])}")
     for note in data.notes:
         report(f"data: {note}")
-    taught = _teacher_inputs(config.distill, parts, config.seed, report) if config.distill else None
+    taught = _teacher_inputs(config.distill, teacher, extra, parts, report) if teacher else None
 
     tokenizer = _tokenizer(config, parts, report)
     encoder = TextEncoder(tokenizer, describe(tokenizer), config.max_length)
@@ -195,14 +199,15 @@ def fit(model, train_set, train_y: list[int], val_set, val_y: list[int], config:
     return time.perf_counter() - started
 
 
-def _teacher_inputs(config: distill.DistillConfig, parts: Split, seed: int, report: Report) -> dict:
-    """The teacher checked, the transfer texts read and the teacher's logits for all training texts
-    (before any training: a bad teacher or file costs no minutes): the training split extended
-    with soft-target-only texts, the loss, and what the manifest records."""
+def _teacher_inputs(config: distill.DistillConfig, teacher: distill.Teacher, extra: list[str], parts: Split,
+                    report: Report) -> dict:
+    """The teacher's logits for all training texts and the `extra` soft-target-only texts: the
+    training split extended with those, the loss, and what the manifest records."""
     import torch
 
-    teacher = distill.load_teacher(config.teacher, parts.labels, config.teacher_subset)
-    extra = distill.transfer_texts(config, parts.train[0], parts.validation[0] + parts.test[0], seed, report)
+    if config.unlabeled or config.augment:
+        report(f"transfer texts: {len(extra)} without labels (--unlabeled {config.unlabeled or '-'}, "
+               f"--augment {config.augment})")
     texts = parts.train[0] + extra
     labels = parts.train[1] + [distill.UNLABELED] * len(extra)
     logits, seconds = distill.teacher_logits(teacher, texts, report)
