@@ -90,6 +90,19 @@ def unsupported(onnx_path: str | Path) -> list[str]:
     return list(dict.fromkeys(structure + ops + attrs + list(types_missing.values())))
 
 
+# Operator domains whose kernels onnxruntime-web's WASM build registers (the page's build: the CPU
+# kernels of native onnxruntime, ai.onnx.ml included; tests/browser/test_tabular_page.py runs the
+# skl2onnx ones, string inputs too). An operator of any other domain (a custom op) cannot run there.
+ORT_WEB_DOMAINS = ("", "ai.onnx", "ai.onnx.ml", "com.microsoft")
+
+
+def onnxruntime_web_missing(onnx_path: str | Path) -> list[str]:
+    """Operators of the graph that onnxruntime-web has no kernel for (empty: it runs there)."""
+    model = onnx.load(str(onnx_path), load_external_data=False)
+    return list(dict.fromkeys(f"{node.domain}.{node.op_type}" for node in model.graph.node
+                              if node.domain not in ORT_WEB_DOMAINS))
+
+
 def _types(model) -> dict[str, int]:
     """Element type of every tensor of the graph, after ONNX shape inference."""
     try:

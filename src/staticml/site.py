@@ -42,6 +42,7 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
         broken = manifest_io.check_integrity(model_dir, manifest)
         if broken:
             raise UserError(f"{model_dir}: {', '.join(broken)} do not match the sha256 in manifest.json")
+        _check_runs_in_the_page(model_dir, manifest)
         check_variants_agree(model_dir, manifest, report)
     api_url = _normalize_api_url(api_url)
     engines = {manifest["name"]: compact.engines(model_dir, manifest) for model_dir, manifest in manifests}
@@ -97,6 +98,16 @@ def check_variants_agree(model_dir: Path, manifest: dict, report: Callable[[str]
         if not result.ok:
             raise UserError(f"{model_dir}: variant '{variant}' disagrees with '{reference}': {result.summary()}")
         report(f"build: {manifest['name']} {variant} vs {reference}: {result.summary()}")
+
+
+def _check_runs_in_the_page(model_dir: Path, manifest: dict) -> None:
+    """Every variant runs on the compact engine or on onnxruntime-web: never a page that cannot run it
+    (the compact engine runs standard operators only, so what onnxruntime-web lacks, neither has)."""
+    for file in manifest["variants"].values():
+        missing = compact.onnxruntime_web_missing(model_dir / file)
+        if missing:
+            raise UserError(f"{model_dir / file}: onnxruntime-web has no kernel for operator(s) {', '.join(missing)}; "
+                            "the page cannot run this graph (export it with standard ONNX / ai.onnx.ml operators)")
 
 
 def _normalize_api_url(api_url: str | None) -> str | None:
