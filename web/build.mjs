@@ -40,13 +40,16 @@ await esbuild.build({
     staticml: join(here, "src", "main.ts"),
     "staticml-element": join(here, "src", "element.ts"),
     worker: join(here, "src", "worker.ts"),
+    // The camera page (face detection): its own entry and worker, in sites of a face detector only.
+    camera: join(here, "src", "camera", "main.ts"),
+    "camera-worker": join(here, "src", "camera", "worker.ts"),
   },
   outdir: join(out, "assets"),
 });
 // At the site root, so that its scope is the whole site; a classic script for every browser.
 await esbuild.build({ ...common, entryPoints: [join(here, "src", "sw.ts")], outfile: join(out, "sw.js"), format: "iife" });
 
-for (const page of ["index.html", "embed.html"]) copyFileSync(join(here, "static", page), join(out, page));
-copyFileSync(join(here, "static", "style.css"), join(out, "assets", "style.css"));
+for (const page of ["index.html", "embed.html", "camera.html"]) copyFileSync(join(here, "static", page), join(out, page));
+for (const sheet of ["style.css", "camera.css"]) copyFileSync(join(here, "static", sheet), join(out, "assets", sheet));
 for (const name of ORT_FILES) copyFileSync(join(ortDist, name), join(out, "assets", "ort", name));
 console.log(`web assets written to ${out}`);

@@ -27,13 +27,14 @@ def chromium_path() -> str:
 
 
 @contextlib.contextmanager
-def chromium() -> Iterator:
-    """A Playwright Browser on Debian's Chromium (never a downloaded one)."""
+def chromium(extra_args: tuple[str, ...] = ()) -> Iterator:
+    """A Playwright Browser on Debian's Chromium (never a downloaded one); `extra_args`: more
+    command-line flags (e.g. a fake camera)."""
     from playwright.sync_api import sync_playwright
 
     executable = chromium_path()
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS + list(extra_args))
         try:
             yield browser
         finally:

@@ -230,3 +230,21 @@ def check_description(value) -> str | None:
     if options.get("count") is not None and options["count"] != len(anchors(value)):
         return f"anchors count {options['count']} does not match the {len(anchors(value))} the options give"
     return None
+
+
+def check_model(model_dir: Path, manifest: dict, report=print) -> None:
+    """`build`'s check of a face detector: each variant runs on a frame and gives outputs of the
+    described shapes (Python's side of parity; the page's is verify's)."""
+    from .runtime import create_session
+
+    config = manifest["detector"]
+    blank = input_tensor(np.full((config["input"]["height"], config["input"]["width"], 3), 128, np.uint8), config)
+    for variant, file in manifest["variants"].items():
+        try:
+            session = create_session(Path(model_dir) / file)
+            boxes, scores = session.run([config["outputs"]["boxes"], config["outputs"]["scores"]], {config["input"]["name"]: blank})
+        except Exception as exc:  # onnxruntime's errors for a graph that does not fit the description
+            raise UserError(f"{model_dir / file}: does not run as the detector description says ({str(exc).splitlines()[0][:200]})") from None
+        check_outputs(boxes, scores, config, str(Path(model_dir) / file))
+    report(f"build: {manifest['name']}: face detector, {len(anchors(config))} anchors, "
+           f"score > {config['score_threshold']}, NMS IoU {config['nms']['iou_threshold']}")

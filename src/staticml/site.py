@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-from . import compact, hosting, manifest as manifest_io, output
+from . import compact, detect, hosting, manifest as manifest_io, output
 from .errors import UserError
 
 WEB_ASSETS = Path(__file__).parent / "web_assets"
@@ -43,13 +43,18 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
         if broken:
             raise UserError(f"{model_dir}: {', '.join(broken)} do not match the sha256 in manifest.json")
         _check_runs_in_the_page(model_dir, manifest)
-        check_variants_agree(model_dir, manifest, report)
+        if manifest["task"] == detect.TASK:
+            detect.check_model(model_dir, manifest, report)
+        else:
+            check_variants_agree(model_dir, manifest, report)
+    page = page_of([m for _, m in manifests])
     api_url = _normalize_api_url(api_url)
     engines = {manifest["name"]: compact.engines(model_dir, manifest) for model_dir, manifest in manifests}
     needs_ort = any(compact.ONNXRUNTIME_WEB in chosen.values() for chosen, _ in engines.values())
     assets = web_assets()
     with output.atomic_folder(out, "site", force, model_dirs) as folder:
         shutil.copytree(assets, folder, dirs_exist_ok=True, ignore=None if needs_ort else _without(assets, ORT_ASSETS))
+        _keep_page(folder, page)
         if api_url:
             _allow_connect_to(folder / "index.html", api_url)
         if not needs_ort:
@@ -67,7 +72,8 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
         }
         (folder / SITE_CONFIG).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         hosting.point_embed_page_at(folder, config["models"][0]["path"])
-        hosting.preload_default_model(folder, config["models"][0]["path"], manifests[0][1])
+        if page == "classifier":  # the camera page's worker fetches the model itself: a preload would be a second download
+            hosting.preload_default_model(folder, config["models"][0]["path"], manifests[0][1])
         hosting.write_headers(folder)
         build_hash = hosting.write_precache(folder, site_manifests)
         report(f"build: _headers (CSP, COOP/COEP) and offline cache list written (build {build_hash})")
@@ -75,6 +81,37 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
         report(f"build: site written to {out} ({folder_bytes(folder) / 1e6:.2f} MB, "
                f"{folder_bytes(folder, exclude='models') / 1e6:.2f} MB without models)")
     return config
+
+
+# The page variants of the bundle: a site gets the one its models' task needs, as its index.html.
+PAGES = {
+    "classifier": {"index": "index.html", "files": ("index.html", "embed.html", "assets/staticml.js",
+                                                    "assets/staticml-element.js", "assets/worker.js")},
+    "camera": {"index": "camera.html", "files": ("camera.html", "assets/camera.js", "assets/camera-worker.js",
+                                                 "assets/camera.css")},
+}
+
+
+def page_of(manifests: list[dict]) -> str:
+    """"camera" for a face detector, "classifier" (the text and tabular page) otherwise; one kind per site."""
+    kinds = {"camera" if m["task"] == detect.TASK else "classifier" for m in manifests}
+    if len(kinds) > 1:
+        raise UserError("build: a face detector needs a site of its own (its page is the camera page); "
+                        "build it separately from the classifiers")
+    return kinds.pop()
+
+
+def _keep_page(folder: Path, page: str) -> None:
+    """Only this page's files stay in the site, its HTML as index.html."""
+    for other, spec in PAGES.items():
+        if other != page:
+            for name in spec["files"]:
+                if name not in PAGES[page]["files"]:
+                    path = folder / name
+                    path.unlink(missing_ok=True)
+    index = PAGES[page]["index"]
+    if index != "index.html":
+        (folder / index).replace(folder / "index.html")
 
 
 def check_variants_agree(model_dir: Path, manifest: dict, report: Callable[[str], None]) -> None:

@@ -1,0 +1,51 @@
+// The camera page <-> its worker: a request carries an id, the reply carries it back.
+import type { DetectorSpec, FileEntry } from "../types";
+import type { Detection } from "./decode";
+
+export interface InitCameraRequest {
+  id: number;
+  type: "init";
+  spec: DetectorSpec;
+  /** Absolute URL of the model folder, ending in "/". */
+  modelUrl: string;
+  modelFile: string;
+  modelEntry: FileEntry;
+  /** Absolute URL of the folder holding ort-wasm-simd-threaded.{mjs,wasm}, ending in "/". */
+  ortUrl: string;
+  threads: number;
+}
+
+/** One frame: a transferred ImageBitmap (camera, video), or the transferred pixels of an ImageData. */
+export interface DetectRequest {
+  id: number;
+  type: "detect";
+  width: number;
+  height: number;
+  bitmap?: ImageBitmap;
+  pixels?: ArrayBuffer;
+}
+
+export type CameraRequest = InitCameraRequest | DetectRequest;
+
+export interface InitCameraResult {
+  threads: number;
+  bytes_downloaded: number;
+  model_bytes: number;
+  wasm_bytes: number;
+}
+
+export interface DetectResult {
+  detections: Detection[];
+  /** Drawing + inference + decoding inside the worker. */
+  ms: number;
+}
+
+export type CameraReply =
+  | { type: "reply"; id: number; ok: true; result: unknown }
+  | { type: "reply"; id: number; ok: false; error: string };
+
+export interface ProgressMessage {
+  type: "progress";
+  loaded: number;
+  total: number;
+}

@@ -1,0 +1,106 @@
+// The camera page's worker: onnxruntime-web runs the face detector here, on frames the page
+// transfers (an ImageBitmap from the camera, or the pixels of an ImageData), so that the page
+// never freezes. Frames are drawn into the model's input square, run, decoded and dropped: nothing
+// is kept, stored or sent.
+import * as ort from "onnxruntime-web/wasm";
+import { checkSha256, download } from "../download";
+import type { DetectorSpec, FileEntry } from "../types";
+import { anchors, decode, inputTensor, placement, suppress, toFrame, type Detection, type Placement } from "./decode";
+import type { CameraReply, CameraRequest, DetectRequest, InitCameraRequest } from "./protocol";
+
+declare const __ORT_WASM_BYTES__: number;
+declare const __ORT_WASM_SHA256__: string;
+const WASM_FILE = "ort-wasm-simd-threaded.wasm";
+
+let session: ort.InferenceSession | null = null;
+let spec: DetectorSpec | null = null;
+let centres: Float64Array = new Float64Array(0);
+let canvas: OffscreenCanvas | null = null;
+let context: OffscreenCanvasRenderingContext2D | null = null;
+
+async function init(request: InitCameraRequest): Promise<unknown> {
+  ort.env.wasm.wasmPaths = request.ortUrl;
+  ort.env.wasm.numThreads = request.threads;
+  ort.env.wasm.proxy = false;
+  const wasmEntry: FileEntry = { bytes: __ORT_WASM_BYTES__, sha256: __ORT_WASM_SHA256__ };
+  const files = [
+    { url: request.modelUrl + request.modelFile, name: request.modelFile, entry: request.modelEntry },
+    { url: request.ortUrl + WASM_FILE, name: WASM_FILE, entry: wasmEntry },
+  ];
+  const total = files.reduce((sum, f) => sum + f.entry.bytes, 0);
+  let loaded = 0;
+  const data = await Promise.all(files.map((f) => download(f.url, (n) => {
+    loaded += n;
+    self.postMessage({ type: "progress", loaded, total: Math.max(total, loaded) });
+  })));
+  await Promise.all(files.map((f, i) => checkSha256(f.name, data[i], f.entry.sha256)));
+  ort.env.wasm.wasmBinary = data[1];
+  try {
+    session = await ort.InferenceSession.create(data[0], { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+  } catch (error) {
+    throw new Error(`${request.modelFile}: onnxruntime-web cannot load it (${String(error).slice(0, 300)})`);
+  }
+  spec = request.spec;
+  centres = anchors(spec);
+  canvas = new OffscreenCanvas(spec.input.width, spec.input.height);
+  context = canvas.getContext("2d", { willReadFrequently: true });
+  // The first run of a session is several times slower: pay for it before "ready".
+  await run(new Uint8ClampedArray(spec.input.width * spec.input.height * 4));
+  return { threads: ort.env.wasm.numThreads ?? 1, bytes_downloaded: loaded, model_bytes: data[0].byteLength, wasm_bytes: data[1].byteLength };
+}
+
+async function run(rgba: Uint8ClampedArray, place?: Placement): Promise<Detection[]> {
+  if (!session || !spec) throw new Error("the detector is not loaded");
+  const input = new ort.Tensor("float32", inputTensor(rgba, spec), [1, spec.input.height, spec.input.width, 3]);
+  let outputs: ort.InferenceSession.OnnxValueMapType | undefined;
+  try {
+    outputs = await session.run({ [spec.input.name]: input }, [spec.outputs.boxes, spec.outputs.scores]);
+    const boxes = outputs[spec.outputs.boxes].data as Float32Array;
+    const scores = outputs[spec.outputs.scores].data as Float32Array;
+    return suppress(decode(boxes, scores, spec, centres), spec).map((c) => toFrame(c, spec as DetectorSpec, place));
+  } finally {
+    input.dispose();
+    for (const tensor of Object.values(outputs ?? {})) tensor.dispose();
+  }
+}
+
+/** The frame's pixels in the input square: as they are when the sizes match, else drawn letterboxed. */
+function pixels(request: DetectRequest): { rgba: Uint8ClampedArray; place?: Placement } {
+  if (!spec || !context) throw new Error("the detector is not loaded");
+  const { width, height } = spec.input;
+  if (request.pixels && request.width === width && request.height === height) return { rgba: new Uint8ClampedArray(request.pixels) };
+  const source: CanvasImageSource = request.bitmap ?? pixelsBitmap(request);
+  const place = placement(request.width, request.height, spec);
+  context.fillStyle = "#000";
+  context.fillRect(0, 0, width, height);
+  context.drawImage(source, place.left, place.top, place.width, place.height);
+  request.bitmap?.close();
+  return { rgba: context.getImageData(0, 0, width, height).data, place };
+}
+
+function pixelsBitmap(request: DetectRequest): OffscreenCanvas {
+  const frame = new OffscreenCanvas(request.width, request.height);
+  const frameContext = frame.getContext("2d");
+  if (!frameContext || !request.pixels) throw new Error("no frame to detect in");
+  frameContext.putImageData(new ImageData(new Uint8ClampedArray(request.pixels), request.width, request.height), 0, 0);
+  return frame;
+}
+
+async function detect(request: DetectRequest): Promise<unknown> {
+  const started = performance.now();
+  const { rgba, place } = pixels(request);
+  const detections = await run(rgba, place);
+  return { detections, ms: performance.now() - started };
+}
+
+self.onmessage = async (event: MessageEvent<CameraRequest>): Promise<void> => {
+  const request = event.data;
+  try {
+    const result = request.type === "init" ? await init(request) : await detect(request);
+    self.postMessage({ type: "reply", id: request.id, ok: true, result } satisfies CameraReply);
+  } catch (error) {
+    if (request.type === "detect") request.bitmap?.close();
+    const message = error instanceof Error ? error.message : String(error);
+    self.postMessage({ type: "reply", id: request.id, ok: false, error: message } satisfies CameraReply);
+  }
+};
