@@ -8,6 +8,7 @@ The graph follows the contract in `staticml.tabular` (one input per column, `pro
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import time
@@ -41,6 +42,7 @@ AUC_MARGIN = 0.005
 PARITY_TOLERANCE = 1e-5
 OPSETS = {"": 17, "ai.onnx.ml": 3}  # onnxruntime-web 1.30 runs both
 MODEL_FILE = "model.onnx"
+TEST_ROWS = "test_rows.json"  # the test split's rows, for verify and bench (page vs Python on each)
 
 
 @dataclass
@@ -325,9 +327,13 @@ def rows_of(table: Table, features: list[dict], index: np.ndarray) -> list[dict]
             elif np.isnan(value):
                 row[f["name"]] = None
             else:
-                row[f["name"]] = bool(value) if f["type"] == "yes-no" else float(value)
+                row[f["name"]] = bool(value) if f["type"] == "yes-no" else _plain_number(float(value))
         rows.append(row)
     return rows
+
+
+def _plain_number(value: float) -> float | int:
+    return int(value) if value.is_integer() else value
 
 
 # ---------------------------------------------------------------- candidates
@@ -540,10 +546,11 @@ def train(table: Table, out: Path, name: str = "eligibility", report: Report = p
         report(f"baseline majority class: test ROC AUC {baseline['roc_auc']:.4f}  accuracy {baseline['accuracy']:.4f}  "
                f"log-loss {baseline['log_loss']:.4f}")
         report(f"shipped: {chosen} ({why})")
+        (folder / TEST_ROWS).write_text(json.dumps(test_rows, ensure_ascii=False), encoding="utf-8")
         train_seconds = round(time.perf_counter() - started, 1)
         manifest = manifest_io.write_model_folder(
             folder, name=name, task="tabular-classification", labels=parts.labels, features=features,
-            arch=ARCHS[chosen], variants={"fp32": MODEL_FILE}, default_variant="fp32",
+            arch=ARCHS[chosen], variants={"fp32": MODEL_FILE}, default_variant="fp32", other_files=(TEST_ROWS,),
             metrics={"data": _data_summary(table, parts), "variants": {"fp32": results[chosen]},
                      "candidates": results, "baselines": {"majority_class": baseline},
                      "selection": {"shipped": chosen, "why": why, "rule": f"better validation ROC AUC unless over "
