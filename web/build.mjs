@@ -2,7 +2,7 @@
 // every site as-is: index.html, embed.html, sw.js, assets/{staticml.js,staticml-element.js,
 // worker.js,style.css}, assets/ort/*. The Python build stamps the build hash into sw.js.
 import { createHash } from "node:crypto";
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
@@ -52,4 +52,9 @@ await esbuild.build({ ...common, entryPoints: [join(here, "src", "sw.ts")], outf
 for (const page of ["index.html", "embed.html", "camera.html"]) copyFileSync(join(here, "static", page), join(out, page));
 for (const sheet of ["style.css", "camera.css"]) copyFileSync(join(here, "static", sheet), join(out, "assets", sheet));
 for (const name of ORT_FILES) copyFileSync(join(ortDist, name), join(out, "assets", "ort", name));
+// What `staticml --version` reports (bundle.py); never copied into a site.
+const lock = JSON.parse(readFileSync(join(here, "package-lock.json"), "utf8"));
+const versionOf = (name) => lock.packages[`node_modules/${name}`].version;
+const bundle = { "onnxruntime-web": versionOf("onnxruntime-web"), "@huggingface/tokenizers": versionOf("@huggingface/tokenizers") };
+writeFileSync(join(out, "bundle.json"), JSON.stringify(bundle, null, 1) + "\n");
 console.log(`web assets written to ${out}`);

@@ -22,6 +22,7 @@ MIN_COMPRESS_BYTES = 1024
 # onnxruntime-web (its WASM, its loader and the worker that runs it): in a site only if one of its
 # model variants cannot run on the page's compact engine.
 ORT_ASSETS = ("assets/ort", "assets/worker.js")
+BUNDLE_INFO = "bundle.json"  # the bundle's versions (staticml --version), not part of a site
 
 
 def web_assets() -> Path:
@@ -53,7 +54,7 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
     needs_ort = any(compact.ONNXRUNTIME_WEB in chosen.values() for chosen, _ in engines.values())
     assets = web_assets()
     with output.atomic_folder(out, "site", force, model_dirs) as folder:
-        shutil.copytree(assets, folder, dirs_exist_ok=True, ignore=None if needs_ort else _without(assets, ORT_ASSETS))
+        shutil.copytree(assets, folder, dirs_exist_ok=True, ignore=_without(assets, (BUNDLE_INFO,) + (() if needs_ort else ORT_ASSETS)))
         _keep_page(folder, page)
         if api_url:
             _allow_connect_to(folder / "index.html", api_url)

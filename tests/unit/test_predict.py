@@ -1,0 +1,218 @@
+"""Issue 17, item 3: `staticml predict` scores a file in Python with the page's columns, and its bad input."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from staticml.cli import main
+from staticml.runtime import Classifier
+from staticml.site import build
+
+TEXTS = ["I love this, it made my day!", "=1+1 is a formula", "worst service ever, never again", "meh", 'a "quoted", text']
+
+
+def run(capsys, *argv) -> tuple[int, str, list[str]]:
+    capsys.readouterr()
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err.strip().splitlines()
+
+
+def assert_refused(code: int, err: list[str], says: str) -> None:
+    assert code == 2, err
+    assert len(err) == 1 and err[0].startswith("staticml") and "Traceback" not in err[0], err
+    assert says in err[0], err[0]
+
+
+@pytest.fixture
+def texts_csv(tmp_path):
+    path = tmp_path / "texts.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "review"])
+        writer.writerows([[i, t] for i, t in enumerate(TEXTS)] + [[99, ""]])  # the empty text is skipped
+    return path
+
+
+def read_scores(text: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_predict_writes_the_pages_columns_with_pythons_probabilities(tiny_model, texts_csv, capsys):
+    code, out, err = run(capsys, "predict", tiny_model, texts_csv)
+    assert code == 0, err
+    classifier = Classifier(tiny_model)
+    labels = classifier.labels
+    rows = read_scores(out)
+    assert list(rows[0]) == ["row", "text", "label", *[f"p_{label}" for label in labels]]
+    assert [r["row"] for r in rows] == ["1", "2", "3", "4", "5"]
+    # As the page's download: a text that a spreadsheet would run as a formula starts with '.
+    assert [r["text"] for r in rows] == [("'" + t if t.startswith("=") else t) for t in TEXTS]
+    expected = classifier.predict(TEXTS)
+    assert [r["label"] for r in rows] == [p["label"] for p in expected]
+    got = np.array([[float(r[f"p_{label}"]) for label in labels] for r in rows])
+    want = np.array([[p["scores"][label] for label in labels] for p in expected])
+    assert np.abs(got - want).max() <= 5e-7
+    assert "scoring column 'review'" in err[0]
+
+
+def test_every_input_format_gives_the_same_scores(tiny_model, tmp_path, capsys):
+    (tmp_path / "t.txt").write_text("\n".join(TEXTS) + "\n\n", encoding="utf-8")
+    (tmp_path / "t.tsv").write_text("text\tn\n" + "".join(f'"{t}"\t{i}\n'.replace('"quoted"', '""quoted""')
+                                                          for i, t in enumerate(TEXTS)), encoding="utf-8")
+    (tmp_path / "t.jsonl").write_text("".join(json.dumps({"text": t, "n": i}) + "\n" for i, t in enumerate(TEXTS)))
+    pq.write_table(pa.table({"n": list(range(len(TEXTS))), "text": TEXTS}), tmp_path / "t.parquet")
+    outputs = {}
+    for name in ("t.txt", "t.tsv", "t.jsonl", "t.parquet"):
+        code, out, err = run(capsys, "predict", tiny_model, tmp_path / name, "--text-col", "text")
+        assert code == 0, (name, err)
+        outputs[name] = out
+    assert len(set(outputs.values())) == 1, outputs
+    assert len(read_scores(outputs["t.txt"])) == len(TEXTS)
+
+
+def test_predict_writes_parquet_and_csv_files_and_reads_a_site(tiny_model, tiny_site, texts_csv, tmp_path, capsys):
+    code, _, err = run(capsys, "predict", tiny_site, texts_csv, "--out", tmp_path / "scores.parquet")
+    assert code == 0, err
+    table = pq.read_table(tmp_path / "scores.parquet")
+    labels = Classifier(tiny_model).labels
+    assert table.column_names == ["row", "text", "label", *[f"p_{label}" for label in labels]]
+    assert table.column("text").to_pylist() == TEXTS  # Parquet holds the texts as they are
+    code, _, err = run(capsys, "predict", tiny_model, texts_csv, "--out", tmp_path / "scores.csv")
+    assert code == 0, err
+    from_csv = read_scores((tmp_path / "scores.csv").read_text(encoding="utf-8"))
+    assert [r["label"] for r in from_csv] == table.column("label").to_pylist()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no partial file left
+
+
+def test_the_python_api_is_one_import_and_import_staticml_stays_light(tiny_model):
+    code = ("import sys, staticml; assert 'onnxruntime' not in sys.modules, 'import staticml loaded onnxruntime'\n"
+            "from staticml import Classifier\n"
+            f"print(Classifier({str(tiny_model)!r}).predict(['I love it'])[0]['label'])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() in Classifier(tiny_model).labels
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def test_a_file_without_the_text_column_is_refused_listing_its_columns(tiny_model, texts_csv, capsys):
+    code, out, err = run(capsys, "predict", tiny_model, texts_csv, "--text-col", "body")
+    assert_refused(code, err, "no column 'body' (its columns: id, review)")
+    assert out == ""
+
+
+def test_an_existing_out_file_is_refused_unless_force(tiny_model, texts_csv, tmp_path, capsys):
+    out = tmp_path / "mine.csv"
+    out.write_text("my own file\n")
+    code, _, err = run(capsys, "predict", tiny_model, texts_csv, "--out", out)
+    assert_refused(code, err, "the file exists; pass --force")
+    assert out.read_text() == "my own file\n"
+    code, _, err = run(capsys, "predict", tiny_model, texts_csv, "--out", out, "--force")
+    assert code == 0, err
+    assert out.read_text(encoding="utf-8").startswith("row,text,label,")
+
+
+@pytest.fixture(scope="module")
+def tiny_site(tiny_model, tmp_path_factory):
+    site = tmp_path_factory.mktemp("predict") / "site"
+    build([tiny_model], site, report=lambda line: None)
+    return site
+
+
+def bad_predict_input(tiny_model, site, texts_csv, tmp_path) -> dict:
+    """case → (model, data, more arguments, what the one line says)."""
+    binary = tmp_path / "b.csv"
+    binary.write_bytes(b"text\n" + bytes(range(256)) * 10)
+    xlsx = tmp_path / "t.xlsx"
+    xlsx.write_bytes(b"PK")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("text,n\n,1\n  ,2\n")
+    jsonl = tmp_path / "t.jsonl"
+    jsonl.write_text('{"text": "fine"}\n{"text": \n')
+    scores = ["--out", tmp_path / "scores.csv"]
+    return {
+        "out-is-input": (tiny_model, texts_csv, ["--out", texts_csv, "--force"], "that is an input file"),
+        "out-json": (tiny_model, texts_csv, ["--out", tmp_path / "scores.json"], "write a .csv or a .parquet file"),
+        "out-folder": (tiny_model, texts_csv, ["--out", tmp_path / "nowhere" / "s.csv"], "no folder"),
+        "binary": (tiny_model, binary, scores, "not text"),
+        "unknown-type": (tiny_model, xlsx, scores, "not a file type predict reads"),
+        "no-text": (tiny_model, empty, scores + ["--text-col", "text"], "column 'text' has no text in any row"),
+        "bad-jsonl": (tiny_model, jsonl, scores, "line 2 is not valid JSON"),
+        "missing-file": (tiny_model, tmp_path / "nope.csv", scores, "no such file"),
+        "not-a-model": (tmp_path, texts_csv, scores, "manifest.json"),
+        "site-unknown-model": (site, texts_csv, scores + ["--model", "nope"], "the site has no model 'nope'"),
+        "model-of-a-folder": (tiny_model, texts_csv, scores + ["--model", "x"], "this is not a site"),
+    }
+
+
+@pytest.mark.parametrize("case", ["out-is-input", "out-json", "out-folder", "binary", "unknown-type", "no-text",
+                                  "bad-jsonl", "missing-file", "not-a-model", "site-unknown-model", "model-of-a-folder"])
+def test_bad_predict_input_is_one_line_and_writes_nothing(tiny_model, tiny_site, texts_csv, tmp_path, capsys, case):
+    model, data, more, says = bad_predict_input(tiny_model, tiny_site, texts_csv, tmp_path)[case]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    code, _, err = run(capsys, "predict", model, data, *more)
+    assert_refused(code, err, says)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert texts_csv.read_text(encoding="utf-8").startswith("id,review")
+
+
+def test_a_model_folder_for_another_task_is_refused_naming_the_task(tiny_model, texts_csv, tmp_path, capsys):
+    other = tmp_path / "other"
+    shutil.copytree(tiny_model, other)
+    manifest = json.loads((other / "manifest.json").read_text())
+    manifest["task"] = "face-detection" if "face-detection" in _tasks() else "tabular-classification"
+    (other / "manifest.json").write_text(json.dumps(manifest))
+    code, _, err = run(capsys, "predict", other, texts_csv)
+    assert code == 2 and len(err) == 1 and "Traceback" not in err[0], err
+    assert manifest["task"] in err[0] or "missing field" in err[0], err[0]
+
+
+def _tasks() -> tuple[str, ...]:
+    from staticml.manifest import TASKS
+
+    return TASKS
+
+
+def test_serve_refuses_a_model_folder_saying_it_is_not_a_built_site(tiny_model, capsys):
+    code, _, err = run(capsys, "serve", tiny_model)
+    assert_refused(code, err, "not a staticml site")
+
+
+def test_a_command_whose_extra_is_missing_names_the_extra(tmp_path):
+    """As in an environment without torch: `import torch` fails (None in sys.modules does just that)."""
+    data = tmp_path / "t.csv"
+    data.write_text("text,label\na,x\nb,y\n")
+    code = ("import sys; sys.modules['torch'] = None\n"
+            "from staticml.cli import main\n"
+            f"sys.exit(main(['train', {str(data)!r}, '--text-col', 'text', '--label-col', 'label', '--out', {str(tmp_path / 'm')!r}]))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "torch is not installed" in lines[0] and "pip install 'staticml[train]'" in lines[0], lines
+
+
+def test_version_names_the_onnxruntime_web_of_the_page(capsys):
+    lock = json.loads((_repo() / "web" / "package-lock.json").read_text())
+    ort_web = lock["packages"]["node_modules/onnxruntime-web"]["version"]
+    assert main(["--version"]) == 0
+    from staticml import __version__
+
+    assert capsys.readouterr().out.strip() == f"staticml {__version__} (onnxruntime-web {ort_web})"
+
+
+def _repo():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[2]
