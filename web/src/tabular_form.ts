@@ -75,8 +75,18 @@ export class TabularForm {
     return row;
   }
 
+  /** Scores the form; data-pending="1" on the form until the latest scoring is shown (for tests). */
   private async score(): Promise<void> {
     const ticket = ++this.latest;
+    this.form.dataset.pending = "1";
+    try {
+      await this.scoreNow(ticket);
+    } finally {
+      if (ticket === this.latest) this.form.dataset.pending = "0";
+    }
+  }
+
+  private async scoreNow(ticket: number): Promise<void> {
     const row = this.values();
     if (typeof row === "string") return this.showProblem(`Fill in “${row}” (or tick “I'd rather not say” where it is offered).`);
     // The row itself, then the row with each differing input set to its typical value.
@@ -106,6 +116,7 @@ export class TabularForm {
     $("tab-problem").hidden = true;
     $("tab-result").hidden = false;
     $("tab-probability").textContent = percent(p);
+    $("tab-probability").dataset.probability = String(p); // the unrounded value (tests compare it)
     $("tab-probability-label").textContent = `probability of “${this.positive}”`;
     $("tab-sentence").textContent =
       `For these answers the model says “${label}”: it gives “${this.positive}” a probability of ${percent(p)}.` +

@@ -1,0 +1,178 @@
+"""The page of a tabular model in real Chromium: the form, predict(rows), file scoring and verify,
+each held to Python onnxruntime on the same graph (staticml.tabular.feeds)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from staticml import manifest as manifest_io, tabular, tabular_page
+from staticml.browser import open_page, served, wait_until
+from staticml.site import build
+from tabular_probe import make_model_folder
+
+pytestmark = pytest.mark.browser
+
+FORM_TOLERANCE = 1e-5
+LABELS = ["bad", "good"]
+
+
+def quiet(_line: str) -> None:
+    pass
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    return make_model_folder(tmp_path_factory.mktemp("tabular") / "eligibility-probe")
+
+
+@pytest.fixture(scope="module")
+def site(model, tmp_path_factory):
+    out = tmp_path_factory.mktemp("tabular-sites") / "site"
+    build([model], out, report=quiet)
+    return out
+
+
+@pytest.fixture(scope="module")
+def url(site):
+    with served(site) as base:
+        yield base
+
+
+@pytest.fixture
+def page(browser, url):
+    context, page, requests = open_page(browser, url)
+    page.requests = requests
+    yield page
+    context.close()
+
+
+def python_probabilities(model, rows) -> np.ndarray:
+    return tabular_page.native_probabilities(model, manifest_io.read(model), "fp32", rows)
+
+
+def typical(model) -> dict:
+    return tabular.typical_row(manifest_io.read(model)["features"])
+
+
+def form_probability(page) -> float:
+    wait_until(page, "document.querySelector('.tabular-form').dataset.pending === '0'")
+    return float(page.get_attribute("#tab-probability", "data-probability"))
+
+
+def test_the_form_filled_in_gives_the_python_probability(page, model):
+    assert page.locator("section.classify").is_hidden()
+    page.get_by_label("Seniority", exact=True).fill("12")
+    page.get_by_label("Home <type>", exact=True).select_option("rent")  # the name is text, not markup
+    page.get_by_label("Income", exact=True).fill("300")
+    page.get_by_label("Records", exact=True).check()
+    row = {"Seniority": 12, "Home <type>": "rent", "Income": 300, "Records": True}
+    expected = python_probabilities(model, [row])[0][LABELS.index("good")]
+    assert abs(form_probability(page) - expected) <= FORM_TOLERANCE
+    assert "“good”" in page.text_content("#tab-sentence")
+    moves = page.locator("#tab-moves li").all_text_contents()
+    assert moves and all(any(name in m for name in row) for m in moves), moves
+    assert any("Records" in m for m in moves)  # a record moves a credit score
+
+
+def test_an_optional_field_left_empty_and_a_required_one(page, model):
+    page.locator('[data-skip="Seniority"]').check()
+    assert page.get_by_label("Seniority", exact=True).is_disabled()
+    row = {**typical(model), "Seniority": None}
+    assert abs(form_probability(page) - python_probabilities(model, [row])[0][1]) <= FORM_TOLERANCE
+    page.get_by_label("Income", exact=True).fill("")
+    wait_until(page, "!document.getElementById('tab-problem').hidden")
+    assert "Income" in page.text_content("#tab-problem")
+
+
+def test_page_vs_python_on_every_test_row_and_the_edge_rows(page, model):
+    manifest = manifest_io.read(model)
+    rows = tabular_page.test_rows(model, manifest) + tabular_page.edge_rows(manifest["features"])
+    assert len(rows) > 100
+    in_page = tabular_page.page_probabilities(page, rows, LABELS)
+    diff = np.abs(in_page - python_probabilities(model, rows)).max()
+    print(f"page vs Python onnxruntime: max |Δp| {diff:.2e} on {len(rows)} rows")
+    assert diff <= FORM_TOLERANCE
+
+
+def test_an_unseen_category_is_scored_as_python_scores_it(page, model):
+    row = {**typical(model), "Home <type>": "castle"}
+    got = page.evaluate("rows => window.staticml.predict(rows)", [row])
+    assert abs(got[0]["scores"]["good"] - python_probabilities(model, [row])[0][1]) <= FORM_TOLERANCE
+    assert got[0]["label"] in LABELS
+
+
+@pytest.mark.parametrize("change, says", [
+    ({"Income": "1,200"}, "rows[0].Income must be a number or null, not a string"),
+    ({"Records": "yes"}, "rows[0].Records must be true, false, 0, 1 or null"),
+    ({"Home <type>": 3}, "rows[0].Home <type> must be a string or null"),
+    ({"Age": 30}, "rows[0].Age is not a feature of this model"),
+    ({"Seniority": "drop"}, "rows[0].Seniority is missing"),
+])
+def test_a_bad_row_is_refused_naming_the_field(page, model, change, says):
+    row = {**typical(model), **change}
+    if change.get("Seniority") == "drop":
+        del row["Seniority"]
+    with pytest.raises(Exception) as failure:
+        page.evaluate("rows => window.staticml.predict(rows)", [row])
+    python_says = tabular.row_problem(manifest_io.read(model)["features"], [row])
+    assert says in python_says and python_says in str(failure.value)  # the API's words, in the page
+
+
+def test_no_request_while_predicting(page, model):
+    before = len(page.requests)
+    page.get_by_label("Income", exact=True).fill("250")
+    form_probability(page)
+    page.evaluate("rows => window.staticml.predict(rows)", tabular_page.test_rows(model, manifest_io.read(model)))
+    assert page.requests[before:] == []
+
+
+def test_score_a_file_one_row_per_applicant_columns_by_name(page, model):
+    rows = tabular_page.test_rows(model, manifest_io.read(model))[:40]
+    columns = ["id", "Records", "Income", "Home <type>", "Seniority"]  # not the model's order, one extra
+
+    def cell(value):
+        return "NA" if value is None else ("yes" if value is True else "no" if value is False else str(value))
+
+    lines = [",".join(f'"{c}"' for c in columns)]
+    lines += [",".join([str(i)] + [cell(r[c]) for c in columns[1:]]) for i, r in enumerate(rows)]
+    scores = page.evaluate("csv => window.staticml.scoreFile(new File([csv], 'applicants.csv'))", "\n".join(lines))
+    got = np.array([[p["scores"][label] for label in LABELS] for p in scores["predictions"]])
+    assert scores["rows"] == list(range(1, len(rows) + 1))
+    assert np.abs(got - python_probabilities(model, rows)).max() <= FORM_TOLERANCE
+
+
+def test_a_file_without_a_column_is_refused_naming_it(page):
+    with pytest.raises(Exception) as failure:
+        page.evaluate("csv => window.staticml.scoreFile(new File([csv], 'a.csv'))", "Seniority,Income\n1,2\n")
+    assert 'no column "Home <type>"' in str(failure.value)
+
+
+def run_verify(site) -> tuple[int, dict[str, str]]:
+    report = site.parent / f"{site.name}-report.json"
+    done = subprocess.run([sys.executable, "-m", "staticml", "verify", str(site), "--json", str(report)],
+                          capture_output=True, text=True, timeout=600)
+    assert report.is_file(), done.stderr[-3000:]
+    return done.returncode, {c["name"]: c["status"] for c in json.loads(report.read_text())["checks"]}
+
+
+def test_verify_passes_on_a_tabular_site_and_fails_when_the_model_is_swapped(site, tmp_path):
+    code, statuses = run_verify(site)
+    assert code == 0 and statuses["eligibility-probe/fp32: output parity"] == "PASS", statuses
+    assert statuses["offline"] == "PASS" and statuses["eligibility-probe/fp32: privacy"] == "PASS"
+    swapped = tmp_path / "swapped"
+    shutil.copytree(site, swapped)
+    forest = make_model_folder(tmp_path / "forest", classifier="forest")
+    model_file = swapped / "models" / "eligibility-probe" / "model.onnx"
+    shutil.copy(forest / "model.onnx", model_file)
+    for copy in (model_file.with_name("model.onnx.br"), model_file.with_name("model.onnx.gz")):
+        copy.unlink(missing_ok=True)
+    code, statuses = run_verify(swapped)
+    assert code != 0
+    assert statuses["eligibility-probe: integrity"] == "FAIL"
+    assert statuses.get("eligibility-probe/fp32: page loads", statuses.get("eligibility-probe/fp32: output parity")) == "FAIL"
