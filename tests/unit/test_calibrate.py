@@ -43,3 +43,27 @@ def test_folding_divides_the_logits_and_keeps_every_prediction():
         after = head(x).numpy()
     np.testing.assert_allclose(after, before / 1.7, rtol=1e-5, atol=1e-6)
     assert (after.argmax(-1) == before.argmax(-1)).all()
+
+
+def test_not_sure_threshold_is_where_the_predictions_below_are_a_coin_flip():
+    logits, labels = sampled(1.0)  # calibrated: a prediction at p is right with probability p
+    p = softmax(logits)
+    threshold = calibrate.uncertain_below(p, labels)
+    below = p.max(-1) < threshold
+    assert 1 / 3 < threshold < 0.75 and below.any()
+    assert (p.argmax(-1) == labels)[below].mean() == pytest.approx(calibrate.NOT_SURE_ACCURACY, abs=0.01)
+    always_right = np.eye(3)[labels] * 0.9 + 0.1 / 3
+    assert calibrate.uncertain_below(always_right, labels) == pytest.approx(1 / 3, abs=1e-4)  # never "not sure"
+
+
+def test_the_manifest_refuses_an_uncertain_below_that_is_not_a_probability(tmp_path):
+    from staticml import manifest as manifest_io
+
+    good = {"name": "m", "task": "text-classification", "labels": ["a", "b"], "max_length": 8,
+            "files": {"model.onnx": {"sha256": "0" * 64, "bytes": 1}, "tokenizer.json": {"sha256": "0" * 64, "bytes": 1}},
+            "variants": {"fp32": "model.onnx"}, "default_variant": "fp32",
+            "tokenizer": {"file": "tokenizer.json", "prefix_ids": [], "suffix_ids": [], "pad_id": 0}}
+    manifest_io.validate({**good, "uncertain_below": 0.6})
+    for bad in (1.5, -0.1, "0.6", True):
+        with pytest.raises(manifest_io.ManifestError, match="uncertain_below"):
+            manifest_io.validate({**good, "uncertain_below": bad})

@@ -189,6 +189,7 @@ ready.then(
     // After ready, so that installing it (which downloads the site once more, from the HTTP
     // cache when the host allows) never competes with the first load.
     registerServiceWorker().catch(report);
+      ui.uncertainBelow = manifest?.uncertain_below ?? 0;
   },
   (error: unknown) => {
     ui.showError(error instanceof Error ? error.message : String(error));

@@ -38,6 +38,8 @@ export interface Manifest {
   import?: unknown;
   /** Face-detection models: the one description Python (staticml.detect) and the page decode from. */
   detector?: DetectorSpec;
+  /** The page says "not sure" when the top probability is below this (trained models, from validation data). */
+  uncertain_below?: number;
 }
 
 /** manifest "detector": MediaPipe SSD anchors, score and NMS settings (web/src/camera/decode.ts). */

@@ -29,6 +29,8 @@ export interface Details {
 export class Ui {
   private readonly text = $<HTMLTextAreaElement>("text");
   private readonly bars = $<HTMLUListElement>("bars");
+  /** Below this top probability the result sentence says "not sure" (manifest.uncertain_below). */
+  uncertainBelow = 0;
 
   setTitle(title: string): void {
     $("title").textContent = title;
@@ -108,13 +110,16 @@ export class Ui {
       this.bars.replaceChildren();
       return;
     }
-    label.textContent = prediction.label;
     const labels = Object.keys(prediction.scores);
+    const unsure = prediction.scores[prediction.label] < this.uncertainBelow;
+    label.textContent = unsure ? `not sure (leans ${prediction.label})` : prediction.label;
     // Two labels (negative/positive): one 0..1 score, the probability of the last label.
-    score.textContent =
+    const sentence =
       labels.length === 2
         ? `score ${prediction.scores[labels[1]].toFixed(2)} (0 = ${labels[0]}, 1 = ${labels[1]})`
         : "";
+    const doubt = `the model is not sure: below ${(this.uncertainBelow * 100).toFixed(0)}% it is wrong about as often as right`;
+    score.textContent = unsure ? [sentence, doubt].filter(Boolean).join("; ") : sentence;
     this.bars.replaceChildren(
       ...labels.map((name) => bar(name, prediction.scores[name], name === prediction.label)),
     );

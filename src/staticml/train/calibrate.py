@@ -55,3 +55,21 @@ def fold_temperature(head, temperature: float) -> None:
         head.weight.div_(temperature)
         if head.bias is not None:
             head.bias.div_(temperature)
+
+
+NOT_SURE_ACCURACY = 0.5  # "not sure": below it, the model is wrong about as often as right
+NOT_SURE_MIN_ROWS = 20
+
+
+def uncertain_below(probabilities: np.ndarray, labels: list[int] | np.ndarray) -> float:
+    """The top probability below which the page says "not sure": the highest threshold such that
+    the (calibrated, validation) predictions below it are right at most NOT_SURE_ACCURACY of the
+    time taken together. No such group of NOT_SURE_MIN_ROWS rows: 1 / labels (never "not sure")."""
+    labels = np.asarray(labels)
+    confidence = probabilities.max(axis=-1)
+    order = np.argsort(confidence, kind="stable")
+    right = np.cumsum(probabilities.argmax(axis=-1)[order] == labels[order]) / np.arange(1, len(order) + 1)
+    ok = np.flatnonzero(right[NOT_SURE_MIN_ROWS - 1:] <= NOT_SURE_ACCURACY) + NOT_SURE_MIN_ROWS  # rows below
+    if not len(ok) or ok[-1] >= len(order):
+        return round(1 / probabilities.shape[1], 4) if not len(ok) else 1.0
+    return round(float(confidence[order[ok[-1]]]), 4)

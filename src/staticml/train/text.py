@@ -84,7 +84,7 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print,
     train_set, val_set, trained = _training_inputs(model, encoder, learned, config, report)
     fit_seconds = fit(trained, train_set, learned.train[1], val_set, parts.validation[1], config, report,
                       taught["loss"] if taught else None)
-    temperature = calibrate_on_validation(model, trained, val_set, parts.validation[1], report)
+    temperature, not_sure = calibrate_on_validation(model, trained, val_set, parts.validation[1], report)
     baseline = tfidf_baseline(parts, report)
 
     with output.atomic_folder(out, "model", force, inputs) as folder:
@@ -94,6 +94,7 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print,
             folder, name=config.name, task="text-classification", labels=parts.labels,
             max_length=config.max_length, tokenizer=encoder.spec.to_json(),
             examples=config.examples or pick_examples(parts), other_files=("tokenizer.json",),
+            uncertain_below=not_sure,
             arch=config.arch + ("-finetuned" if config.finetune and config.arch == "minilm" else ""),
             variants=result["variants"], default_variant=result["default_variant"],
             metrics={
@@ -245,8 +246,9 @@ def logits_of(model, inputs, batch_size: int = 1024) -> np.ndarray:
     return logits
 
 
-def calibrate_on_validation(model, trained, val_set, val_y: list[int], report: Report) -> float:
-    """Fit the temperature on the validation split and fold it into the model's head."""
+def calibrate_on_validation(model, trained, val_set, val_y: list[int], report: Report) -> tuple[float, float]:
+    """Fit the temperature on the validation split and fold it into the model's head; and the top
+    probability below which the page says "not sure" (calibrate.uncertain_below)."""
     logits = logits_of(trained, val_set)
     temperature = calibrate.fit_temperature(logits, val_y)
     calibrate.fold_temperature(model.head, temperature)
@@ -254,7 +256,10 @@ def calibrate_on_validation(model, trained, val_set, val_y: list[int], report: R
     after = calibrate.calibration(softmax(logits.astype(np.float64) / temperature), val_y)
     report(f"calibration: temperature {temperature:.3f} on the validation split; "
            f"ECE {before['ece']:.4f} -> {after['ece']:.4f}, log-loss {before['log_loss']:.4f} -> {after['log_loss']:.4f}")
-    return temperature
+    not_sure = calibrate.uncertain_below(softmax(logits.astype(np.float64) / temperature), val_y)
+    report(f"calibration: the page says \"not sure\" below a top probability of {not_sure:.3f} "
+           f"(validation predictions below it are right at most {calibrate.NOT_SURE_ACCURACY:.0%} of the time)")
+    return temperature, not_sure
 
 
 BASELINE_MIN_DF = 2  # a word must occur in this many training texts to count
