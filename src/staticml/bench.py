@@ -19,13 +19,23 @@ from urllib.parse import unquote, urlsplit
 
 import numpy as np
 
-from . import manifest as manifest_io, output
+from . import manifest as manifest_io, output, tabular
 from .browser import chromium, open_page, served, wait_until
+from .bench_accuracy import accuracy_points
 from .errors import UserError
 from .runtime import Classifier
 from .site import model_dirs, read_site
 
 TEXT = "Driverless cars will make our roads so much safer, I can't wait to ride in one!"
+
+
+def sample_input(manifest: dict) -> str | dict:
+    """What one prediction takes: TEXT, or for a tabular model its typical row."""
+    return tabular.typical_row(manifest["features"]) if manifest["task"] == "tabular-classification" else TEXT
+
+
+def _request_body(sample: str | dict, name: str) -> str:
+    return json.dumps({"rows" if isinstance(sample, dict) else "texts": [sample], "model": name})
 
 
 @dataclass(frozen=True)
@@ -79,7 +89,8 @@ def bench(site: str | Path, out: str | Path, models: list[str] | None = None, al
             results.append(_bench_model(browser, url, name, variant, model_dir, settings, progress))
     report = {"site": str(site), "machine": {"cpus": os.cpu_count()}, "quick": quick,
               "profiles": [asdict(p) for p in [*settings.profiles, OFFLINE]], "text": TEXT,
-              "results": results, "seconds": round(time.perf_counter() - started, 1), "steps": steps}
+              "results": results, "seconds": round(time.perf_counter() - started, 1), "steps": steps,
+              "accuracy_per_byte": accuracy_points(site)}  # every model and variant, from the manifests
     from .bench_report import write_charts, write_markdown
 
     with output.atomic_folder(out, "bench", force, [site]) as folder:
@@ -109,24 +120,27 @@ def _bench_model(browser, url: str, name: str, variant: str, model_dir: Path, se
     page_url = f"{url}?model={name}&variant={variant}"
     label = f"{name}/{variant}"
     result = {"model": name, "variant": variant, "model_bytes": _model_bytes(model_dir, variant), "profiles": {}}
+    sample = sample_input(manifest_io.read(model_dir))
+    if isinstance(sample, dict):
+        result["input"] = sample  # a tabular model: one row per prediction
     for profile in settings.profiles:
         progress(f"{label}: visits and server round trips on {profile.name}")
-        result["profiles"][profile.name] = _network_profile(browser, page_url, url, name, profile, settings)
+        result["profiles"][profile.name] = _network_profile(browser, page_url, url, name, profile, settings, sample)
     first = result["profiles"][settings.profiles[0].name]["first_visit"]
     result["first_visit_brotli_bytes"] = brotli_bytes(model_dir.parents[1], first["paths"])
     progress(f"{label}: offline after cache")
     result["profiles"][OFFLINE.name] = {"repeat_visit": _offline_visit(browser, page_url)}
     progress(f"{label}: latency in the page")
-    one = _page_latency(browser, f"{page_url}&threads=1", settings.predictions)
+    one = _page_latency(browser, f"{page_url}&threads=1", settings.predictions, sample)
     result["engine"] = one["engine"]  # compact or onnxruntime-web
     result["page"] = {"threads_1": one}
     if one["engine"] != "compact":  # the compact engine runs on the page's thread: threads do not apply
         result["page"][f"threads_{settings.threads}"] = _page_latency(
-            browser, f"{page_url}&threads={settings.threads}", settings.predictions)
+            browser, f"{page_url}&threads={settings.threads}", settings.predictions, sample)
     progress(f"{label}: native onnxruntime")
-    result["native"] = {f"threads_{t}": native_latency(model_dir, variant, t, settings.predictions)
+    result["native"] = {f"threads_{t}": native_latency(model_dir, variant, t, settings.predictions, sample)
                         for t in sorted({1, settings.threads})}
-    result["server_compute"] = _server_compute(browser, url, name, settings.server_requests)
+    result["server_compute"] = _server_compute(browser, url, name, settings.server_requests, sample)
     progress(f"{label}: done")
     _derive(result, settings.threads)
     return result
@@ -137,7 +151,8 @@ def _model_bytes(model_dir: Path, variant: str) -> int:
     return manifest["files"][manifest["variants"][variant]]["bytes"]
 
 
-def _network_profile(browser, page_url: str, url: str, name: str, profile: Profile, settings: Settings) -> dict:
+def _network_profile(browser, page_url: str, url: str, name: str, profile: Profile, settings: Settings,
+                     sample: str | dict) -> dict:
     context = browser.new_context()
     try:
         page = context.new_page()
@@ -148,7 +163,7 @@ def _network_profile(browser, page_url: str, url: str, name: str, profile: Profi
         if settings.service_worker:  # a repeat visit comes after the offline cache is filled
             page.evaluate("() => navigator.serviceWorker.ready.then(() => true)")
         repeat = _visit(page, page_url)
-        server = _server_latency(page, url, name, settings.server_requests)
+        server = _server_latency(page, url, name, settings.server_requests, sample)
         return {"first_visit": first, "repeat_visit": repeat, "server": server}
     finally:
         context.close()
@@ -228,11 +243,11 @@ def _offline_visit(browser, page_url: str) -> dict | None:
         context.close()
 
 
-# One text per predict. The page's clock is coarse (5 µs with cross-origin isolation, 100 µs
+# One text (or row) per predict. The page's clock is coarse (5 µs with cross-origin isolation, 100 µs
 # without) and the compact engine predicts in tens of µs: each sample is the mean of a block of
 # runs of about 2 ms (one run per block when a run is that long, as on onnxruntime-web). The block
 # is sized on 20 ms of runs after 100 ms of warm-up (JIT, and the service worker installing).
-LATENCY_JS = """async ([text, count]) => {
+LATENCY_JS = """async ([text, count]) => {  // text: a text, or a tabular model's row
   for (let i = 0; i < 5; i++) await window.staticml.predict([text]);
   for (const start = performance.now(); performance.now() - start < 100; ) await window.staticml.predict([text]);
   let runs = 0;
@@ -259,42 +274,44 @@ SERVER_JS = """async ([url, body, count]) => {
 }"""
 
 
-def _page_latency(browser, page_url: str, count: int) -> dict:
+def _page_latency(browser, page_url: str, count: int, sample: str | dict = TEXT) -> dict:
     context, page, _ = open_page(browser, page_url)
     try:
-        measured = page.evaluate(LATENCY_JS, [TEXT, count])
+        measured = page.evaluate(LATENCY_JS, [sample, count])
         info = page.evaluate("window.staticml.info()")
         return _summary(measured["times"]) | {"threads": info["threads"], "engine": info["engine"], "block": measured["block"]}
     finally:
         context.close()
 
 
-def _server_latency(page, url: str, name: str, count: int) -> dict:
-    body = json.dumps({"texts": [TEXT], "model": name})
+def _server_latency(page, url: str, name: str, count: int, sample: str | dict = TEXT) -> dict:
+    body = _request_body(sample, name)
     return _summary(page.evaluate(SERVER_JS, [f"{url}v1/predict", body, count]))
 
 
-def _server_compute(browser, url: str, name: str, count: int) -> dict:
+def _server_compute(browser, url: str, name: str, count: int, sample: str | dict = TEXT) -> dict:
     """The API's round trip on loopback with no emulated network: its compute plus HTTP overhead."""
     context = browser.new_context()
     try:
         page = context.new_page()
         page.goto(f"{url}site.json")
-        body = json.dumps({"texts": [TEXT], "model": name})
+        body = _request_body(sample, name)
         return _summary(page.evaluate(SERVER_JS, [f"{url}v1/predict", body, count]))
     finally:
         context.close()
 
 
-def native_latency(model_dir: Path, variant: str, threads: int, count: int, text: str = TEXT) -> dict:
-    """p50/p95 of one text through native onnxruntime, after a warm-up."""
+def native_latency(model_dir: Path, variant: str, threads: int, count: int, text: str | dict = TEXT) -> dict:
+    """p50/p95 of one text (a tabular model: one row, checked and fed as the page does) through
+    native onnxruntime, after a warm-up."""
     classifier = Classifier(model_dir, variant, threads=threads)
+    run = classifier.probabilities if classifier.tabular else classifier.logits
     for _ in range(5):
-        classifier.logits([text])
+        run([text])
     times = []
     for _ in range(count):
         start = time.perf_counter()
-        classifier.logits([text])
+        run([text])
         times.append((time.perf_counter() - start) * 1000)
     return _summary(times) | {"threads": threads}
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from . import tabular
 from .errors import UserError
-from .runtime import create_session
+from .runtime import Classifier
 
 TASK = "tabular-classification"
 TEST_ROWS = "test_rows.json"  # the test split's rows, when the model folder lists it in "files"
@@ -58,10 +58,9 @@ def edge_rows(features: list[dict]) -> list[dict]:
 
 
 def native_probabilities(model_dir: Path, manifest: dict, variant: str, rows: list[dict]) -> np.ndarray:
-    """Python onnxruntime on the same file, fed by the contract's rule: [rows, labels]."""
-    tabular.check_rows(manifest["features"], rows)
-    session = create_session(Path(model_dir) / manifest["variants"][variant])
-    return session.run(["probabilities"], tabular.feeds(manifest["features"], rows))[0]
+    """Python onnxruntime on the same file (runtime.Classifier: rows checked, then fed by the
+    contract's rule, staticml.tabular.feeds): [rows, labels] in the manifest's label order."""
+    return Classifier(model_dir, variant).probabilities(rows)
 
 
 def page_probabilities(page, rows: list[dict], labels: list[str]) -> np.ndarray:

@@ -176,3 +176,19 @@ def test_verify_passes_on_a_tabular_site_and_fails_when_the_model_is_swapped(sit
     assert code != 0
     assert statuses["eligibility-probe: integrity"] == "FAIL"
     assert statuses.get("eligibility-probe/fp32: page loads", statuses.get("eligibility-probe/fp32: output parity")) == "FAIL"
+
+
+def test_bench_runs_on_a_tabular_site(site, tmp_path):
+    """One row per prediction in the page, natively and through the API (its rows body)."""
+    out = tmp_path / "bench"
+    done = subprocess.run([sys.executable, "-m", "staticml", "bench", str(site), "--out", str(out), "--quick"],
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads((out / "report.json").read_text())["results"][0]
+    assert set(result["input"]) == {"Seniority", "Home <type>", "Income", "Records"}
+    assert result["engine"] == "onnxruntime-web" and result["page"]["threads_1"]["p50_ms"] > 0
+    assert result["native"]["threads_1"]["p50_ms"] > 0 and result["server_compute"]["count"] > 0
+    assert result["profiles"]["cable"]["first_visit"]["wire_bytes"] > 1_000_000  # the WASM runtime
+    print(f"tabular site: first visit {result['first_visit_brotli_bytes'] / 1e6:.2f} MB (brotli), ready "
+          f"{result['profiles']['cable']['first_visit']['ready_ms']:.0f} ms on cable; one prediction "
+          f"{result['page']['threads_1']['p50_ms']:.2f} ms in the page, {result['native']['threads_1']['p50_ms']:.3f} ms native")
