@@ -49,7 +49,8 @@ def write_markdown(report: dict) -> str:
         lines.append(f"- **{p['name']}**: {detail}")
     for result in report["results"]:
         lines += ["", *_model_section(result)]
-    lines += ["", "Charts: `time_to_ready.png`, `latency.png`, `break_even.png`.", ""]
+    lines += ["", *_accuracy_section(report.get("accuracy_per_byte")),
+              "", "Charts: `time_to_ready.png`, `latency.png`, `break_even.png`, `accuracy_per_byte.png`.", ""]
     return "\n".join(lines)
 
 
@@ -108,12 +109,32 @@ def _ms(value: float) -> str:
     return f"{value / 1000:.2f} s" if value >= 1000 else f"{value:.0f} ms"
 
 
+def _accuracy_section(points: dict | None) -> list[str]:
+    if not points or not points["models"]:
+        return []
+    lines = ["## Accuracy per byte (test macro-F1 from each manifest; gzip bytes of model file + tokenizer.json)", "",
+             "| model/variant | arch | macro-F1 | accuracy | on the wire |", "|---|---|---|---|---|"]
+    for p in sorted(points["models"], key=lambda p: p["wire_bytes"]):
+        arch = (p["arch"] or "") + (", distilled" if p["distilled"] else "")
+        accuracy = "—" if p["accuracy"] is None else f"{p['accuracy']:.4f}"
+        lines.append(f"| {p['model']}/{p['variant']}{' (default)' if p['default'] else ''} | {arch} | "
+                     f"{p['macro_f1']:.4f} | {accuracy} | {p['wire_bytes'] / MB:.2f} MB |")
+    for ref in points["references"]:
+        size = f"{ref['wire_bytes'] / MB:.2f} MB" if ref.get("wire_bytes") else "not recorded"
+        lines.append(f"| {ref['name']} ({ref['labels']} labels; reference) | — | {ref['macro_f1']:.4f} | — | {size} |")
+    return lines
+
+
 def write_charts(report: dict, out: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from .bench_accuracy import draw
+
+    if report.get("accuracy_per_byte", {}).get("models"):
+        draw(report["accuracy_per_byte"], out / "accuracy_per_byte.png")
     _time_to_ready_chart(plt, report, out / "time_to_ready.png")
     _latency_chart(plt, report, out / "latency.png")
     _break_even_chart(plt, report, out / "break_even.png")
