@@ -188,7 +188,8 @@ ready.then(
     fileScoring.enable(manifest?.labels ?? []);
     // After ready, so that installing it (which downloads the site once more, from the HTTP
     // cache when the host allows) never competes with the first load.
-    registerServiceWorker().catch(report);
+    // Several threads help onnxruntime-web only: a page on the compact engine never reloads for them.
+    registerServiceWorker(info.engine !== "compact" && navigator.hardwareConcurrency > 1).catch(report);
       ui.uncertainBelow = manifest?.uncertain_below ?? 0;
   },
   (error: unknown) => {

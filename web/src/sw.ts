@@ -62,14 +62,34 @@ async function respond(request: Request, url: URL): Promise<Response> {
   // caches.match never creates a cache; caches.open would re-create this build's cache after a
   // newer build's worker deleted it (this worker still serves the page until the new one claims it).
   const hit = await caches.match(key, { cacheName: CACHE });
-  if (hit) return hit;
+  if (hit) return isolated(hit);
   const response = await fetch(request);
   // Other variants than the precached ones (and onnxruntime-web when only such a variant needs
   // it): kept once fetched (the page checks their sha256).
   if (response.status === 200 && LAZY.some((prefix) => key.startsWith(new URL(prefix, scope).href))) {
     keep(key, response.clone()).catch(() => undefined); // caching must not delay the page
   }
-  return response;
+  return isolated(response);
+}
+
+/** The site's own files are same-origin; with these headers a page (and its worker) served by this
+ * worker is cross-origin isolated, so onnxruntime-web may use several threads, even on a host that
+ * cannot set headers (GitHub Pages, a bucket). The page reloads once to get them (offline.ts). */
+const ISOLATION: Record<string, string> = {
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Embedder-Policy": "require-corp",
+  "Cross-Origin-Resource-Policy": "same-origin",
+};
+
+function isolated(response: Response): Response {
+  // Opaque and error responses cannot be rebuilt; a host that sends the headers needs no help.
+  if (response.type === "opaque" || response.status === 0 || response.headers.has("Cross-Origin-Embedder-Policy")) {
+    return response;
+  }
+  const headers = new Headers(response.headers);
+  for (const [name, value] of Object.entries(ISOLATION)) headers.set(name, value);
+  const { status, statusText } = response;
+  return new Response(status === 204 || status === 304 ? null : response.body, { status, statusText, headers });
 }
 
 async function keep(key: string, response: Response): Promise<void> {
