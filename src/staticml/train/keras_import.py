@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import string
 import sys
 import time
+import zipfile
 from pathlib import Path
 from typing import Callable
 
@@ -114,7 +116,7 @@ def _load(source: Path, custom_objects: str | None, vocabulary: str | None, max_
     if source.is_dir():
         raise UserError(f"{source}: a TensorFlow SavedModel folder is not supported (Keras 3 cannot load it as a "
                         "model); load it with the Keras that wrote it and save it as .keras")
-    objects = _custom_objects(custom_objects)
+    objects = _custom_objects(custom_objects, _registered_names(source))
     try:
         model = keras.saving.load_model(str(source), custom_objects=objects, compile=False)
     except Exception as exc:  # Keras raises ValueError, TypeError, OSError, zipfile errors... for a bad file
@@ -125,15 +127,34 @@ def _load(source: Path, custom_objects: str | None, vocabulary: str | None, max_
 
 
 def _first_line(exc: BaseException) -> str:
+    unknown = re.search(r"Could not locate (class|function) '([^']+)'", str(exc))
+    if unknown:  # Keras wraps it in a long "could not be deserialized" message
+        name = unknown[2].split(">")[-1]  # registered as "package>name"
+        return f"unknown {unknown[1]} '{name}', not part of Keras; give the module that defines it with --custom-objects module:{name}"
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    text = lines[0] if lines else type(exc).__name__
-    if "Could not locate" in text or "Unknown layer" in text or "custom_objects" in text:
-        text += "; give the module that defines it with --custom-objects module:name"
-    return text[:300]
+    return (lines[0] if lines else type(exc).__name__)[:300]
 
 
-def _custom_objects(value: str | None) -> dict:
-    """--custom-objects module:name[,module:name]: each a class or function the model refers to."""
+def _registered_names(source: Path) -> list[str]:
+    """The names the file refers to custom objects by ("package>name"), where it can be read."""
+    try:
+        if source.suffix == ".keras":
+            with zipfile.ZipFile(source) as archive:
+                config = archive.read("config.json").decode("utf-8")
+        else:
+            import h5py
+
+            with h5py.File(source, "r") as h5:
+                config = str(h5.attrs.get("model_config", ""))
+    except Exception:  # unreadable: Keras' own loading says so
+        return []
+    # Classes: "registered_name": "package>Name"; functions: "class_name": "function", "config": "package>name".
+    return re.findall(r'"(?:registered_name|config)": "([^"]+>[^"]+)"', config)
+
+
+def _custom_objects(value: str | None, registered: list[str]) -> dict:
+    """--custom-objects module:name[,module:name]: each a class or function the model refers to, under its
+    own name and the "package>name" the file was saved with (register_keras_serializable's)."""
     objects = {}
     for item in filter(None, (value or "").split(",")):
         module_name, _, attribute = item.strip().partition(":")
@@ -148,6 +169,7 @@ def _custom_objects(value: str | None) -> dict:
         if not hasattr(module, attribute):
             raise UserError(f"--custom-objects {item!r}: {module_name} has no {attribute}")
         objects[attribute] = getattr(module, attribute)
+        objects.update({name: objects[attribute] for name in registered if name.split(">")[-1] == attribute})
     return objects
 
 
@@ -339,10 +361,18 @@ def _refuse_unconverted(graph, head, source: Path) -> None:
     if not left:
         return
     node = left[0]
-    layers = [layer.name for layer in head._flatten_layers(include_self=False)]
-    owner = next((name for name in sorted(layers, key=len, reverse=True) if f"/{name}/" in f"/{node.name}/"), None)
+    owner = _layer_of(node.name, [layer.name for layer in head._flatten_layers(include_self=False)])
     where = f"layer '{owner}'" if owner else f"node '{node.name}'"
     raise UserError(f"{source}: {where} uses TensorFlow op {node.op_type}, which tf2onnx cannot convert to ONNX")
+
+
+def _layer_of(node_name: str, layers: list[str]) -> str | None:
+    """The innermost layer in a TensorFlow node's scope ("functional_1/log_gamma_1/Lgamma"; TF adds "_1")."""
+    for scope in reversed(node_name.split("/")[:-1]):
+        for name in layers:
+            if re.fullmatch(rf"{re.escape(name)}(_\d+)?", scope):
+                return name
+    return None
 
 
 # ---------------------------------------------------------------- checks
@@ -388,6 +418,10 @@ def _check_against_keras(model, output: str, path: Path, encoder: TextEncoder, t
     actual = np.concatenate([softmax(session.run(["logits"], encoder.batch(texts[i:i + 16]))[0])
                              for i in range(0, len(texts), 16)])
     expected = keras_probabilities(model, output, texts, tf)
+    broken = np.flatnonzero(~np.isfinite(expected).all(axis=1))
+    if broken.size:
+        raise UserError(f"{source}: Keras itself gives no probabilities (NaN) for {texts[broken[0]][:60]!r} (a mask_zero "
+                        "Embedding with no token left to average?); the page could not answer it either; not imported")
     try:
         return parity.require("model.onnx vs Keras", expected, actual, KERAS_TOLERANCE, texts)
     except parity.ParityError as exc:
