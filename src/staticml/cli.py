@@ -168,6 +168,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
         from .server import check_port_free
 
         check_port_free("127.0.0.1", args.port)
+    if args.task == "camera":
+        return _demo_camera(args, out, started)
     # The article's model: negative vs positive, read as a 0..1 score.
     dataset = data.load_default(keep_labels=["negative", "positive"])
     with tempfile.TemporaryDirectory(prefix="staticml-demo-") as tmp:
@@ -177,6 +179,23 @@ def cmd_demo(args: argparse.Namespace) -> None:
         train(dataset, model_dir, config, report)
         build([model_dir], out, report=report, force=args.force)
     report(f"demo: built {out} in {time.perf_counter() - started:.1f} s")
+    if not args.no_serve:
+        from .server import serve
+
+        serve(out, "127.0.0.1", args.port)
+
+
+def _demo_camera(args: argparse.Namespace, out: Path, started: float) -> None:
+    """The article's camera app: MediaPipe's face detector imported, built into the camera page, served."""
+    from .site import build
+    from .train.tflite_import import bundled_detector, import_tflite
+
+    with tempfile.TemporaryDirectory(prefix="staticml-demo-") as tmp:
+        model_dir = Path(tmp) / "face"
+        import_tflite(bundled_detector(), model_dir, report=report)
+        build([model_dir], out, report=report, force=args.force)
+    report(f"demo: built {out} in {time.perf_counter() - started:.1f} s (open it and switch the camera on; "
+           "frames never leave the browser)")
     if not args.no_serve:
         from .server import serve
 
@@ -254,6 +273,8 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="train, export, build and serve on the embedded default data")
+    demo.add_argument("--task", choices=["text", "tabular", "camera"], default="text",
+                      help="text: the sentiment page; tabular: a form; camera: hands-free navigation with a face detector")
     demo.add_argument("--arch", choices=["tiny", "minilm"], default="tiny")
     demo.add_argument("--finetune", action="store_true",
                     help="minilm: also train the encoder's top layers (slower, more accurate)")

