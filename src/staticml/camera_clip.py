@@ -46,6 +46,27 @@ def place(face: np.ndarray, width: int, height: int, x: float, y: float, size: f
     return frame
 
 
+def parity_frames(size: int = 128) -> list[np.ndarray]:
+    """60 frames: the portrait at many places and sizes (some cut at the edge), two faces of
+    different sizes, and faceless ones."""
+    face = portrait()
+    rng = np.random.default_rng(1)
+    frames = []
+    for i in range(48):
+        x, y = rng.uniform(0.25, 0.75, 2)
+        background = tuple(int(v) for v in rng.integers(0, 256, 3))
+        frames.append(place(face, size, size, x, y, rng.uniform(0.35, 0.95), background))
+    for i in range(6):
+        frame = place(face, size, size, 0.3, 0.5, 0.7)
+        small = place(face, size // 2, size // 2, 0.5, 0.5, 0.7)
+        frame[32:32 + size // 2, size - size // 2 - i:size - i] = small
+        frames.append(frame)
+    for i in range(6):
+        frames.append(rng.integers(0, 256, (size, size, 3), dtype=np.uint8) if i % 2 else
+                      np.full((size, size, 3), 40 * i, dtype=np.uint8))
+    return frames
+
+
 def write_y4m(path: Path, frames: Iterable[np.ndarray], fps: int) -> Path:
     """RGB uint8 frames (all of one even size) → a YUV 4:2:0 y4m file (BT.601 full range, 'C420jpeg')."""
     path = Path(path)

@@ -11,7 +11,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 
-from . import manifest as manifest_io, parity, tabular, tabular_page
+from . import manifest as manifest_io, parity, tabular, tabular_page, verify_camera
 from .browser import chromium, open_page, page_probabilities, served, wait_until
 from .errors import UserError
 from .hard_texts import hard_texts
@@ -57,14 +57,10 @@ def verify(site: str | Path, texts_file: str | Path | None = None, json_path: st
     user_texts = read_texts(texts_file)
     started = time.perf_counter()
     checks = [check_csp(site, config)]
-    with served(site) as url, chromium() as browser:
-        for name, model_dir in model_dirs(site, config).items():
-            manifest = manifest_io.read(model_dir)
-            checks.append(check_integrity(name, model_dir, manifest))
-            for variant in manifest["variants"]:
-                report(f"verify: {name} / {variant} …")
-                checks += check_page(browser, url, site, name, variant, user_texts)
-        checks.append(check_offline(browser, url, site))
+    if verify_camera.is_camera_site(site, config):  # a face detector: the fake camera's checks
+        checks += verify_camera.checks(site, config, report)
+    else:
+        checks += _classifier_checks(site, config, user_texts, report)
     for check in checks:
         report(f"{check.status}  {check.name}: {check.figure}")
     passed = all(c.passed is not False for c in checks)
@@ -73,6 +69,19 @@ def verify(site: str | Path, texts_file: str | Path | None = None, json_path: st
         Path(json_path).write_text(json.dumps({"site": str(site), "passed": passed,
                                                "checks": [asdict(c) | {"status": c.status} for c in checks]},
                                               indent=2, ensure_ascii=False) + "\n")
+    return checks
+
+
+def _classifier_checks(site: Path, config: dict, user_texts: list[str], report: Callable[[str], None]) -> list[Check]:
+    checks = []
+    with served(site) as url, chromium() as browser:
+        for name, model_dir in model_dirs(site, config).items():
+            manifest = manifest_io.read(model_dir)
+            checks.append(check_integrity(name, model_dir, manifest))
+            for variant in manifest["variants"]:
+                report(f"verify: {name} / {variant} …")
+                checks += check_page(browser, url, site, name, variant, user_texts)
+        checks.append(check_offline(browser, url, site))
     return checks
 
 
@@ -203,8 +212,9 @@ def _offline_input(site: Path) -> list:
     return [tabular.typical_row(manifest["features"])] if tabular_page.is_tabular(manifest) else ["works offline"]
 
 
-def check_offline(browser, url: str, site: Path) -> Check:
-    """With a service worker: after one visit, a reload with the network off still predicts."""
+def check_offline(browser, url: str, site: Path, works: Callable | None = None) -> Check:
+    """With a service worker: after one visit, a reload with the network off still predicts
+    (`works(page)`: what predicting means on the page, default a prediction of the default model's input)."""
     if not (site / "sw.js").is_file():
         return Check("offline", None, "the site has no service worker (sw.js)")
     context = browser.new_context()
@@ -220,7 +230,7 @@ def check_offline(browser, url: str, site: Path) -> Check:
         page.reload()
         wait_until(page, "window.staticml !== undefined", 30_000)
         page.evaluate("() => window.staticml.ready")
-        prediction = page.evaluate("input => window.staticml.predict(input)", _offline_input(site))
+        prediction = works(page) if works else page.evaluate("input => window.staticml.predict(input)", _offline_input(site))
         return Check("offline", bool(prediction), "reload with the network off loads and predicts")
     except Exception as exc:  # any failure (online or offline) is the finding, not a crash
         return Check("offline", False, f"offline reload failed: {str(exc).splitlines()[0][:200]}")
