@@ -56,7 +56,8 @@ def names(source: str) -> list[str]:
 def _tiny(config, vocab_size: int, num_labels: int):
     from .train.models.tiny import TinyClassifier
 
-    return TinyClassifier(vocab_size, num_labels, sparse=True)
+    width = getattr(config, "width", None)
+    return TinyClassifier(vocab_size, num_labels, sparse=True, **({"dim": width} if width else {}))
 
 
 def _minilm_tokenizer():

@@ -210,6 +210,10 @@ def _train_config(args: argparse.Namespace, name: str):
     config = TrainConfig(arch=args.arch, name=name, finetune=args.finetune)
     if getattr(args, "epochs", None):
         config.epochs = args.epochs
+    if getattr(args, "width", None):
+        if args.arch != "tiny":
+            raise UserError("--width is the tiny model's embedding width; it needs --arch tiny")
+        config.width = args.width
     return config
 
 
@@ -300,6 +304,8 @@ def parser() -> argparse.ArgumentParser:
                     help="minilm: also train the encoder's top layers (slower, more accurate)")
     tr.add_argument("--name", help="model name (default: the --out folder's name)")
     tr.add_argument("--epochs", type=float, help="passes over the training data (fractions allowed)")
+    tr.add_argument("--width", type=int, choices=range(4, 257), metavar="N",
+                    help="tiny: embedding width (default 16; 64 is about 1.2 MB as int8)")
     tr.add_argument("--teacher", metavar="MODEL_DIR",
                     help="also learn from this model folder's soft outputs (knowledge distillation)")
     tr.add_argument("--teacher-temperature", type=float, metavar="T", help="softens both models' outputs (default 2)")

@@ -30,6 +30,7 @@ class TrainConfig:
     vocab_size: int = 3000
     finetune: bool = False  # minilm: train the top `train_layers` encoder layers too
     train_layers: int = 3
+    width: int | None = None  # tiny: embedding width (None: the model's default, 16)
     epochs: float | None = None  # None: the arch's default (archs.py); 0.5 = half an epoch
     batch_size: int | None = None
     learning_rate: float | None = None
@@ -106,7 +107,8 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print,
                 "calibration": {"temperature": round(temperature, 4), "fitted_on": "validation split",
                                 "ece_bins": calibrate.ECE_BINS},
                 "training": {k: getattr(config, k) for k in ("epochs", "batch_size", "learning_rate")}
-                | ({"train_layers": config.train_layers if config.finetune else 0} if config.arch == "minilm" else {}),
+                | ({"train_layers": config.train_layers if config.finetune else 0} if config.arch == "minilm" else {})
+                | ({"width": config.width} if config.width else {}),
             })
     report(f"model folder written: {out} ({time.perf_counter() - started:.1f} s in all)")
     return manifest
