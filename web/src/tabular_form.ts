@@ -129,7 +129,7 @@ export class TabularForm {
       const what = delta > 0 ? "raises" : "lowers";
       const points = Math.abs(delta * 100).toFixed(1);
       item.append(name, ` ${formatValue(feature, row[feature.name])} instead of the typical ` +
-        `${formatValue(feature, typical[feature.name])} ${what} it by ${points} points`);
+        `${formatValue(feature, typical[feature.name])} ${what} the probability by ${points} points`);
       return item;
     });
     $("tab-moves-none").hidden = items.length > 0;
@@ -280,7 +280,7 @@ function percent(p: number): string {
 
 function rangeText(feature: Feature): string {
   if (feature.min === undefined || feature.max === undefined) return "";
-  return `${feature.min} to ${feature.max} in the training data`;
+  return `${feature.min.toLocaleString("en")} to ${feature.max.toLocaleString("en")} in the training data`;
 }
 
 function outOfRange(features: Feature[], row: Row): string {
