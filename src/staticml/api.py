@@ -62,8 +62,13 @@ Text = Annotated[str, StringConstraints(max_length=MAX_CHARS)]
 
 class PredictRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"texts": ["I love this!"]}]})
-    texts: list[Text] = Field(min_length=1, max_length=MAX_TEXTS,
-                              description=f"1 to {MAX_TEXTS} texts of at most {MAX_CHARS} characters each")
+    texts: list[Text] | None = Field(None, min_length=1, max_length=MAX_TEXTS,
+                                     description=f"a text model's input: 1 to {MAX_TEXTS} texts of at most "
+                                                 f"{MAX_CHARS} characters each")
+    rows: list[dict[str, Any]] | None = Field(
+        None, min_length=1, max_length=MAX_TEXTS,
+        description=f"a tabular model's input: 1 to {MAX_TEXTS} rows {{column: value}} with every feature of "
+                    "GET /v1/models (number, string, true/false or null)")
     model: str | None = Field(None, description="a name from GET /v1/models; omit for the default model")
 
 
@@ -78,9 +83,11 @@ class PredictResponse(BaseModel):
 
 class ModelInfo(BaseModel):
     name: str
+    task: str
     labels: list[str]
     variant: str
-    max_length: int
+    max_length: int | None = Field(None, description="text models: tokens per text")
+    features: list[dict[str, Any]] | None = Field(None, description="tabular models: the columns a row must have")
     micro_batching: bool = Field(description="false when the graph's output depends on the rest of its batch")
 
 
@@ -275,22 +282,25 @@ def _describe(error: dict) -> str:
     loc = [part for part in error["loc"] if part != "body"]
     where = "".join(f"[{p}]" if isinstance(p, int) else (f".{p}" if i else p) for i, p in enumerate(loc)) or "the body"
     kind, ctx = error["type"], error.get("ctx", {})
-    if kind in ("model_attributes_type", "dict_type") or (kind == "missing" and not loc):
+    if kind in ("model_attributes_type", "dict_type", "missing") and not loc:
         return 'the body must be a JSON object like {"texts": ["..."], "model": "optional name"}'
+    if kind == "dict_type":
+        return f"{where} must be an object {{column: value}}, not {_json_type(error.get('input'))}"
     if kind == "missing":
         return f'{where} is missing; send {{"texts": ["..."]}}'
     if kind == "extra_forbidden":
-        return f"{where} is not a field; the body takes 'texts' and optionally 'model'"
-    if kind == "too_short" and loc == ["texts"]:
-        return "texts is empty; send at least one text"
-    if kind == "too_long" and loc == ["texts"]:
-        return f"texts has {ctx.get('actual_length')} items; send at most {MAX_TEXTS} per request (split the list)"
+        return f"{where} is not a field; the body takes 'texts' (or 'rows' for a tabular model) and optionally 'model'"
+    if kind == "too_short" and loc in (["texts"], ["rows"]):
+        return f"{loc[0]} is empty; send at least one {'text' if loc == ['texts'] else 'row'}"
+    if kind == "too_long" and loc in (["texts"], ["rows"]):
+        return f"{loc[0]} has {ctx.get('actual_length')} items; send at most {MAX_TEXTS} per request (split the list)"
     if kind == "string_too_long":
         return f"{where} has more than {MAX_CHARS} characters; shorten or split it"
     if kind == "string_type":
         return f"{where} must be a string, not {_json_type(error.get('input'))}"
     if kind == "list_type":
-        return f"{where} must be a list of strings, not {_json_type(error.get('input'))}"
+        what = "rows {column: value}" if loc[:1] == ["rows"] else "strings"
+        return f"{where} must be a list of {what}, not {_json_type(error.get('input'))}"
     return f"{where}: {error['msg']}"
 
 
@@ -345,7 +355,7 @@ def create_api(classifiers: dict[str, Classifier], settings: BatchSettings | Non
         if name not in batchers:
             raise ApiError(404, f"unknown model '{name}'; known models: {', '.join(batchers)} "
                                 f"(omit \"model\" for the default, '{default}')")
-        return JSONResponse({"predictions": await batchers[name].predict(body.texts)})
+        return JSONResponse({"predictions": await batchers[name].predict(_inputs(body, batchers[name].classifier))})
 
     @app.get("/v1/models", response_model=ModelsResponse)
     async def models() -> ModelsResponse:
@@ -359,9 +369,27 @@ def create_api(classifiers: dict[str, Classifier], settings: BatchSettings | Non
     return app
 
 
+def _inputs(body: PredictRequest, classifier: Classifier) -> list:
+    """The texts of a text model, or the rows of a tabular one checked against its features (422 naming the field)."""
+    if body.texts is not None and body.rows is not None:
+        raise ApiError(422, "send either texts (a text model) or rows (a tabular model), not both")
+    if not classifier.tabular:
+        if body.texts is None:
+            raise ApiError(422, f'texts is missing; send {{"texts": ["..."]}} (model \'{classifier.name}\' takes texts)')
+        return body.texts
+    if body.rows is None:
+        raise ApiError(422, f'rows is missing; model \'{classifier.name}\' takes form data: send {{"rows": [{{column: value}}]}}')
+    try:
+        classifier.check(body.rows)
+    except UserError as exc:
+        raise ApiError(422, str(exc)) from None
+    return body.rows
+
+
 def _info(batcher: Batcher) -> ModelInfo:
     c = batcher.classifier
-    return ModelInfo(name=c.name, labels=c.labels, variant=c.variant, max_length=c.manifest["max_length"],
+    return ModelInfo(name=c.name, task=c.manifest["task"], labels=c.labels, variant=c.variant,
+                     max_length=c.manifest.get("max_length"), features=c.features,
                      micro_batching=batcher.micro_batching)
 
 

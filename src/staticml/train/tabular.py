@@ -254,9 +254,10 @@ def _category_column(name: str, raw: list[Any], present_at: list[int], forced: b
     column[present_at] = values
     if not forced:
         distinct = len(set(values))
-        if _identifier_like(values, len(raw)):
+        long = sum(map(len, values)) / len(values) > FREE_TEXT_LENGTH
+        if _identifier_like(values, len(raw)) and not long:
             return None, None, f"column '{name}' left out: a different value in every row (an identifier?)"
-        if distinct > MAX_CATEGORIES or sum(map(len, values)) / len(values) > FREE_TEXT_LENGTH:
+        if distinct > MAX_CATEGORIES or long:
             return None, None, (f"column '{name}' left out: free text ({distinct} distinct values), not a choice "
                                 "a form can offer (--categorical keeps it)")
     return column, "category", None
@@ -271,7 +272,7 @@ def _step(values: np.ndarray) -> float | int:
     if np.all(values == np.round(values)):
         return 1
     for digits in range(1, 5):
-        if np.allclose(values, np.round(values, digits), rtol=0, atol=1e-6 * 10 ** -digits + 1e-9):
+        if np.allclose(values, np.round(values, digits), rtol=1e-6, atol=1e-9):  # float32's precision
             return 10 ** -digits
     span = float(values.max() - values.min()) or 1.0
     return 10.0 ** math.floor(math.log10(span / 1000))

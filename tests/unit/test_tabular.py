@@ -1,0 +1,241 @@
+"""Form data (issue 13): train --task tabular on a small made-up table, the serving side's row checks,
+and each bad input of the issue (one line naming the column or file, exit 2, nothing half-written)."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import onnx
+import pytest
+
+from staticml import manifest, tabular
+from staticml.cli import main
+from staticml.runtime import Classifier
+from staticml.train import tabular as train_tabular
+
+ROWS = 300
+UNSEEN = "castle"
+
+
+def run(capsys, *argv) -> tuple[int, list[str]]:
+    capsys.readouterr()
+    code = main([str(a) for a in argv])
+    return code, capsys.readouterr().err.strip().splitlines()
+
+
+def assert_one_line_refusal(code: int, err: list[str], says: str) -> None:
+    assert code == 2, err
+    assert len(err) == 1 and err[0].startswith("staticml") and "Traceback" not in err[0], err
+    assert says in err[0], err[0]
+
+
+def assert_nothing_left(out) -> None:
+    assert not out.exists()
+    assert [p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}")] == []
+
+
+def applicants(rows: int = ROWS, seed: int = 0) -> list[dict]:
+    """Loan applicants: the label depends on income, age, records and home; plus the columns a form
+    cannot use (an id, free text, a constant, an empty and an all-"NA" column)."""
+    rng = np.random.default_rng(seed)
+    table = []
+    for i in range(rows):
+        income = int(rng.integers(200, 3000))
+        age = int(rng.integers(18, 70))
+        records = bool(rng.random() < 0.2)
+        home = str(rng.choice(["owner", "rent", "parents"]))
+        score = income / 1000 + age / 40 - 2 * records + (home == "owner") + rng.normal(0, 0.5)
+        table.append({
+            "id": f"A{i:05d}", "Income": f"{income:,}" if i % 3 else str(income), "Age": age,
+            "Records": "yes" if records else "no", "Home": home, "Ratio": round(float(rng.random()), 2),
+            "Note": f"applicant {i} wrote a long note about their reasons number {i * 7}",
+            "Country": "ES", "Empty": "", "Unknown": "NA", "Status": "good" if score > 2.2 else "bad"})
+    for i in range(0, rows, 25):
+        table[i]["Income"] = "n/a"
+    return table
+
+
+def write_csv(path, rows: list[dict]):
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def with_unseen_category(rows: list[dict]) -> list[dict]:
+    """Home = UNSEEN in a few rows of the test split only (the split depends on the labels alone)."""
+    columns = list(rows[0])
+    table = train_tabular.from_records(rows, columns, "x", "Status")
+    test = train_tabular.split(table).test[:3]
+    return [{**row, "Home": UNSEEN} if i in set(test) else row for i, row in enumerate(rows)]
+
+
+@pytest.fixture(scope="module")
+def trained_log(tmp_path_factory) -> tuple[str, object]:
+    """(what training reported, the model folder)."""
+    folder = tmp_path_factory.mktemp("tabular")
+    data = write_csv(folder / "applicants.csv", with_unseen_category(applicants()))
+    lines: list[str] = []
+    table = train_tabular.load(data, "Status")
+    train_tabular.train(table, folder / "model", name="model", report=lines.append)
+    return "\n".join(lines), folder / "model"
+
+
+@pytest.fixture(scope="module")
+def trained(trained_log):
+    return trained_log[1]
+
+
+def test_train_command_with_features_and_overrides(tmp_path, capsys, trained):
+    out = tmp_path / "model"
+    code, err = run(capsys, "train", trained.parent / "applicants.csv", "--task", "tabular", "--label-col", "Status",
+                    "--features", "Income,Age,Home,Records", "--categorical", "Age", "--out", out)
+    assert code == 0, err
+    kinds = {f["name"]: f["type"] for f in manifest.read(out)["features"]}
+    assert kinds == {"Income": "number", "Age": "category", "Home": "category", "Records": "yes-no"}
+    assert any(line.startswith("shipped: ") for line in err)
+
+
+def test_train_writes_a_contract_following_model_folder(trained):
+    m = manifest.read(trained)
+    assert m["task"] == "tabular-classification" and m["labels"] == ["bad", "good"]
+    assert manifest.check_integrity(trained, m) == []
+    kinds = {f["name"]: f["type"] for f in m["features"]}
+    assert kinds == {"Income": "number", "Age": "number", "Records": "yes-no", "Home": "category", "Ratio": "number"}
+    income = next(f for f in m["features"] if f["name"] == "Income")
+    assert income["step"] == 1 and income["min"] >= 200 and income["max"] <= 2999 and income["optional"] is True
+    assert next(f for f in m["features"] if f["name"] == "Ratio")["step"] == 0.01
+    graph = onnx.load(str(trained / "model.onnx"))
+    assert [i.name for i in graph.graph.input] == [f["name"] for f in m["features"]]
+    assert [o.name for o in graph.graph.output] == ["probabilities"]
+    types = {i.name: i.type.tensor_type.elem_type for i in graph.graph.input}
+    assert types["Home"] == onnx.TensorProto.STRING and types["Income"] == onnx.TensorProto.FLOAT
+    metrics = m["metrics"]
+    assert set(metrics["candidates"]) == {"logistic_regression", "gradient_boosting"}
+    for figures in [*metrics["candidates"].values(), metrics["baselines"]["majority_class"]]:
+        assert set(figures) >= {"accuracy", "roc_auc", "log_loss", "ece"}
+    for figures in metrics["candidates"].values():
+        assert figures["onnx_vs_sklearn"] <= 1e-5 and figures["bytes"] > 0
+    assert metrics["candidates"]["logistic_regression"]["roc_auc"] > metrics["baselines"]["majority_class"]["roc_auc"]
+
+
+def test_left_out_columns_and_text_numbers_are_reported(trained_log):
+    err, _ = trained_log
+    for column, why in [("id", "identifier"), ("Note", "free text"), ("Country", "same value"),
+                        ("Empty", "no values"), ("Unknown", "no values")]:
+        assert any(f"column '{column}' left out" in line and why in line for line in err.splitlines()), (column, err)
+    assert "Income (number)" in err  # "1,200" read as 1200, "n/a" as missing
+
+
+def test_category_seen_only_in_the_test_split_is_treated_as_unknown(trained, trained_log):
+    err, _ = trained_log
+    assert f"'Home': 1 values never seen in the training split (e.g. '{UNSEEN}')" in err
+    m = manifest.read(trained)
+    assert UNSEEN not in next(f for f in m["features"] if f["name"] == "Home")["categories"]
+    classifier = Classifier(trained)
+    row = tabular.typical_row(m["features"])
+    unseen, missing = classifier.probabilities([{**row, "Home": UNSEEN}, {**row, "Home": None}])
+    assert np.allclose(unseen, missing)  # no Home was missing in training: both are "no known home"
+
+
+def test_test_rows_are_the_test_split_and_match_python(trained):
+    m = manifest.read(trained)
+    rows = json.loads((trained / "test_rows.json").read_text())
+    assert len(rows) == m["metrics"]["data"]["test_rows"] and tabular.row_problem(m["features"], rows) is None
+    assert any(row["Income"] is None for row in rows) or all(row["Income"] is not None for row in rows)
+    predictions = Classifier(trained).predict(rows)
+    assert len(predictions) == len(rows) and {p["label"] for p in predictions} <= {"bad", "good"}
+
+
+@pytest.mark.parametrize("row, says", [
+    ({"Income": 100, "Age": 30, "Records": False, "Home": "rent"}, "rows[0].Ratio is missing"),
+    ({"Income": 100, "Age": 30, "Records": False, "Home": "rent", "Ratio": 0.5, "Pets": 2}, "rows[0].Pets is not a feature"),
+    ({"Income": "100", "Age": 30, "Records": False, "Home": "rent", "Ratio": 0.5}, "rows[0].Income must be a number"),
+    ({"Income": 100, "Age": 30, "Records": "yes", "Home": "rent", "Ratio": 0.5}, "rows[0].Records must be true, false"),
+    ({"Income": 100, "Age": 30, "Records": False, "Home": 3, "Ratio": 0.5}, "rows[0].Home must be a string"),
+])
+def test_rows_that_break_the_schema_are_refused_naming_the_field(trained, row, says):
+    with pytest.raises(tabular.RowError, match=says.replace("[", r"\[").replace("]", r"\]")):
+        Classifier(trained).predict([row])
+
+
+def test_null_is_accepted_for_every_feature(trained):
+    m = manifest.read(trained)
+    (prediction,) = Classifier(trained).predict([{f["name"]: None for f in m["features"]}])
+    assert abs(sum(prediction["scores"].values()) - 1) < 1e-5
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def bad_tables(tmp_path) -> dict:
+    """case → (data file, extra arguments, what the one line says)."""
+    good = applicants(60)
+    one_class = [{**r, "Status": "good"} for r in good]
+    many = [{**r, "Status": f"class{i % 300}"} for i, r in enumerate(applicants(900))]
+    only_junk = [{"id": r["id"], "Note": r["Note"], "Status": r["Status"]} for r in good]
+    return {
+        "no label column": (write_csv(tmp_path / "a.csv", good), ["--label-col", "Decision"], "column 'Decision' (--label-col) not found"),
+        "one class": (write_csv(tmp_path / "b.csv", one_class), ["--label-col", "Status"], "single label ['good']"),
+        "hundreds of classes": (write_csv(tmp_path / "c.csv", many), ["--label-col", "Status"], "300 distinct labels"),
+        "no usable column": (write_csv(tmp_path / "d.csv", only_junk), ["--label-col", "Status"], "no usable feature column"),
+        "unknown --features": (write_csv(tmp_path / "e.csv", good), ["--label-col", "Status", "--features", "Age,Pets"],
+                               "column 'Pets' (--features) not found"),
+        "--numeric on text": (write_csv(tmp_path / "f.csv", good), ["--label-col", "Status", "--numeric", "Home"],
+                              "column 'Home' (--numeric) has a value that is not a number"),
+        "--features and --drop": (write_csv(tmp_path / "g.csv", good),
+                                  ["--label-col", "Status", "--features", "Age", "--drop", "Home"], "not both"),
+        "no --text-col for text": (write_csv(tmp_path / "h.csv", good), ["--label-col", "Status", "--task", "text"],
+                                   "--text-col is required"),
+    }
+
+
+@pytest.mark.parametrize("case", ["no label column", "one class", "hundreds of classes", "no usable column",
+                                  "unknown --features", "--numeric on text", "--features and --drop",
+                                  "no --text-col for text"])
+def test_bad_table_is_one_line_exit_2_nothing_written(tmp_path, capsys, case):
+    path, extra, says = bad_tables(tmp_path)[case]
+    out = tmp_path / "model"
+    task = [] if "--task" in extra else ["--task", "tabular"]
+    code, err = run(capsys, "train", path, *task, *extra, "--out", out)
+    assert_one_line_refusal(code, err, says)
+    assert_nothing_left(out)
+
+
+@pytest.mark.parametrize("value, number", [("1,200", 1200.0), (" 3.5 ", 3.5), ("-1,234,567.25", -1234567.25),
+                                           (7, 7.0), ("1,20", None), ("abc", None), ("inf", None), (True, None)])
+def test_numbers_written_as_text(value, number):
+    assert train_tabular.parse_number(value) == number
+
+
+@pytest.mark.parametrize("value", ["", " ", "NA", "n/a", "N/A", "null", "None", "?", None, float("nan")])
+def test_missing_words(value):
+    assert train_tabular.is_missing(value)
+
+
+def test_a_mostly_numeric_column_reads_stray_words_as_missing():
+    raw = [str(i) for i in range(100)] + ["unknown"]
+    values, kind, note = train_tabular.read_column("x.csv", "Debt", raw)
+    assert kind == "number" and np.isnan(values[-1]) and "'unknown'" in note and "read as missing" in note
+
+
+def test_selection_prefers_the_smaller_model_for_a_small_gain():
+    sizes = {"logistic_regression": 2_000, "gradient_boosting": 200_000}
+    assert train_tabular.choose({"logistic_regression": 0.850, "gradient_boosting": 0.854}, sizes)[0] == "logistic_regression"
+    assert train_tabular.choose({"logistic_regression": 0.850, "gradient_boosting": 0.860}, sizes)[0] == "gradient_boosting"
+    assert train_tabular.choose({"logistic_regression": 0.86, "gradient_boosting": 0.85}, sizes)[0] == "logistic_regression"
+
+
+@pytest.mark.parametrize("features, says", [
+    ([], "non-empty list"),
+    ([{"name": "a", "type": "date"}], "type 'date'"),
+    ([{"name": "a", "type": "category", "categories": []}], "categories"),
+    ([{"name": "a", "type": "number", "min": 5, "max": 1}], "min is above max"),
+    ([{"name": "a", "type": "number"}, {"name": "a", "type": "yes-no"}], "duplicate names"),
+    ([{"name": "a", "type": "category", "categories": ["x"], "typical": "y"}], "typical"),
+])
+def test_manifest_features_check(features, says):
+    assert says in tabular.check_features(features)
