@@ -76,6 +76,10 @@ def bench(site: str | Path, out: str | Path, models: list[str] | None = None, al
     """Run the whole benchmark and write report.json, report.md and charts into `out`."""
     site = Path(site)
     config = read_site(site)
+    if _is_camera_site(site, config):  # a face detector: frames per second, not predictions
+        from .bench_camera import bench_camera
+
+        return bench_camera(site, Path(out), json_path, port, progress or (lambda _: None), force)
     targets = _targets(site, config, models, all_variants)
     output.check_writable(Path(out).absolute(), "bench", force, [site])
     settings = Settings(PROFILES[:2], 40, 20) if quick else Settings(list(PROFILES))
@@ -100,6 +104,12 @@ def bench(site: str | Path, out: str | Path, models: list[str] | None = None, al
     if json_path:
         Path(json_path).write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def _is_camera_site(site: Path, config: dict) -> bool:
+    from .verify_camera import is_camera_site
+
+    return is_camera_site(site, config)
 
 
 def _targets(site: Path, config: dict, models: list[str] | None, all_variants: bool) -> list[tuple[str, str, Path]]:

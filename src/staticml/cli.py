@@ -152,7 +152,12 @@ def cmd_bench(args: argparse.Namespace) -> None:
         task = bar.add_task("bench", total=None)
         result = bench(Path(args.site), Path(args.out), models, args.variants, args.quick, args.json, args.port,
                        progress=lambda line: bar.update(task, description=line, advance=1), force=args.force)
-    console.print(rich_table(result))
+    if "camera" in result:  # a camera site's report (bench_camera.py)
+        from .bench_camera import rich_table as camera_table
+
+        console.print(camera_table(result))
+    else:
+        console.print(rich_table(result))
     report(f"bench: report.md, report.json and charts in {args.out} ({result['seconds']:.0f} s)")
 
 

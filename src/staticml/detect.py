@@ -166,7 +166,7 @@ def letterboxed(rgb: np.ndarray, config: dict) -> tuple[np.ndarray, tuple[int, i
 class Detector:
     """A face-detection model folder on Python onnxruntime, decoded as the page decodes."""
 
-    def __init__(self, model_dir: str | Path, variant: str | None = None):
+    def __init__(self, model_dir: str | Path, variant: str | None = None, threads: int = 0):
         from . import manifest as manifest_io
         from .runtime import create_session
 
@@ -175,7 +175,7 @@ class Detector:
             raise UserError(f"{model_dir}: task {self.manifest['task']!r} is not {TASK}")
         self.config = self.manifest["detector"]
         variant = variant or self.manifest["default_variant"]
-        self.session = create_session(Path(model_dir) / self.manifest["variants"][variant])
+        self.session = create_session(Path(model_dir) / self.manifest["variants"][variant], threads)
         self.centres = anchors(self.config)
 
     def raw(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -5,14 +5,14 @@ shows no face leaves the page usable and says so."""
 
 from __future__ import annotations
 
-import base64
 import time
 
 import numpy as np
 import pytest
 from face_frames import import_face_model, parity_frames
 
-from staticml import camera_clip, detect
+from staticml import camera_clip, detect, verify_camera
+from staticml.verify_camera import page_detections
 from staticml.browser import chromium, served, wait_until
 from staticml.site import build
 
@@ -35,22 +35,10 @@ def camera_url(face_model, tmp_path_factory):
 
 
 def open_camera_page(browser, url: str):
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(url)
-    wait_until(page, "window.staticml !== undefined")
-    page.evaluate("() => window.staticml.ready")
+    context, page, _ = verify_camera.open_camera_page(browser, url)
     page.evaluate("""() => { window.moves = [];
         document.addEventListener('staticml:navigate', e => window.moves.push([performance.now(), e.detail.direction, e.detail.source])); }""")
     return context, page
-
-
-def page_detections(page, frame: np.ndarray) -> list[dict]:
-    rgba = np.concatenate([frame, np.full(frame.shape[:2] + (1,), 255, np.uint8)], axis=2)
-    return page.evaluate("""([data, width, height]) => {
-        const bytes = Uint8ClampedArray.from(atob(data), c => c.charCodeAt(0));
-        return window.staticml.detect(new ImageData(bytes, width, height)); }""",
-                         [base64.b64encode(rgba.tobytes()).decode(), frame.shape[1], frame.shape[0]])
 
 
 def test_page_detections_equal_python_on_60_frames(face_model, camera_url):
@@ -129,3 +117,16 @@ def test_a_refused_camera_says_so_and_the_keyboard_still_works(camera_url):
     assert "not allowed" in status and "arrow keys still work" in status
     assert moves == [["next", "keyboard"], ["next", "keyboard"], ["previous", "keyboard"], ["down", "keyboard"]]
     assert deck == "Card 2 of 5" and scrolled > 0 and switch == "false"
+
+
+def test_verify_passes_on_a_camera_site_with_no_request_while_frames_are_processed(camera_url, face_model, tmp_path):
+    from staticml.verify import verify
+
+    site = tmp_path / "site"
+    build([face_model], site, report=lambda line: None)
+    checks = {c.name: c for c in verify(site, report=lambda line: None)}
+    assert all(c.passed for c in checks.values()), [(c.name, c.figure) for c in checks.values() if not c.passed]
+    privacy = checks["face/fp32: camera privacy"]
+    assert privacy.details["frames"] > 0 and privacy.details["requests"] == []
+    assert checks["face/fp32: detection parity"].details["faces"] >= 50
+    assert {"offline", "face/fp32: no frame stored", "content-security-policy"} <= set(checks)
