@@ -107,6 +107,20 @@ def test_import_matches_keras_on_held_out_texts(km, tutorial, imported, source):
 
 @pytest.mark.slow
 @with_tensorflow
+def test_tokenizer_json_alone_gives_text_vectorization_output(km, tutorial, imported):
+    """Read on its own (its truncation and padding on), tokenizer.json gives the layer's padded rows."""
+    import keras
+    from tokenizers import Tokenizer
+
+    texts = km.corpus()[2][:200] + ["", "WORD " * 400]
+    model = keras.saving.load_model(str(tutorial["keras"]), compile=False)
+    rows = model.layers[0](km.tf.constant(texts)).numpy().tolist()
+    tokenizer = Tokenizer.from_file(str(imported["keras"] / "tokenizer.json"))
+    assert [e.ids for e in tokenizer.encode_batch(texts)] == rows
+
+
+@pytest.mark.slow
+@with_tensorflow
 def test_manifest_records_the_keras_source_and_its_check(imported):
     manifest = Classifier(imported["keras"], "fp32").manifest
     assert manifest["max_length"] == 250 and manifest["arch"] == "imported-keras"

@@ -73,7 +73,7 @@ def import_keras(source: Path, out: Path, options: dict, report: Report) -> dict
            f"sequence {length}, {output} output; labels {', '.join(labels)})")
 
     with atomic_folder(out, "model", options["force"], options["inputs"]) as target:
-        tokenizer_for(vocabulary, vectorizer.get_config()["standardize"]).save(str(target / "tokenizer.json"))
+        tokenizer_for(vocabulary, vectorizer.get_config()["standardize"], length).save(str(target / "tokenizer.json"))
         tokenizer = load_tokenizer(target / "tokenizer.json")
         encoder = TextEncoder(tokenizer, describe(tokenizer), length)
         _convert(head, output, length, target / "model.onnx", source, tf)
@@ -292,8 +292,9 @@ def _default_labels(width: int, source: Path) -> list[str]:
 # ---------------------------------------------------------------- tokenizer.json
 
 
-def tokenizer_for(vocabulary: list[str], standardize: str | None) -> Tokenizer:
-    """TextVectorization as tokenizer.json: its standardization, ASCII-whitespace split and vocabulary."""
+def tokenizer_for(vocabulary: list[str], standardize: str | None, length: int) -> Tokenizer:
+    """TextVectorization as tokenizer.json: its standardization, ASCII-whitespace split and vocabulary, cut and
+    padded to `length` (for anyone who reads the file alone; staticml pads per batch and the graph pads on)."""
     if vocabulary[:2] != [PAD_TOKEN, OOV_TOKEN]:
         raise UserError(f"TextVectorization vocabulary starts with {vocabulary[:2]}; expected '' and '[UNK]'")
     steps = STANDARDIZATIONS[standardize]
@@ -306,6 +307,8 @@ def tokenizer_for(vocabulary: list[str], standardize: str | None) -> Tokenizer:
     if parts:
         tokenizer.normalizer = normalizers.Sequence(parts)
     tokenizer.pre_tokenizer = pre_tokenizers.Split(Regex(ASCII_WHITESPACE), behavior="removed")
+    tokenizer.enable_truncation(length)
+    tokenizer.enable_padding(length=length, pad_id=0, pad_token=PAD_TOKEN)
     return tokenizer
 
 
