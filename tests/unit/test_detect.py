@@ -154,3 +154,27 @@ def test_several_real_faces_the_largest_is_followed(face_model):
     assert len(found) == 2
     followed = detect.largest(found)
     assert followed["box"][0] < 0.5  # the big face is on the left
+
+
+@pytest.mark.slow
+def test_build_gives_a_face_detector_the_camera_page_and_refuses_mixing_it_with_a_classifier(face_model, tmp_path, capsys):
+    from test_cli import small_csv
+
+    code, _ = run(capsys, "build", face_model, "--out", tmp_path / "site")
+    index = (tmp_path / "site" / "index.html").read_text()
+    assert code == 0 and "assets/camera.js" in index and "connect-src 'self';" in index
+    assert not (tmp_path / "site" / "assets" / "staticml.js").exists() and not (tmp_path / "site" / "camera.html").exists()
+    text = tmp_path / "text"
+    assert run(capsys, "train", small_csv(tmp_path), "--text-col", "review", "--label-col", "stars", "--epochs", "1",
+               "--out", text)[0] == 0
+    code, err = run(capsys, "build", face_model, text, "--out", tmp_path / "mixed")
+    assert code == 2 and "needs a site of its own" in err and not (tmp_path / "mixed").exists()
+    code, _ = run(capsys, "build", text, "--out", tmp_path / "text-site")
+    assert code == 0 and not (tmp_path / "text-site" / "assets" / "camera.js").exists()
+
+
+@pytest.mark.slow
+def test_demo_camera_builds_the_camera_site(tmp_path, capsys):
+    code, err = run(capsys, "demo", "--task", "camera", "--no-serve", "--out", tmp_path / "site")
+    assert code == 0 and "demo: built" in err
+    assert json.loads((tmp_path / "site" / "models" / "face" / "manifest.json").read_text())["task"] == "face-detection"
