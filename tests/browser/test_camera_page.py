@@ -130,3 +130,19 @@ def test_verify_passes_on_a_camera_site_with_no_request_while_frames_are_process
     assert privacy.details["frames"] > 0 and privacy.details["requests"] == []
     assert checks["face/fp32: detection parity"].details["faces"] >= 50
     assert {"offline", "face/fp32: no frame stored", "content-security-policy"} <= set(checks)
+
+
+def test_verify_fails_a_camera_page_that_sends_requests_while_it_processes_frames(face_model, tmp_path):
+    from staticml.verify import verify
+
+    site = tmp_path / "site"
+    build([face_model], site, report=lambda line: None)
+    script = site / "assets" / "camera.js"
+    for copy in (script.with_name("camera.js.br"), script.with_name("camera.js.gz")):
+        copy.unlink(missing_ok=True)
+    # A page that phones home (to its own origin, which the CSP allows) once the camera is on.
+    script.write_text(script.read_text() + "\nsetInterval(() => { if (window.staticml?.info().camera === 'on') "
+                      "fetch('site.json?frame=1'); }, 500);\n")
+    checks = {c.name: c for c in verify(site, report=lambda line: None)}
+    privacy = checks["face/fp32: camera privacy"]
+    assert privacy.passed is False and any("frame=1" in url for url in privacy.details["requests"])
