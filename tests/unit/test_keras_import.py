@@ -121,11 +121,12 @@ def test_tokenizer_json_alone_gives_text_vectorization_output(km, tutorial, impo
 
 @pytest.mark.slow
 @with_tensorflow
-def test_manifest_records_the_keras_source_and_its_check(imported):
+def test_manifest_records_the_keras_source_and_its_check(km, imported):
     manifest = Classifier(imported["keras"], "fp32").manifest
-    assert manifest["max_length"] == 250 and manifest["arch"] == "imported-keras"
+    assert manifest["max_length"] == km.SEQUENCE and manifest["arch"] == "imported-keras"
     section = manifest["import"]
-    assert section["kind"] == "keras" and section["sequence_length"] == 250 and section["vocabulary_size"] == 10000
+    assert section["kind"] == "keras" and section["sequence_length"] == km.SEQUENCE
+    assert section["vocabulary_size"] == km.MAX_TOKENS
     assert section["onnx_vs_keras"]["max_abs_diff_probability"] <= KERAS_TOLERANCE
     assert set(manifest["variants"]) == {"fp32", "int8"}
 
