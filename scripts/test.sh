@@ -8,4 +8,6 @@ bash scripts/setup.sh
 (cd web && npm run --silent typecheck)
 # The compact engine's unit tests (per operator, against Python onnxruntime): seconds.
 (cd web && npm test --silent)
-exec .venv/bin/python -m pytest -q --slow "$@"
+.venv/bin/python -m pytest -q --slow "$@"
+# The wheel with the page inside, installed without torch or node (minutes: only for the whole suite).
+if [ "$#" -eq 0 ]; then bash scripts/test_wheel.sh; fi
