@@ -50,6 +50,9 @@ class Classifier:
     def __init__(self, model_dir: str | Path, variant: str | None = None, threads: int = 0, spin: bool = True):
         self.model_dir = Path(model_dir)
         self.manifest = manifest_io.read(self.model_dir)
+        if self.manifest["task"] not in manifest_io.CLASSIFIERS:  # a face detector: staticml.detect.Detector
+            raise UserError(f"{self.model_dir}: a {self.manifest['task']} model, not a classifier "
+                            "(it runs in its camera page; the HTTP API and predict serve classifiers)")
         self.variant = variant or self.manifest["default_variant"]
         if self.variant not in self.manifest["variants"]:
             raise UserError(f"{self.model_dir}: no variant '{self.variant}' (has {', '.join(self.manifest['variants'])})")

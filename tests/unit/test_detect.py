@@ -116,6 +116,16 @@ def test_import_refuses_a_file_that_is_not_tflite(tmp_path, capsys):
     assert code == 2 and err.count("\n") == 1 and "not a TFLite model" in err and not (tmp_path / "out").exists()
 
 
+def test_the_http_api_refuses_a_face_detector_in_one_line(tmp_path, capsys):
+    folder = tmp_path / "face"
+    folder.mkdir()
+    (folder / "model.onnx").write_bytes(b"not run")
+    manifest_io.write_model_folder(folder, name="face", task="face-detection", labels=None, variants={"fp32": "model.onnx"},
+                                   default_variant="fp32", metrics={}, arch="blazeface-short-range", detector=SPEC)
+    code, err = run(capsys, "api", folder, "--port", "0")
+    assert code == 2 and "not a classifier" in err and err.count("\n") == 1
+
+
 # ---------------------------------------------------------------- the real model (TensorFlow: slow)
 
 
