@@ -135,6 +135,22 @@ def test_bad_teacher_inputs_are_one_line_and_leave_nothing(corpus, teachers, tmp
     assert not out.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".student")]
 
 
+def test_each_text_is_run_through_the_teacher_once(teachers, tmp_path, monkeypatch):
+    monkeypatch.setenv("STATICML_CACHE", str(tmp_path))
+    teacher = distill.load_teacher(teachers["reordered"], ["positive", "neutral", "negative"])
+    first, second = ["a fine day", "a bad day", "a day"], ["a day", "a new day", "a fine day"]
+    lines: list[str] = []
+    logits, seconds = distill.teacher_logits(teacher, first, lines.append)
+    assert logits.shape == (3, 3) and seconds > 0
+    again, seconds = distill.teacher_logits(teacher, second, lines.append)
+    assert any(line.startswith("teacher outputs: 2 of 3 texts from the cache") for line in lines) and seconds > 0
+    np.testing.assert_array_equal(again[[0, 2]], logits[[2, 0]])
+    subset = distill.load_teacher(teachers["reordered"], ["positive", "negative"], subset=True)
+    only, seconds = distill.teacher_logits(subset, first, lines.append)
+    assert seconds == 0 and lines[-1] == f"teacher outputs: 3 texts from the cache ({next(tmp_path.iterdir())})"
+    np.testing.assert_array_equal(only, logits[:, [0, 2]])
+
+
 def test_teacher_options_without_a_teacher_are_refused(corpus, tmp_path, capsys):
     code, err = run(capsys, "train", corpus, "--text-col", "text", "--label-col", "label", "--augment", "2",
                     "--out", tmp_path / "m")

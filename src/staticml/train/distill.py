@@ -2,7 +2,8 @@
 
 The teacher is any model folder staticml can run (a fine-tuned MiniLM, an imported model). Its
 logits on the training texts are computed once with onnxruntime (its default variant) and cached
-like the encoder features (`output.cache_dir()`, keyed by the teacher file's sha256 and the texts).
+like the encoder features (`output.cache_dir()`, keyed by the teacher file's sha256 and each text's), so
+another student on an overlapping set of texts (a subset of labels, more unlabeled texts) reuses them.
 The student's loss per labeled text is
 
     W * T^2 * KL(softmax(teacher / T) || softmax(student / T)) + (1 - W) * cross-entropy(label)
@@ -93,26 +94,44 @@ def load_teacher(model_dir: str | Path, labels: list[str], subset: bool = False)
 
 
 def teacher_logits(teacher: Teacher, texts: list[str], report: Report) -> tuple[np.ndarray, float]:
-    """The teacher's logits (the data's label columns) for every text, from the cache if there;
-    and the seconds spent computing them (0 from the cache)."""
-    path = cache_dir() / f"teacher-{_key(teacher, texts)}.npy"
-    if path.is_file():
+    """The teacher's logits (the data's label columns) for every text, each computed once per teacher
+    file and kept in the cache (keyed by the file's sha256 and each text's); and the seconds spent
+    computing the ones the cache did not have."""
+    path = cache_dir() / f"teacher-{teacher.sha256[:32]}-{teacher.variant}.npz"
+    keys = np.array([hashlib.sha256(t.encode("utf-8", "surrogatepass")).digest()[:16] for t in texts], dtype="S16")
+    known_keys, known = _read_cache(path)
+    row = {k: i for i, k in enumerate(known_keys.tolist())}
+    missing = [i for i, k in enumerate(keys.tolist()) if k not in row]
+    seconds = 0.0
+    if missing:
+        if len(missing) < len(texts):
+            report(f"teacher outputs: {len(texts) - len(missing)} of {len(texts)} texts from the cache ({path})")
+        started = time.perf_counter()
+        computed = _run_teacher(teacher, [texts[i] for i in missing], report)
+        seconds = time.perf_counter() - started
+        fresh = dict(zip(keys[missing].tolist(), computed))  # a text given twice is stored once
+        known_keys = np.concatenate([known_keys, np.array(list(fresh), dtype="S16")])
+        rows = np.stack(list(fresh.values()))
+        known = np.concatenate([known, rows]) if len(known) else rows
+        _write_cache(path, known_keys, known)
+        row = {k: i for i, k in enumerate(known_keys.tolist())}
+    else:
         report(f"teacher outputs: {len(texts)} texts from the cache ({path})")
-        return np.load(path)[:, teacher.columns], 0.0
-    started = time.perf_counter()
-    logits = _run_teacher(teacher, texts, report)
+    return known[[row[k] for k in keys.tolist()]][:, teacher.columns], seconds
+
+
+def _read_cache(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    if not path.is_file():
+        return np.zeros(0, dtype="S16"), np.zeros((0, 0), dtype=np.float32)
+    with np.load(path) as stored:
+        return stored["keys"], stored["logits"]
+
+
+def _write_cache(path: Path, keys: np.ndarray, logits: np.ndarray) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.stem}.tmp-{os.getpid()}.npy")
-    np.save(tmp, logits)
+    tmp = path.with_name(f"{path.stem}.tmp-{os.getpid()}.npz")
+    np.savez(tmp, keys=keys, logits=logits)
     tmp.replace(path)
-    return logits[:, teacher.columns], time.perf_counter() - started
-
-
-def _key(teacher: Teacher, texts: list[str]) -> str:
-    digest = hashlib.sha256(f"{teacher.sha256} {teacher.variant}\n".encode())
-    for text in texts:
-        digest.update(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
-    return digest.hexdigest()[:32]
 
 
 def _run_teacher(teacher: Teacher, texts: list[str], report: Report) -> np.ndarray:
