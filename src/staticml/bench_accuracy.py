@@ -16,8 +16,13 @@ from .site import model_dirs, read_site
 def accuracy_points(site: str | Path) -> dict:
     """{"models": [{model, variant, arch, macro_f1, accuracy, wire_bytes, default}], "references": [...]}"""
     site = Path(site)
+    return folder_points(model_dirs(site, read_site(site)))
+
+
+def folder_points(folders: dict[str, Path]) -> dict:
+    """accuracy_points for model folders by name (no site needed)."""
     points, references = [], []
-    for name, model_dir in model_dirs(site, read_site(site)).items():
+    for name, model_dir in folders.items():
         manifest = manifest_io.read(model_dir)
         metrics = manifest.get("metrics") or {}
         for variant, file in manifest["variants"].items():

@@ -30,7 +30,8 @@ from .features import eta
 
 Report = Callable[[str], None]
 
-# Measured on the default corpus with the fine-tuned MiniLM teacher (README, "Distillation").
+# Common choices (Hinton et al. use T 2-20; W near 0.5-0.9), not yet tuned against the fine-tuned
+# MiniLM teacher: scripts/distill_measure.py measures a grid once that teacher exists (README).
 TEMPERATURE = 2.0
 WEIGHT = 0.7
 UNLABELED = -100  # the label of a text with soft targets only (cross_entropy's ignore_index)
