@@ -98,7 +98,8 @@ def cmd_import(args: argparse.Namespace) -> None:
 
     import_model(args.source, args.out, labels=args.labels, tokenizer=args.tokenizer, name=args.name,
                  max_length=args.max_length, default_variant=args.default_variant, report=report,
-                 force=args.force, custom_objects=args.custom_objects, vocabulary=args.vocabulary)
+                 force=args.force, custom_objects=args.custom_objects, vocabulary=args.vocabulary,
+                 features=args.features)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -330,6 +331,8 @@ def parser() -> argparse.ArgumentParser:
     im.add_argument("source", help="a local Hugging Face model folder, an .onnx file or a folder holding one, "
                                    "or a Keras .keras/.h5 text model")
     im.add_argument("--tokenizer", help="tokenizer.json (default: the one next to the model)")
+    im.add_argument("--features", metavar="FILE",
+                    help="a tabular ONNX graph's features.json (the manifest's features list); also for a .skops pipeline")
     im.add_argument("--labels", help="labels in logit order, comma-separated or a file (default: config.json id2label)")
     im.add_argument("--name", help="model name (default: the --out folder's name)")
     im.add_argument("--max-length", type=int, help="default: the tokenizer's and the model's limit, at most 512")

@@ -239,3 +239,92 @@ def test_selection_prefers_the_smaller_model_for_a_small_gain():
 ])
 def test_manifest_features_check(features, says):
     assert says in tabular.check_features(features)
+
+
+# ---------------------------------------------------------------- import
+
+
+@pytest.fixture(scope="module")
+def pipeline_file(tmp_path_factory):
+    """A fitted scikit-learn pipeline on the made-up table, saved with skops (and as a pickle)."""
+    import pickle
+
+    import skops.io as sio
+
+    folder = tmp_path_factory.mktemp("pipeline")
+    table = train_tabular.from_records(applicants(), list(applicants()[0]), "x", "Status")
+    pipeline = train_tabular.candidates(table.kinds, 0)["logistic_regression"].fit(table.frame, table.labels)
+    sio.dump(pipeline, folder / "pipeline.skops")
+    sio.dump(pipeline.steps[-1][1], folder / "classifier.skops")
+    (folder / "pipeline.pkl").write_bytes(pickle.dumps(pipeline))
+    return folder, pipeline, table
+
+
+def test_import_skops_pipeline_matches_scikit_learn(pipeline_file, tmp_path, capsys):
+    folder, pipeline, table = pipeline_file
+    out = tmp_path / "imported"
+    code, err = run(capsys, "import", folder / "pipeline.skops", "--out", out)
+    assert code == 0, err
+    m = manifest.read(out)
+    assert m["labels"] == ["bad", "good"] and [f["name"] for f in m["features"]] == list(table.kinds)
+    home = next(f for f in m["features"] if f["name"] == "Home")
+    assert home["type"] == "category" and home["categories"] == ["owner", "parents", "rent"]
+    rows = train_tabular.rows_of(table, m["features"], np.arange(40))
+    got = Classifier(out).probabilities(rows)
+    assert np.abs(got - pipeline.predict_proba(table.frame.iloc[:40])).max() <= 1e-5
+
+
+def test_import_tabular_onnx_with_features_json(trained, tmp_path, capsys):
+    m = manifest.read(trained)
+    features = tmp_path / "features.json"
+    features.write_text(json.dumps(m["features"][::-1]))  # any order: the graph's order is kept
+    out = tmp_path / "imported"
+    code, err = run(capsys, "import", trained / "model.onnx", "--features", features, "--labels", "bad,good", "--out", out)
+    assert code == 0, err
+    rows = json.loads((trained / "test_rows.json").read_text())
+    assert [f["name"] for f in manifest.read(out)["features"]] == [f["name"] for f in m["features"]]
+    assert np.array_equal(Classifier(out).probabilities(rows), Classifier(trained).probabilities(rows))
+
+
+def bad_imports(tmp_path, trained, pipeline_file) -> dict:
+    """case → (arguments, what the one line says)."""
+    folder = pipeline_file[0]
+    features = manifest.read(trained)["features"]
+
+    def features_file(name: str, value) -> str:
+        path = tmp_path / name
+        path.write_text(json.dumps(value))
+        return str(path)
+
+    onnx_file = str(trained / "model.onnx")
+    wrong_type = [{**f, "type": "number"} if f["name"] == "Home" else f for f in features]
+    wrong_type = [{k: v for k, v in f.items() if k not in ("categories", "typical")} if f["name"] == "Home" else f
+                  for f in wrong_type]
+    return {
+        "pickle": ([folder / "pipeline.pkl"], "loading a pickle runs any code it holds"),
+        "joblib": ([tmp_path / "model.joblib"], "a pickle file is refused"),
+        "skops not a pipeline": ([folder / "classifier.skops"], "holds a LogisticRegression, not a scikit-learn Pipeline"),
+        "not a skops file": ([features_file("x.skops", [1])], "not a skops file"),
+        "feature not in graph": ([onnx_file, "--features", features_file("a.json", features + [{"name": "Pets", "type": "number"}]),
+                                  "--labels", "bad,good"], "feature 'Pets' is not an input of model.onnx"),
+        "graph input without feature": ([onnx_file, "--features", features_file("b.json", features[1:]), "--labels", "bad,good"],
+                                        f"has no feature for the graph input '{features[0]['name']}'"),
+        "wrong type": ([onnx_file, "--features", features_file("c.json", wrong_type), "--labels", "bad,good"],
+                       "feature 'Home' is a number, so its graph input must be tensor(float)"),
+        "bad features.json": ([onnx_file, "--features", features_file("d.json", [{"name": "x", "type": "date"}]),
+                               "--labels", "bad,good"], "type 'date'"),
+        "labels do not match": ([onnx_file, "--features", features_file("e.json", features), "--labels", "a,b,c"],
+                                "but --labels gives 3 labels"),
+        "no labels": ([onnx_file, "--features", features_file("f.json", features)], "--labels"),
+    }
+
+
+@pytest.mark.parametrize("case", ["pickle", "joblib", "skops not a pipeline", "not a skops file", "feature not in graph",
+                                  "graph input without feature", "wrong type", "bad features.json",
+                                  "labels do not match", "no labels"])
+def test_bad_import_is_one_line_exit_2_nothing_written(tmp_path, capsys, trained, pipeline_file, case):
+    argv, says = bad_imports(tmp_path, trained, pipeline_file)[case]
+    out = tmp_path / "imported"
+    code, err = run(capsys, "import", *argv, "--out", out)
+    assert_one_line_refusal(code, err, says)
+    assert_nothing_left(out)

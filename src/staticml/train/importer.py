@@ -32,7 +32,7 @@ from ..hard_texts import hard_texts
 from ..output import atomic_folder, check_writable
 from ..runtime import create_session, model_feeds, softmax
 from ..tokenize import TextEncoder, describe, load_tokenizer
-from . import export, keras_import
+from . import export, keras_import, tabular_import
 
 Report = Callable[[str], None]
 
@@ -49,9 +49,12 @@ QUANTIZED_OPS = {"DynamicQuantizeLinear", "MatMulInteger", "QLinearMatMul", "Deq
 def import_model(source: str | Path, out: str | Path, labels: str | None = None, tokenizer: str | Path | None = None,
                  name: str | None = None, max_length: int | None = None, default_variant: str = "fp32",
                  report: Report = print, force: bool = False, custom_objects: str | None = None,
-                 vocabulary: str | None = None) -> dict:
+                 vocabulary: str | None = None, features: str | None = None) -> dict:
     """Write a model folder at `out` (atomically) from a Hugging Face folder or an ONNX file."""
     source, out = Path(source), Path(out)
+    if tabular_import.handles(source, features):  # form data: a skops pipeline, or ONNX + features.json
+        return tabular_import.import_tabular(source, out, labels=labels, features=features, name=name,
+                                             report=report, force=force)
     if source.suffix == ".tflite":  # MediaPipe's face detector (tflite_import.py, behind the keras extra)
         from .tflite_import import import_tflite
 
