@@ -68,11 +68,12 @@ def draw(points: dict, path: Path, title: str = "Accuracy per byte") -> None:
 
     fig, ax = plt.subplots(figsize=(9, 5))
     colors = {name: f"C{i}" for i, name in enumerate(dict.fromkeys(p["model"] for p in points["models"]))}
+    below = {name: 4 if i % 2 == 0 else -11 for i, name in enumerate(colors)}  # every other model's names below
     for point in points["models"]:
         x, y = point["wire_bytes"] / 1e6, point["macro_f1"]
         ax.scatter(x, y, s=140 if point["default"] else 70, marker="*" if point["distilled"] else "o",
                    color=colors[point["model"]], edgecolors="black" if point["default"] else "none", zorder=3)
-        ax.annotate(f"{point['model']}/{point['variant']}", (x, y), textcoords="offset points", xytext=(6, 4),
+        ax.annotate(f"{point['model']}/{point['variant']}", (x, y), textcoords="offset points", xytext=(6, below[point["model"]]),
                     fontsize=8)
     for ref in points["references"]:
         label = f"{ref['name']} ({ref['labels']} labels): {ref['macro_f1']:.3f}"
