@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -27,14 +28,19 @@ OUT_FORMATS = {".csv": "csv", ".parquet": "parquet"}
 # The page's choice when no column is named (web/src/table.ts suggestColumn).
 LIKELY_TEXT_COLUMNS = ["text", "sentence", "review", "content", "comment", "message", "tweet", "body"]
 SAMPLE_ROWS = 50
-TEXT_TASK = "text-classification"
+SCORED_TASKS = ("text-classification", "tabular-classification")
+# A tabular model's cells as the page reads them (web/src/tabular.ts cellValue).
+MISSING_WORDS = {"", "na", "n/a", "nan", "null", "none", "-"}
+YES_WORDS = {"yes", "true", "1", "y"}
+NO_WORDS = {"no", "false", "0", "n"}
 Progress = Callable[[int, int], None]  # (units done, units in all): bytes, or rows for Parquet
 
 
 @dataclass
 class Batch:
-    rows: list[int]
-    texts: list[str]
+    rows: list[int]  # 1-based, as the page numbers them
+    texts: list[str]  # the "text" column: the text, or for a tabular model the row described
+    items: list  # what the model scores: the texts, or rows {column: value}
 
 
 def model_folder(path: str | Path, model: str | None = None) -> Path:
@@ -54,11 +60,11 @@ def model_folder(path: str | Path, model: str | None = None) -> Path:
     return folders[name]
 
 
-def text_classifier(folder: Path, variant: str | None = None):
-    """runtime.Classifier for a text model; any other task is refused before a session exists."""
+def classifier_of(folder: Path, variant: str | None = None):
+    """runtime.Classifier for a text or tabular model; any other task is refused before a session exists."""
     task = manifest_io.read(folder).get("task")
-    if task != TEXT_TASK:
-        raise UserError(f"{folder}: a {task} model; predict scores text-classification models (a file's text column)")
+    if task not in SCORED_TASKS:
+        raise UserError(f"{folder}: a {task} model; predict scores {' and '.join(SCORED_TASKS)} models")
     from .runtime import Classifier
 
     return Classifier(folder, variant=variant)
@@ -168,7 +174,7 @@ def pick_column(path: Path, columns: list[str], sample: list[dict], asked: str |
 
 
 def text_batches(records: Iterator[dict], column: str) -> Iterator[Batch]:
-    batch = Batch([], [])
+    batch = _text_batch()
     for number, record in enumerate(records, 1):
         text = cell(record.get(column))
         if text is None or not text.strip():
@@ -177,32 +183,117 @@ def text_batches(records: Iterator[dict], column: str) -> Iterator[Batch]:
         batch.texts.append(text)
         if len(batch.texts) == BATCH_ROWS:
             yield batch
-            batch = Batch([], [])
+            batch = _text_batch()
     if batch.texts:
         yield batch
 
 
-def parquet_batches(path: Path, asked: str | None, report: Callable[[str], None]) -> tuple[Iterator[Batch], str, int, Callable[[], int]]:
-    """(batches, the text column, rows in all, rows read so far) of a Parquet file."""
+def _text_batch() -> Batch:
+    texts: list[str] = []
+    return Batch([], texts, texts)  # a text model scores the texts themselves
+
+
+def row_batches(records: Iterator[dict], features: list[dict], path: Path) -> Iterator[Batch]:
+    """A tabular model's rows: every record is a row, its cells read as the features' values."""
+    batch = Batch([], [], [])
+    for number, record in enumerate(records, 1):
+        row = {f["name"]: feature_value(f, cell(record.get(f["name"])), number, path) for f in features}
+        batch.rows.append(number)
+        batch.texts.append(describe_row(features, row))
+        batch.items.append(row)
+        if len(batch.items) == BATCH_ROWS:
+            yield batch
+            batch = Batch([], [], [])
+    if batch.items:
+        yield batch
+
+
+def match_columns(path: Path, columns: list[str], features: list[dict]) -> None:
+    names = [f["name"] for f in features]
+    missing = [n for n in names if n not in columns]
+    if missing:
+        raise UserError(f"{path}: no column '{missing[0]}' (the model needs: {', '.join(names)}; "
+                        f"the file has: {', '.join(columns) or 'none'})")
+
+
+def feature_value(feature: dict, text: str | None, row: int, path: Path):
+    """One cell as a feature's value, as the page reads it; a cell that is not one names the row and column."""
+    text = (text or "").strip()
+    if text.lower() in MISSING_WORDS:
+        return None
+    if feature["type"] == "category":
+        return text
+    where = f"{path}: row {row}, column '{feature['name']}'"
+    if feature["type"] == "yes-no":
+        if text.lower() in YES_WORDS | NO_WORDS:
+            return text.lower() in YES_WORDS
+        raise UserError(f"{where}: {text!r} is not yes or no")
+    try:
+        number = float(text) if "_" not in text else math.nan
+    except ValueError:
+        number = math.nan
+    if not math.isfinite(number):
+        raise UserError(f"{where}: {text!r} is not a number")
+    return number
+
+
+def describe_row(features: list[dict], row: dict) -> str:
+    """The page's short description of a row (web/src/tabular.ts describeRow)."""
+    return " · ".join(f"{f['name']} {_shown(f, row[f['name']])}" for f in features)
+
+
+def _shown(feature: dict, value) -> str:
+    if value is None:
+        return "not given"
+    if feature["type"] == "yes-no":
+        return "yes" if value in (True, 1) else "no"
+    if isinstance(value, float):  # as JavaScript's String(number): 5, not 5.0
+        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
+    return str(value)
+
+
+@dataclass
+class Source:
+    """An input file opened for reading: its columns, its first records, and its records from the start."""
+    columns: list[str]
+    sample: list[dict]
+    records: Callable[[list[str]], Iterator[dict]]  # the records, reading at least these columns
+    total: int  # bytes, or rows for Parquet
+    done: Callable[[], int]
+    close: Callable[[], None]
+
+
+def open_source(path: Path, kind: str) -> Source:
+    return _parquet_source(path) if kind == "parquet" else _text_source(path, kind)
+
+
+def _text_source(path: Path, kind: str) -> Source:
+    file = TextFile(path, kind)
+    try:
+        columns, stream = file.columns_and_records()
+        sample = [r for _, r in zip(range(SAMPLE_ROWS), stream)]
+    except BaseException:
+        file.close()
+        raise
+    return Source(columns, sample, lambda _: _chain(sample, stream), file.size, file.done, file.close)
+
+
+def _parquet_source(path: Path) -> Source:
     import pyarrow.parquet as pq
 
     try:
         file = pq.ParquetFile(path)
+        sample = file.read_row_group(0).slice(0, SAMPLE_ROWS).to_pylist() if file.num_row_groups else []
     except Exception as exc:  # pyarrow raises several types for a bad file
         raise UserError(f"{path}: not a Parquet file pyarrow can read ({str(exc).splitlines()[0][:200]})") from None
-    columns = file.schema_arrow.names
-    sample = file.read_row_group(0).slice(0, SAMPLE_ROWS).to_pylist() if file.num_row_groups else []
-    column = pick_column(path, columns, sample, asked)
-    if asked is None:
-        report(f"predict: scoring column '{column}' (pick another with --text-col)")
     read = [0]
 
-    def records() -> Iterator[dict]:
-        for chunk in file.iter_batches(batch_size=BATCH_ROWS, columns=[column]):
+    def records(columns: list[str]) -> Iterator[dict]:
+        for chunk in file.iter_batches(batch_size=BATCH_ROWS, columns=columns):
             read[0] += chunk.num_rows
-            yield from ({column: v} for v in chunk.column(0).to_pylist())
+            yield from chunk.to_pylist()
 
-    return text_batches(records(), column), column, file.metadata.num_rows, lambda: read[0]
+    return Source(file.schema_arrow.names, sample, records, file.metadata.num_rows, lambda: read[0], lambda: None)
 
 
 # ---------------------------------------------------------------- writing
@@ -281,31 +372,29 @@ def predict_file(model: str | Path, data: str | Path, out: str | Path | None = N
     kind = input_format(data)
     folder = model_folder(model, model_name)
     out_kind = output_format(out, force, [data])
-    classifier = text_classifier(folder)
-    batches, column, total, done, close = _open_batches(data, kind, text_col, report)
-    scoring = Scoring(classifier, f"{data}: column '{column}'", total, done, progress)
+    classifier = classifier_of(folder)
+    source = open_source(data, kind)
     try:
+        batches, where = _batches(classifier, source, data, kind, text_col, report)
+        scoring = Scoring(classifier, where, source.total, source.done, progress)
         if out is None:
             return scoring.run(batches, CsvScores(sys.stdout, classifier.labels))
         return _score_to_file(scoring, batches, out, out_kind)
     finally:
-        close()
-
-
-def _open_batches(data: Path, kind: str, text_col: str | None, report: Callable[[str], None]):
-    if kind == "parquet":
-        return (*parquet_batches(data, text_col, report), lambda: None)
-    source = TextFile(data, kind)
-    try:
-        columns, records = source.columns_and_records()
-        sample = [r for _, r in zip(range(SAMPLE_ROWS), records)]
-        column = pick_column(data, columns, sample, text_col)
-    except BaseException:
         source.close()
-        raise
+
+
+def _batches(classifier, source: Source, data: Path, kind: str, text_col: str | None, report: Callable[[str], None]):
+    if classifier.tabular:
+        if text_col is not None:
+            raise UserError(f"--text-col: {classifier.model_dir} is a tabular model; it reads the columns named as its features")
+        match_columns(data, source.columns, classifier.features)
+        names = [f["name"] for f in classifier.features]
+        return row_batches(source.records(names), classifier.features, data), str(data)
+    column = pick_column(data, source.columns, source.sample, text_col)
     if text_col is None and kind != "txt":
         report(f"predict: scoring column '{column}' (pick another with --text-col)")
-    return text_batches(_chain(sample, records), column), column, source.size, source.done, source.close
+    return text_batches(source.records([column]), column), f"{data}: column '{column}'"
 
 
 def _score_to_file(scoring: Scoring, batches: Iterator[Batch], out: Path, kind: str) -> int:
@@ -335,8 +424,8 @@ class Scoring:
         rows = 0
         try:
             for batch in batches:
-                writer.write(batch, self.classifier.probabilities(batch.texts))
-                rows += len(batch.texts)
+                writer.write(batch, self.classifier.probabilities(batch.items))
+                rows += len(batch.items)
                 if self.progress:
                     self.progress(self.done(), self.total)
         finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 import subprocess
 import sys
 
@@ -168,21 +167,19 @@ def test_bad_predict_input_is_one_line_and_writes_nothing(tiny_model, tiny_site,
     assert texts_csv.read_text(encoding="utf-8").startswith("id,review")
 
 
-def test_a_model_folder_for_another_task_is_refused_naming_the_task(tiny_model, texts_csv, tmp_path, capsys):
-    other = tmp_path / "other"
-    shutil.copytree(tiny_model, other)
-    manifest = json.loads((other / "manifest.json").read_text())
-    manifest["task"] = "face-detection" if "face-detection" in _tasks() else "tabular-classification"
-    (other / "manifest.json").write_text(json.dumps(manifest))
-    code, _, err = run(capsys, "predict", other, texts_csv)
-    assert code == 2 and len(err) == 1 and "Traceback" not in err[0], err
-    assert manifest["task"] in err[0] or "missing field" in err[0], err[0]
+def test_a_model_folder_for_another_task_is_refused_naming_the_task(texts_csv, tmp_path, capsys):
+    from staticml.detect import BLAZEFACE_SHORT_RANGE as SPEC
 
+    from staticml import manifest as manifest_io
 
-def _tasks() -> tuple[str, ...]:
-    from staticml.manifest import TASKS
-
-    return TASKS
+    folder = tmp_path / "face"
+    folder.mkdir()
+    (folder / "model.onnx").write_bytes(b"never run")
+    manifest_io.write_model_folder(folder, name="face", task="face-detection", labels=None, variants={"fp32": "model.onnx"},
+                                   default_variant="fp32", metrics={}, arch="blazeface-short-range", detector=SPEC)
+    code, _, err = run(capsys, "predict", folder, texts_csv, "--out", tmp_path / "s.csv")
+    assert_refused(code, err, "a face-detection model; predict scores text-classification and tabular-classification models")
+    assert not (tmp_path / "s.csv").exists()
 
 
 def test_serve_refuses_a_model_folder_saying_it_is_not_a_built_site(tiny_model, capsys):
@@ -216,3 +213,57 @@ def _repo():
     from pathlib import Path
 
     return Path(__file__).resolve().parents[2]
+
+
+# ---------------------------------------------------------------- a tabular model
+
+
+@pytest.fixture(scope="module")
+def tabular_model(tmp_path_factory):
+    from tabular_probe import make_model_folder
+
+    return make_model_folder(tmp_path_factory.mktemp("tabular") / "eligibility")
+
+
+def applicants_csv(path, rows: list[dict]):
+    from tabular_probe import FEATURES
+
+    names = [f["name"] for f in FEATURES]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", *names])
+        for i, row in enumerate(rows):
+            cells = ["" if row[n] is None else ("yes" if row[n] is True else "no" if row[n] is False else row[n]) for n in names]
+            writer.writerow([i, *cells])
+    return path
+
+
+def test_a_tabular_model_scores_each_row_by_its_feature_columns(tabular_model, tmp_path, capsys):
+    from tabular_probe import applicants
+
+    rows, _ = applicants(40, seed=3)
+    data = applicants_csv(tmp_path / "applicants.csv", rows)
+    code, out, err = run(capsys, "predict", tabular_model, data)
+    assert code == 0, err
+    scored = read_scores(out)
+    classifier = Classifier(tabular_model)
+    expected = classifier.predict(rows)
+    assert [r["row"] for r in scored] == [str(i) for i in range(1, 41)]
+    assert [r["label"] for r in scored] == [p["label"] for p in expected]
+    got = np.array([[float(r[f"p_{label}"]) for label in classifier.labels] for r in scored])
+    want = np.array([[p["scores"][label] for label in classifier.labels] for p in expected])
+    assert np.abs(got - want).max() <= 5e-7
+    assert scored[0]["text"].startswith("Seniority ") and " · Records " in scored[0]["text"]
+
+
+def test_a_tabular_file_without_a_feature_column_or_with_a_bad_cell_is_refused(tabular_model, tmp_path, capsys):
+    missing = tmp_path / "missing.csv"
+    missing.write_text("Seniority,Income,Records\n5,100,no\n")
+    code, _, err = run(capsys, "predict", tabular_model, missing)
+    assert_refused(code, err, "no column 'Home <type>' (the model needs: Seniority, Home <type>, Income, Records; "
+                              "the file has: Seniority, Income, Records)")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Seniority,Home <type>,Income,Records\n5,owner,100,no\n5,rent,lots,no\n")
+    code, _, err = run(capsys, "predict", tabular_model, bad, "--out", tmp_path / "s.csv")
+    assert_refused(code, err, "row 2, column 'Income': 'lots' is not a number")
+    assert not (tmp_path / "s.csv").exists()
