@@ -250,6 +250,13 @@ def one_line(message: str) -> str:
     """The message with newlines and other unprintable characters (from a file's column names,
     say) written as escapes, so that it stays one line."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
+def width(value: str) -> int:
+    """The tiny model's embedding width for --width: 4..256."""
+    if not value.strip().isdecimal() or not 4 <= int(value) <= 256:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a width from 4 to 256")
+    return int(value)
+
+
 
 
 def version_line() -> str:
@@ -310,7 +317,7 @@ def parser() -> argparse.ArgumentParser:
                     help="minilm: also train the encoder's top layers (slower, more accurate)")
     tr.add_argument("--name", help="model name (default: the --out folder's name)")
     tr.add_argument("--epochs", type=float, help="passes over the training data (fractions allowed)")
-    tr.add_argument("--width", type=int, choices=range(4, 257), metavar="N",
+    tr.add_argument("--width", type=width, metavar="N",
                     help="tiny: embedding width (default 16; 64 is about 1.2 MB as int8)")
     tr.add_argument("--teacher", metavar="MODEL_DIR",
                     help="also learn from this model folder's soft outputs (knowledge distillation)")
