@@ -60,16 +60,38 @@ class BatchSettings:
 Text = Annotated[str, StringConstraints(max_length=MAX_CHARS)]
 
 
-class PredictRequest(BaseModel):
+TEXTS = f"a text model's input: 1 to {MAX_TEXTS} texts of at most {MAX_CHARS} characters each"
+ROWS = (f"a tabular model's input: 1 to {MAX_TEXTS} rows {{column: value}} with every feature of GET /v1/models "
+        "(number, string, true/false or null)")
+Row = dict[str, Any]
+
+
+class TextsRequest(BaseModel):
+    """The body when every model takes texts."""
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"texts": ["I love this!"]}]})
-    texts: list[Text] | None = Field(None, min_length=1, max_length=MAX_TEXTS,
-                                     description=f"a text model's input: 1 to {MAX_TEXTS} texts of at most "
-                                                 f"{MAX_CHARS} characters each")
-    rows: list[dict[str, Any]] | None = Field(
-        None, min_length=1, max_length=MAX_TEXTS,
-        description=f"a tabular model's input: 1 to {MAX_TEXTS} rows {{column: value}} with every feature of "
-                    "GET /v1/models (number, string, true/false or null)")
+    texts: list[Text] = Field(min_length=1, max_length=MAX_TEXTS, description=TEXTS)
     model: str | None = Field(None, description="a name from GET /v1/models; omit for the default model")
+
+
+class RowsRequest(BaseModel):
+    """The body when every model takes form data."""
+    model_config = ConfigDict(extra="forbid")
+    rows: list[Row] = Field(min_length=1, max_length=MAX_TEXTS, description=ROWS)
+    model: str | None = Field(None, description="a name from GET /v1/models; omit for the default model")
+
+
+class PredictRequest(BaseModel):
+    """The body when some models take texts and others rows: send the one the model takes."""
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"texts": ["I love this!"]}]})
+    texts: list[Text] | None = Field(None, min_length=1, max_length=MAX_TEXTS, description=TEXTS)
+    rows: list[Row] | None = Field(None, min_length=1, max_length=MAX_TEXTS, description=ROWS)
+    model: str | None = Field(None, description="a name from GET /v1/models; omit for the default model")
+
+
+def request_type(classifiers: dict[str, Classifier]) -> type[BaseModel]:
+    """The request body the OpenAPI document promises: exactly what these models accept."""
+    kinds = {c.tabular for c in classifiers.values()}
+    return {frozenset({False}): TextsRequest, frozenset({True}): RowsRequest}.get(frozenset(kinds), PredictRequest)
 
 
 class Prediction(BaseModel):
@@ -286,6 +308,8 @@ def _describe(error: dict) -> str:
         return 'the body must be a JSON object like {"texts": ["..."], "model": "optional name"}'
     if kind == "dict_type":
         return f"{where} must be an object {{column: value}}, not {_json_type(error.get('input'))}"
+    if kind == "missing" and loc == ["rows"]:
+        return 'rows is missing; send {"rows": [{column: value}]}'
     if kind == "missing":
         return f'{where} is missing; send {{"texts": ["..."]}}'
     if kind == "extra_forbidden":
@@ -348,18 +372,21 @@ def create_api(classifiers: dict[str, Classifier], settings: BatchSettings | Non
 
     errors = {status: {"model": Error} for status in (400, 404, 413, 415, 422)}
 
-    @app.post("/v1/predict", response_model=PredictResponse, responses=errors)
-    async def predict(body: PredictRequest) -> JSONResponse:
-        """Probabilities for each text, from the same ONNX file and tokenizer as the page."""
+    async def predict(body) -> JSONResponse:
+        """Probabilities for each text (or row), from the same ONNX file (and tokenizer) as the page."""
         name = body.model or default
         if name not in batchers:
             raise ApiError(404, f"unknown model '{name}'; known models: {', '.join(batchers)} "
                                 f"(omit \"model\" for the default, '{default}')")
         return JSONResponse({"predictions": await batchers[name].predict(_inputs(body, batchers[name].classifier))})
 
+    predict.__annotations__["body"] = request_type(classifiers)  # FastAPI reads the body's type from here
+    app.post("/v1/predict", response_model=PredictResponse, responses=errors)(predict)
+
     @app.get("/v1/models", response_model=ModelsResponse)
-    async def models() -> ModelsResponse:
-        return ModelsResponse(default=default, models=[_info(b) for b in batchers.values()])
+    async def models() -> JSONResponse:
+        answer = ModelsResponse(default=default, models=[_info(b) for b in batchers.values()])
+        return JSONResponse(answer.model_dump(exclude_none=True))  # a text model has no features, a tabular one no max_length
 
     @app.get("/healthz", response_model=Health)
     async def healthz() -> Health:
@@ -369,21 +396,22 @@ def create_api(classifiers: dict[str, Classifier], settings: BatchSettings | Non
     return app
 
 
-def _inputs(body: PredictRequest, classifier: Classifier) -> list:
+def _inputs(body: BaseModel, classifier: Classifier) -> list:
     """The texts of a text model, or the rows of a tabular one checked against its features (422 naming the field)."""
-    if body.texts is not None and body.rows is not None:
+    texts, rows = getattr(body, "texts", None), getattr(body, "rows", None)
+    if texts is not None and rows is not None:
         raise ApiError(422, "send either texts (a text model) or rows (a tabular model), not both")
     if not classifier.tabular:
-        if body.texts is None:
+        if texts is None:
             raise ApiError(422, f'texts is missing; send {{"texts": ["..."]}} (model \'{classifier.name}\' takes texts)')
-        return body.texts
-    if body.rows is None:
+        return texts
+    if rows is None:
         raise ApiError(422, f'rows is missing; model \'{classifier.name}\' takes form data: send {{"rows": [{{column: value}}]}}')
     try:
-        classifier.check(body.rows)
+        classifier.check(rows)
     except UserError as exc:
         raise ApiError(422, str(exc)) from None
-    return body.rows
+    return rows
 
 
 def _info(batcher: Batcher) -> ModelInfo:

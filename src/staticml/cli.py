@@ -176,6 +176,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
         check_port_free("127.0.0.1", args.port)
     if args.task == "camera":
         return _demo_camera(args, out, started)
+    if args.task == "tabular":
+        return _demo_tabular(args, out, started)
     # The article's model: negative vs positive, read as a 0..1 score.
     dataset = data.load_default(keep_labels=["negative", "positive"])
     with tempfile.TemporaryDirectory(prefix="staticml-demo-") as tmp:
@@ -208,6 +210,22 @@ def _demo_camera(args: argparse.Namespace, out: Path, started: float) -> None:
         serve(out, "127.0.0.1", args.port)
 
 
+def _demo_tabular(args: argparse.Namespace, out: Path, started: float) -> None:
+    """The article's eligibility check: a credit-scoring model behind a form, trained on credit_data."""
+    from .site import build
+    from .train import tabular
+
+    with tempfile.TemporaryDirectory(prefix="staticml-demo-") as tmp:
+        model_dir = Path(tmp) / "credit"
+        tabular.train(tabular.load_default(), model_dir, name="credit", report=report)
+        build([model_dir], out, report=report, force=args.force)
+    report(f"demo: built {out} in {time.perf_counter() - started:.1f} s (the form's answers never leave the browser)")
+    if not args.no_serve:
+        from .server import serve
+
+        serve(out, "127.0.0.1", args.port)
+
+
 def _train_config(args: argparse.Namespace, name: str):
     from .train import TrainConfig
 
@@ -232,6 +250,13 @@ def _label_list(value: str | None) -> list[str] | None:
     return labels
 
 
+def width(value: str) -> int:
+    """The tiny model's embedding width for --width: 4..256."""
+    if not value.strip().isdecimal() or not 4 <= int(value) <= 256:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a width from 4 to 256")
+    return int(value)
+
+
 def port(value: str) -> int:
     """A TCP port for --port: 1..65535, or 0 for any free one."""
     if not value.strip().isdecimal() or not 0 <= int(value) <= 65535:
@@ -250,13 +275,6 @@ def one_line(message: str) -> str:
     """The message with newlines and other unprintable characters (from a file's column names,
     say) written as escapes, so that it stays one line."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
-def width(value: str) -> int:
-    """The tiny model's embedding width for --width: 4..256."""
-    if not value.strip().isdecimal() or not 4 <= int(value) <= 256:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a width from 4 to 256")
-    return int(value)
-
-
 
 
 def version_line() -> str:

@@ -80,7 +80,8 @@ def test_api_matches_the_page(browser, api_url, classifier):
 def test_models_health_and_openapi(api_url, classifier):
     models = httpx.get(api_url + "v1/models").json()
     assert models["default"] == "sentiment"
-    assert models["models"] == [{"name": "sentiment", "labels": classifier.labels, "variant": classifier.variant,
+    assert models["models"] == [{"name": "sentiment", "task": "text-classification", "labels": classifier.labels,
+                                 "variant": classifier.variant,
                                  "max_length": classifier.manifest["max_length"], "micro_batching": True}]
     assert httpx.get(api_url + "healthz").json()["status"] == "ok"
     paths = httpx.get(api_url + "openapi.json").json()["paths"]

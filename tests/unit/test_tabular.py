@@ -328,3 +328,66 @@ def test_bad_import_is_one_line_exit_2_nothing_written(tmp_path, capsys, trained
     code, err = run(capsys, "import", *argv, "--out", out)
     assert_one_line_refusal(code, err, says)
     assert_nothing_left(out)
+
+
+# ---------------------------------------------------------------- the HTTP API
+
+
+@pytest.fixture(scope="module")
+def api_url(trained):
+    """`staticml api MODEL` in a child process on a free loopback port."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from staticml.server import free_port
+
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "staticml", "api", str(trained), "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                httpx.get(url + "healthz", timeout=2)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_api_predicts_rows_as_python_does(api_url, trained):
+    import httpx
+
+    rows = json.loads((trained / "test_rows.json").read_text())[:50]
+    answer = httpx.post(api_url + "v1/predict", json={"rows": rows}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    got = np.array([[p["scores"][label] for label in ("bad", "good")] for p in answer.json()["predictions"]])
+    assert np.abs(got - Classifier(trained).probabilities(rows)).max() <= 1e-6
+    info = httpx.get(api_url + "v1/models").json()["models"][0]
+    assert info["task"] == "tabular-classification" and [f["name"] for f in info["features"]] == list(rows[0])
+    assert "rows" in json.dumps(httpx.get(api_url + "openapi.json").json()["components"]["schemas"])
+
+
+@pytest.mark.parametrize("change, says", [
+    ({"Pets": 2}, "rows[0].Pets is not a feature"),
+    ({"Income": "1,200"}, "rows[0].Income must be a number or null, not a string"),
+    ({"Records": "no"}, "rows[0].Records must be true, false, 0, 1 or null"),
+    ({"Home": ["rent"]}, "rows[0].Home must be a string or null, not a list"),
+    (None, "rows[0].Age is missing"),
+])
+def test_api_refuses_rows_naming_the_field(api_url, trained, change, says):
+    import httpx
+
+    row = json.loads((trained / "test_rows.json").read_text())[0]
+    row = {k: v for k, v in row.items() if k != "Age"} if change is None else {**row, **change}
+    answer = httpx.post(api_url + "v1/predict", json={"rows": [row]}, timeout=30)
+    assert answer.status_code == 422 and says in answer.json()["detail"], answer.text
+    texts = httpx.post(api_url + "v1/predict", json={"texts": ["a"]}, timeout=30)
+    assert texts.status_code == 422 and "rows is missing" in texts.json()["detail"]
