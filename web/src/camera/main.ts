@@ -2,7 +2,7 @@
 // info, camera control), runs the camera loop (one frame in flight, transferred as an
 // ImageBitmap) and turns head movement into `staticml:navigate` events on document.
 import { registerServiceWorker } from "../offline";
-import { chooseThreads, fromQuery } from "../settings";
+import { fromQuery } from "../settings";
 import type { Manifest, SiteConfig } from "../types";
 import { fetchJson } from "../worker_client";
 import { DetectorClient } from "./client";
@@ -12,6 +12,9 @@ import { Tracker, type Direction } from "./tracker";
 import { CameraView } from "./view";
 
 const settings = fromQuery(location.search);
+// One WASM thread unless ?threads= says otherwise: BlazeFace is too small to gain from a second one
+// (bench on 2 busy cores: 35-40 fps on 1 thread, 19-22 fps on 2; native onnxruntime 1 thread faster too).
+const CAMERA_THREADS = 1;
 // ?camera=on starts the camera without a click (verify and bench use it; the browser still asks).
 const autostart = new URLSearchParams(location.search).get("camera") === "on";
 const view = new CameraView();
@@ -57,7 +60,7 @@ async function load(): Promise<void> {
     modelFile,
     modelEntry: manifest.files[modelFile],
     ortUrl: new URL("assets/ort/", location.href).href,
-    threads: chooseThreads(settings.threads),
+    threads: settings.threads ?? CAMERA_THREADS,
   });
   Object.assign(info, result, { model: manifest.name, variant, load_ms: performance.now() });
 }
