@@ -10,13 +10,25 @@ import * as esbuild from "esbuild";
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, "..", "src", "staticml", "web_assets");
 const ortDist = join(here, "node_modules", "onnxruntime-web", "dist");
-// The plain CPU path needs only these two (not the 27 MB JSEP/WebGPU build).
+// The plain CPU path needs only these two (not the 27 MB WebGPU build below).
 const ORT_FILES = ["ort-wasm-simd-threaded.mjs", "ort-wasm-simd-threaded.wasm"];
 
 const wasm = readFileSync(join(ortDist, "ort-wasm-simd-threaded.wasm"));
+// WebGPU: onnxruntime-web's WebGPU build (`onnxruntime-web/webgpu`, which loads the asyncify WASM),
+// in assets/ort-webgpu/ with a worker of its own; build copies them only for transformer-size models.
+// (Its JSEP build, ort.min.mjs, gave int8 MiniLM logits 0.9 off and failed MatMulNBits on SwiftShader.)
+const WEBGPU_FILES = ["ort-wasm-simd-threaded.asyncify.mjs", "ort-wasm-simd-threaded.asyncify.wasm"];
+const webgpuWasm = readFileSync(join(ortDist, WEBGPU_FILES[1]));
+const ortDefines = (backend, file, bytes) => ({
+  __ORT_BACKEND__: JSON.stringify(backend),
+  __ORT_WASM_FILE__: JSON.stringify(file),
+  __ORT_WASM_BYTES__: String(bytes.byteLength),
+  __ORT_WASM_SHA256__: JSON.stringify(createHash("sha256").update(bytes).digest("hex")),
+});
 
 rmSync(out, { recursive: true, force: true });
 mkdirSync(join(out, "assets", "ort"), { recursive: true });
+mkdirSync(join(out, "assets", "ort-webgpu"), { recursive: true });
 
 const common = {
   bundle: true,
@@ -28,10 +40,7 @@ const common = {
   // Resolve `onnxruntime-web/wasm` to ort.wasm.min.mjs, which loads the threaded
   // mjs + wasm from env.wasm.wasmPaths instead of inlining the Emscripten glue.
   conditions: ["onnxruntime-web-use-extern-wasm"],
-  define: {
-    __ORT_WASM_BYTES__: String(wasm.byteLength),
-    __ORT_WASM_SHA256__: JSON.stringify(createHash("sha256").update(wasm).digest("hex")),
-  },
+  define: ortDefines("wasm", "ort-wasm-simd-threaded.wasm", wasm),
   logLevel: "info",
 };
 await esbuild.build({
@@ -46,12 +55,26 @@ await esbuild.build({
   },
   outdir: join(out, "assets"),
 });
+// The same worker on onnxruntime-web's WebGPU build: `onnxruntime-web/wasm` resolves to ort.webgpu.min.mjs.
+await esbuild.build({
+  ...common,
+  define: ortDefines("webgpu", WEBGPU_FILES[1], webgpuWasm),
+  plugins: [{
+    name: "ort-webgpu",
+    setup(build) {
+      build.onResolve({ filter: /^onnxruntime-web\/wasm$/ }, () => ({ path: join(ortDist, "ort.webgpu.min.mjs") }));
+    },
+  }],
+  entryPoints: { "worker-webgpu": join(here, "src", "worker.ts") },
+  outdir: join(out, "assets"),
+});
 // At the site root, so that its scope is the whole site; a classic script for every browser.
 await esbuild.build({ ...common, entryPoints: [join(here, "src", "sw.ts")], outfile: join(out, "sw.js"), format: "iife" });
 
 for (const page of ["index.html", "embed.html", "camera.html"]) copyFileSync(join(here, "static", page), join(out, page));
 for (const sheet of ["style.css", "camera.css"]) copyFileSync(join(here, "static", sheet), join(out, "assets", sheet));
 for (const name of ORT_FILES) copyFileSync(join(ortDist, name), join(out, "assets", "ort", name));
+for (const name of WEBGPU_FILES) copyFileSync(join(ortDist, name), join(out, "assets", "ort-webgpu", name));
 // What `staticml --version` reports (bundle.py); never copied into a site.
 const lock = JSON.parse(readFileSync(join(here, "package-lock.json"), "utf8"));
 const versionOf = (name) => lock.packages[`node_modules/${name}`].version;

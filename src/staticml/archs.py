@@ -25,6 +25,9 @@ class Arch:
     # as int8; "weights-int8" stores every large weight as int8 with float32 arithmetic. Both keep
     # page and native equal (dynamic int8 activations drifted 5e-2 page vs native on MiniLM).
     quantizer: str
+    # The 4-bit variant's QUANTIZERS kind (transformers only: MatMulNBits + GatherBlockQuantized);
+    # None: no q4 variant. Transformer-size models are also the ones the page may run on WebGPU.
+    q4_quantizer: str | None = None
     defaults: dict = field(default_factory=dict)  # TrainConfig fields left as None
     finetune_defaults: dict = field(default_factory=dict)  # with --finetune
     positions_after_pad: bool = False  # position ids start after padding_idx (RoBERTa): fewer usable
@@ -51,6 +54,13 @@ def get(name: str, source: str | None = None) -> Arch:
 
 def names(source: str) -> list[str]:
     return [a.name for a in ARCHS.values() if a.source == source]
+
+
+def offers_webgpu(manifest_arch: str | None) -> bool:
+    """Whether a model folder's `arch` ("minilm-finetuned", "imported-bert", …) is transformer-size:
+    the page may run it on WebGPU, and build ships onnxruntime-web's WebGPU runtime for it."""
+    name = (manifest_arch or "").removeprefix("imported-").removesuffix("-finetuned")
+    return name in ARCHS and ARCHS[name].q4_quantizer is not None
 
 
 def _tiny(config, vocab_size: int, num_labels: int):
@@ -80,12 +90,12 @@ register(Arch(
 register(Arch(
     # MiniLM's fp32 graph reorders float sums against PyTorch (fused kernels): ~1e-6 on logits of
     # order 1-5 is float32 noise, so it is held to 1e-4 rather than the tiny model's 1e-5.
-    "minilm", TRAINED, export_tolerance=1e-4, quantizer="weights-int8", build=_minilm, token_type_ids=True,
+    "minilm", TRAINED, export_tolerance=1e-4, quantizer="weights-int8", q4_quantizer="q4", build=_minilm, token_type_ids=True,
     pretrained_tokenizer=_minilm_tokenizer,
     defaults={"epochs": 30, "batch_size": 64, "learning_rate": 3e-3, "lr_decay": True, "threads": 2},
     finetune_defaults={"epochs": 0.5, "batch_size": 32, "learning_rate": 2e-4, "lr_decay": True, "threads": 2},
 ))
 # Imported Hugging Face model types (MiniLM checkpoints are model_type "bert").
-register(Arch("bert", IMPORTED, export_tolerance=1e-4, quantizer="weights-int8", token_type_ids=True))
-register(Arch("distilbert", IMPORTED, export_tolerance=1e-4, quantizer="weights-int8"))
-register(Arch("roberta", IMPORTED, export_tolerance=1e-4, quantizer="weights-int8", positions_after_pad=True))
+register(Arch("bert", IMPORTED, export_tolerance=1e-4, quantizer="weights-int8", q4_quantizer="q4", token_type_ids=True))
+register(Arch("distilbert", IMPORTED, export_tolerance=1e-4, quantizer="weights-int8", q4_quantizer="q4"))
+register(Arch("roberta", IMPORTED, export_tolerance=1e-4, quantizer="weights-int8", q4_quantizer="q4", positions_after_pad=True))

@@ -16,6 +16,8 @@ from .errors import UserError
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# WebGPU in headless Chromium: Debian's build then gives a SwiftShader (software, fallback) adapter.
+WEBGPU_FLAGS = ("--enable-unsafe-webgpu",)
 
 
 def chromium_path() -> str:

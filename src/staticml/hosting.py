@@ -124,6 +124,8 @@ def write_precache(site: Path, manifests: dict[str, dict]) -> str:
     # variant runs on it; otherwise the service worker caches it once a page has used it.
     if all(m.get("engines", {}).get(m["default_variant"]) == "compact" for m in manifests.values()):
         skipped |= {f for f in files if f.startswith("assets/ort/") or f == "assets/worker.js"}
+    # onnxruntime-web's WebGPU build: only a page that uses WebGPU fetches it (then it is cached).
+    skipped |= {f for f in files if f.startswith("assets/ort-webgpu/") or f == "assets/worker-webgpu.js"}
     precached = [quote(f) for f in files if f not in skipped and f != HEADERS_FILE]
     (site / PRECACHE_FILE).write_text(json.dumps({"build": build, "files": precached}, indent=1) + "\n", encoding="utf-8")
     sw = site / SERVICE_WORKER

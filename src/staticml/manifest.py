@@ -17,6 +17,7 @@ MANIFEST = "manifest.json"
 TASKS = ("text-classification", "tabular-classification", "face-detection")
 CLASSIFIERS = ("text-classification", "tabular-classification")
 ENGINES = ("compact", "onnxruntime-web")
+BACKENDS = ("wasm", "webgpu")  # onnxruntime-web's, as build ships them (site manifests only)
 # A model's name is its folder under the site's models/: letters, digits, "-", "_" and ".".
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -131,6 +132,12 @@ def _engines(value: Any) -> str | None:
     return None
 
 
+def _backends(value: Any) -> str | None:
+    if not isinstance(value, list) or not value or not all(v in BACKENDS for v in value) or len(set(value)) != len(value):
+        return f"must be a list of distinct backends from {', '.join(BACKENDS)}"
+    return None
+
+
 def _object(value: Any) -> str | None:
     return None if isinstance(value, dict) else "must be an object"
 
@@ -159,6 +166,7 @@ def _probability(value: Any) -> str | None:
     "extra_inputs": (_extra_inputs, ()),
     "examples": (_strings, ()),
     "engines": (_engines, ()),
+    "backends": (_backends, ()),
     "features": (check_features, ("tabular-classification",)),
     "arch": (_string, ()),
     "metrics": (_object, ()),

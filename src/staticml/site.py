@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-from . import compact, detect, hosting, manifest as manifest_io, output
+from . import archs, compact, detect, hosting, manifest as manifest_io, output
 from .errors import UserError
 
 WEB_ASSETS = Path(__file__).parent / "web_assets"
@@ -23,6 +23,11 @@ MIN_COMPRESS_BYTES = 1024
 # model variants cannot run on the page's compact engine.
 ORT_ASSETS = ("assets/ort", "assets/worker.js")
 BUNDLE_INFO = "bundle.json"  # the bundle's versions (staticml --version), not part of a site
+# onnxruntime-web's WebGPU build (its 27 MB WASM and the worker that loads it): only in a site with a
+# transformer-size model (archs.offers_webgpu), and fetched by a page only when it uses WebGPU.
+WEBGPU_ASSETS = ("assets/ort-webgpu", "assets/worker-webgpu.js")
+# Variants a site may do without: one that fails the variant check is left out, not an error.
+OPTIONAL_VARIANTS = ("q4",)
 
 
 def web_assets() -> Path:
@@ -39,7 +44,7 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
     manifests = [(Path(d), manifest_io.read(d)) for d in model_dirs]
     _check_names([m["name"] for _, m in manifests])
     output.check_writable(Path(out).absolute(), "site", force, model_dirs)
-    for model_dir, manifest in manifests:
+    for i, (model_dir, manifest) in enumerate(manifests):
         broken = manifest_io.check_integrity(model_dir, manifest)
         if broken:
             raise UserError(f"{model_dir}: {', '.join(broken)} do not match the sha256 in manifest.json")
@@ -47,14 +52,18 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
         if manifest["task"] == detect.TASK:
             detect.check_model(model_dir, manifest, report)
         else:
-            check_variants_agree(model_dir, manifest, report)
+            manifests[i] = (model_dir, check_variants_agree(model_dir, manifest, report))
     page = page_of([m for _, m in manifests])
     api_url = _normalize_api_url(api_url)
     engines = {manifest["name"]: compact.engines(model_dir, manifest) for model_dir, manifest in manifests}
     needs_ort = any(compact.ONNXRUNTIME_WEB in chosen.values() for chosen, _ in engines.values())
+    backends = {m["name"]: ["wasm", "webgpu"] if archs.offers_webgpu(m.get("arch")) and compact.ONNXRUNTIME_WEB
+                in engines[m["name"]][0].values() else ["wasm"] for _, m in manifests}
+    needs_webgpu = any("webgpu" in b for b in backends.values())
     assets = web_assets()
     with output.atomic_folder(out, "site", force, model_dirs) as folder:
-        shutil.copytree(assets, folder, dirs_exist_ok=True, ignore=_without(assets, (BUNDLE_INFO,) + (() if needs_ort else ORT_ASSETS)))
+        shutil.copytree(assets, folder, dirs_exist_ok=True, ignore=_without(assets, (BUNDLE_INFO,) + (() if needs_ort else ORT_ASSETS)
+                                                                      + (() if needs_webgpu else WEBGPU_ASSETS)))
         _keep_page(folder, page)
         if api_url:
             _allow_connect_to(folder / "index.html", api_url)
@@ -63,7 +72,8 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
         site_manifests = {}
         for model_dir, manifest in manifests:
             chosen, missing = engines[manifest["name"]]
-            site_manifests[manifest["name"]] = _copy_model(model_dir, manifest, folder / "models" / manifest["name"], chosen)
+            site_manifests[manifest["name"]] = _copy_model(model_dir, {**manifest, "backends": backends[manifest["name"]]},
+                                                           folder / "models" / manifest["name"], chosen)
             report(f"build: model '{manifest['name']}' ({_model_bytes(manifest) / 1e6:.2f} MB, variants {', '.join(manifest['variants'])})")
             report(f"build: model '{manifest['name']}' engine: {compact.describe(chosen, missing)}")
         config = {
@@ -87,7 +97,8 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
 # The page variants of the bundle: a site gets the one its models' task needs, as its index.html.
 PAGES = {
     "classifier": {"index": "index.html", "files": ("index.html", "embed.html", "assets/staticml.js",
-                                                    "assets/staticml-element.js", "assets/worker.js")},
+                                                    "assets/staticml-element.js", "assets/worker.js",
+                                                    "assets/worker-webgpu.js")},
     "camera": {"index": "camera.html", "files": ("camera.html", "assets/camera.js", "assets/camera-worker.js",
                                                  "assets/camera.css")},
 }
@@ -115,8 +126,11 @@ def _keep_page(folder: Path, page: str) -> None:
         (folder / index).replace(folder / "index.html")
 
 
-def check_variants_agree(model_dir: Path, manifest: dict, report: Callable[[str], None]) -> None:
-    """The Python side of parity: each variant against the reference one, on the hard strings."""
+def check_variants_agree(model_dir: Path, manifest: dict, report: Callable[[str], None]) -> dict:
+    """The Python side of parity: each variant against the reference one, on the hard strings.
+
+    Returns the manifest the site gets: an optional variant (q4) that disagrees is left out, and
+    said so; any other that disagrees stops the build."""
     from . import parity
     from .hard_texts import hard_texts
     from .runtime import Classifier
@@ -125,7 +139,7 @@ def check_variants_agree(model_dir: Path, manifest: dict, report: Callable[[str]
     reference = "fp32" if "fp32" in variants else variants[0]
     if len(variants) < 2:
         Classifier(model_dir, reference)  # checks its outputs against the labels
-        return
+        return manifest
     texts = hard_texts() + list(manifest.get("examples", []))
     expected = Classifier(model_dir, reference).probabilities(texts)
     for variant in variants:
@@ -133,9 +147,26 @@ def check_variants_agree(model_dir: Path, manifest: dict, report: Callable[[str]
             continue
         result = parity.compare(expected, Classifier(model_dir, variant).probabilities(texts),
                                 parity.VARIANT_TOLERANCE, parity.VARIANT_AGREEMENT)
+        if not result.ok and variant in OPTIONAL_VARIANTS:
+            manifest = _without_variant(manifest, variant)
+            report(f"build: {manifest['name']} {variant} left out of the site: it disagrees with '{reference}' "
+                   f"({result.summary()}); default variant {manifest['default_variant']}")
+            continue
         if not result.ok:
             raise UserError(f"{model_dir}: variant '{variant}' disagrees with '{reference}': {result.summary()}")
         report(f"build: {manifest['name']} {variant} vs {reference}: {result.summary()}")
+    return manifest
+
+
+def _without_variant(manifest: dict, variant: str) -> dict:
+    """The manifest without `variant` and its file; a dropped default becomes the smallest other variant."""
+    file = manifest["variants"][variant]
+    variants = {v: f for v, f in manifest["variants"].items() if v != variant}
+    files = {f: e for f, e in manifest["files"].items() if f != file or f in variants.values()}
+    default = manifest["default_variant"]
+    if default == variant:
+        default = min(variants, key=lambda v: files[variants[v]]["bytes"])
+    return {**manifest, "variants": variants, "files": files, "default_variant": default}
 
 
 def _check_runs_in_the_page(model_dir: Path, manifest: dict) -> None:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 
 from . import manifest as manifest_io, parity, tabular, tabular_page, verify_camera
-from .browser import chromium, open_page, page_probabilities, served, wait_until
+from .browser import WEBGPU_FLAGS, chromium, open_page, page_probabilities, served, wait_until
 from .errors import UserError
 from .hard_texts import hard_texts
 from .runtime import Classifier
@@ -74,14 +74,39 @@ def verify(site: str | Path, texts_file: str | Path | None = None, json_path: st
 
 def _classifier_checks(site: Path, config: dict, user_texts: list[str], report: Callable[[str], None]) -> list[Check]:
     checks = []
-    with served(site) as url, chromium() as browser:
+    with served(site) as url:
+        checks += _wasm_checks(url, site, config, user_texts, report)
+        checks += _webgpu_checks(url, site, config, user_texts, report)  # a second Chromium, after the first
+    return checks
+
+
+def _wasm_checks(url: str, site: Path, config: dict, user_texts: list[str], report: Callable[[str], None]) -> list[Check]:
+    checks = []
+    with chromium() as browser:
         for name, model_dir in model_dirs(site, config).items():
             manifest = manifest_io.read(model_dir)
             checks.append(check_integrity(name, model_dir, manifest))
             for variant in manifest["variants"]:
                 report(f"verify: {name} / {variant} …")
-                checks += check_page(browser, url, site, name, variant, user_texts)
+                checks += check_page(browser, url, site, name, variant, user_texts,
+                                     "wasm" if "webgpu" in manifest.get("backends", []) else None)
         checks.append(check_offline(browser, url, site))
+    return checks
+
+
+def _webgpu_checks(url: str, site: Path, config: dict, user_texts: list[str], report: Callable[[str], None]) -> list[Check]:
+    """The page forced onto WebGPU (?backend=webgpu), for each model the site ships it for, default
+    variant: Chromium's WebGPU here is SwiftShader, a software adapter, so this proves the numbers,
+    not the speed."""
+    models = {name: manifest_io.read(d) for name, d in model_dirs(site, config).items()}
+    models = {name: m for name, m in models.items() if "webgpu" in m.get("backends", [])}
+    if not models:
+        return []
+    checks = []
+    with chromium(WEBGPU_FLAGS) as browser:
+        for name, manifest in models.items():
+            report(f"verify: {name} / {manifest['default_variant']} on WebGPU …")
+            checks += check_page(browser, url, site, name, manifest["default_variant"], user_texts, "webgpu")
     return checks
 
 
@@ -91,12 +116,15 @@ def check_integrity(name: str, model_dir: Path, manifest: dict) -> Check:
     return Check(f"{name}: integrity", not broken, figure, {"mismatched": broken})
 
 
-def check_page(browser, url: str, site: Path, name: str, variant: str, user_texts: list[str]) -> list[Check]:
-    """Tokenizer parity, output parity, privacy and self-containment for one model variant."""
-    label = f"{name}/{variant}"
+def check_page(browser, url: str, site: Path, name: str, variant: str, user_texts: list[str],
+               backend: str | None = None) -> list[Check]:
+    """Tokenizer parity, output parity, privacy and self-containment for one model variant (on
+    `backend` when given: ?backend=wasm|webgpu)."""
+    label = f"{name}/{variant}" + ("/webgpu" if backend == "webgpu" else "")
     model_dir = model_dirs(site, read_site(site))[name]
+    query = f"?model={name}&variant={variant}" + (f"&backend={backend}" if backend else "")
     try:
-        context, page, requests = open_page(browser, f"{url}?model={name}&variant={variant}", timeout_ms=120_000)
+        context, page, requests = open_page(browser, url + query, timeout_ms=300_000 if backend == "webgpu" else 120_000)
     except Exception as exc:  # the page failed to become ready: every page check fails with the reason
         reason = str(exc).splitlines()[0][:200]
         return [Check(f"{label}: page loads", False, reason)]
@@ -108,8 +136,10 @@ def check_page(browser, url: str, site: Path, name: str, variant: str, user_text
             return checks + [_privacy(label, requests[before:]), _self_contained(label, url, loaded, site)]
         texts = hard_texts() + user_texts
         checks = [_tokenizer_parity(page, label, model_dir, texts)]
+        if backend == "webgpu":
+            checks.append(_on_webgpu(page, label))
         before = len(requests)
-        checks.append(_output_parity(page, label, model_dir, variant, texts))
+        checks.append(_output_parity(page, label, model_dir, variant, texts, backend or "wasm"))
         checks.append(_privacy(label, requests[before:]))
         checks.append(_self_contained(label, url, loaded, site))
         return checks
@@ -128,10 +158,20 @@ def _tokenizer_parity(page, label: str, model_dir: Path, texts: list[str]) -> Ch
                  {"texts": len(texts), "mismatches": len(wrong), "examples": [texts[i] for i in wrong[:5]]})
 
 
-def _output_parity(page, label: str, model_dir: Path, variant: str, texts: list[str]) -> Check:
+def _on_webgpu(page, label: str) -> Check:
+    """The page says it runs on WebGPU (not that it fell back to WASM), and on which adapter."""
+    info = page.evaluate("window.staticml.info()")
+    on_gpu = info.get("backend") == "webgpu"
+    adapter = info.get("adapter") or "no adapter"
+    software = " (a software adapter: correctness, not speed)" if "fallback" in adapter else ""
+    figure = f"runs on WebGPU, {adapter}{software}" if on_gpu else f"runs on {info.get('backend')}: {info.get('backend_reason')}"
+    return Check(f"{label}: backend", on_gpu, figure, {k: info.get(k) for k in ("backend", "adapter", "backend_reason")})
+
+
+def _output_parity(page, label: str, model_dir: Path, variant: str, texts: list[str], backend: str = "wasm") -> Check:
     native = Classifier(model_dir, variant)
     in_page = page_probabilities(page, texts, native.labels)
-    result = parity.compare(native.probabilities(texts), in_page, parity.tolerance(variant))
+    result = parity.compare(native.probabilities(texts), in_page, parity.tolerance(variant, backend))
     figure = result.summary() + (f"; largest on {texts[result.worst_index][:60]!r}" if result.count else "")
     return Check(f"{label}: output parity", result.ok, figure,
                  asdict(result) | {"worst_text": texts[result.worst_index] if result.count else None})

@@ -72,13 +72,15 @@ def test_import_huggingface_family_matches_pytorch(tmp_path, family):
     classifier = Classifier(out, "fp32")
     manifest = classifier.manifest
     assert manifest["labels"] == LABELS and manifest["max_length"] == 64
-    assert manifest["variants"] == {"fp32": "model.onnx", "int8": "model.int8.onnx"}
+    assert manifest["variants"] == {"fp32": "model.onnx", "int8": "model.int8.onnx", "q4": "model.q4.onnx"}
     assert manifest["default_variant"] == "fp32" and "extra_inputs" not in manifest
     assert [i.name for i in classifier.session.get_inputs()] == ["input_ids", "attention_mask"]
     expected = softmax(pytorch_logits(source, TEXTS, 64))
     report = parity.require(f"{family} import vs PyTorch", expected, classifier.probabilities(TEXTS), 1e-4, TEXTS)
     print(f"\n{family}: {report.summary()}; int8 vs fp32 {manifest['import']['int8_vs_fp32']}")
     assert Classifier(out, "int8").probabilities(TEXTS[:4]).shape == (4, 3)
+    assert Classifier(out, "q4").probabilities(TEXTS[:4]).shape == (4, 3)
+    assert manifest["import"]["q4_vs_fp32"]["texts"] > 0
 
 
 @pytest.mark.slow  # exports the 22M-parameter MiniLM

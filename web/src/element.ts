@@ -2,8 +2,8 @@
 // page (and React). Its own bundle (assets/staticml-element.js) holds the compact engine; a model
 // that needs onnxruntime-web starts the same worker as the page, next to this script. Elements
 // naming the same model and variant share one loaded model.
-import type { InitResult, Manifest, Prediction, PredictResult } from "./types";
-import { connect } from "./local_client";
+import type { BackendName, Manifest, Prediction, PredictResult } from "./types";
+import { connectModel } from "./backend";
 import { chooseThreads, ELEMENT_MODEL, fromAttributes } from "./settings";
 import { fetchJson, type ModelClient } from "./worker_client";
 
@@ -26,27 +26,23 @@ interface Loaded {
 
 const loads = new Map<string, Promise<Loaded>>();
 
-function load(modelUrl: string, variant: string | null, threads: number | null, progress: HTMLProgressElement): Promise<Loaded> {
-  const key = `${modelUrl}#${variant ?? ""}`;
+function load(modelUrl: string, variant: string | null, threads: number | null, backend: BackendName | null,
+              progress: HTMLProgressElement): Promise<Loaded> {
+  const key = `${modelUrl}#${variant ?? ""}#${backend ?? ""}`;
   let loaded = loads.get(key);
   if (!loaded) {
     loaded = (async () => {
       const manifest = await fetchJson<Manifest>(`${modelUrl}manifest.json`);
       const chosen = variant ?? manifest.default_variant;
-      const client = connect(manifest, chosen, new URL("./worker.js", import.meta.url), {
-        onDownload(done, total) {
+      const handlers = {
+        onDownload(done: number, total: number) {
           progress.max = Math.max(total, 1);
           progress.value = done;
         },
-      });
-      await client.call<InitResult>({
-        type: "init",
-        manifest,
-        modelUrl,
-        variant: chosen,
-        ortUrl: new URL("./ort/", import.meta.url).href,
-        threads: chooseThreads(threads),
-      });
+      };
+      const init = { type: "init" as const, manifest, modelUrl, variant: chosen, ortUrl: new URL("./ort/", import.meta.url).href,
+                     threads: chooseThreads(threads) };
+      const { client } = await connectModel(manifest, chosen, init, new URL("./", import.meta.url), handlers, backend);
       return { client, manifest };
     })();
     loads.set(key, loaded);
@@ -89,7 +85,7 @@ export class StaticmlClassifier extends HTMLElement {
 
     const model = settings.model ?? ELEMENT_MODEL;
     const modelUrl = new URL(model.endsWith("/") ? model : `${model}/`, document.baseURI).href;
-    this.loaded = load(modelUrl, settings.variant, settings.threads, progress);
+    this.loaded = load(modelUrl, settings.variant, settings.threads, settings.backend, progress);
     this.ready = this.loaded.then(
       () => {
         progress.remove();

@@ -5,12 +5,13 @@ import { registerServiceWorker } from "./offline";
 import { ServerMode } from "./server_mode";
 import { featuresOf, positiveLabel } from "./tabular";
 import { TabularForm } from "./tabular_form";
-import type { FileScores, Info, InitResult, Manifest, Prediction, PredictResult, Row, SiteConfig } from "./types";
+import type { FileScores, Info, Manifest, Prediction, PredictResult, Row, SiteConfig } from "./types";
 import { $, Ui } from "./ui";
-import { connect, engineOf } from "./local_client";
+import { engineOf } from "./local_client";
+import { backendLabel, connectModel, type BackendChoice, type InitCall } from "./backend";
 import { debounce } from "./debounce";
 import { chooseThreads, DEBOUNCE_MS, fromQuery } from "./settings";
-import { fetchJson, type ModelClient, type ProgressHandlers, type Request } from "./worker_client";
+import { fetchJson, type ModelClient, type ProgressHandlers } from "./worker_client";
 
 const DEFAULT_EXAMPLES = [
   "I love this, it made my day!",
@@ -45,6 +46,8 @@ const info: Info = {
   variant: "",
   engine: "onnxruntime-web",
   backend: "wasm",
+  adapter: null,
+  backend_reason: "",
   threads: 0,
   bytes_downloaded: 0,
   load_ms: 0,
@@ -54,6 +57,7 @@ const info: Info = {
   last_inference_ms: null,
 };
 let manifest: Manifest | null = null;
+let backendChoice: BackendChoice | null = null;
 let serverMode: ServerMode | null = null;
 // A tabular model's page: the form instead of the text box (tabular_form.ts).
 let tabularForm: TabularForm | null = null;
@@ -86,7 +90,7 @@ async function load(): Promise<void> {
     tabularForm.mount();
   }
 
-  const request: Request = {
+  const request: InitCall = {
     type: "init",
     manifest,
     modelUrl,
@@ -95,9 +99,11 @@ async function load(): Promise<void> {
     threads: chooseThreads(settings.threads),
   };
   info.engine = engineOf(manifest, variant);
-  model = connect(manifest, variant, new URL("./worker.js", import.meta.url), handlers);
-  const result = await model.call<InitResult>(request);
-  Object.assign(info, result, { load_ms: performance.now() });
+  const connected = await connectModel(manifest, variant, request, new URL("./", import.meta.url), handlers, settings.backend);
+  model = connected.client;
+  backendChoice = connected.choice;
+  Object.assign(info, connected.result, { load_ms: performance.now(), adapter: backendChoice?.adapter ?? null,
+                                          backend_reason: backendChoice?.reason ?? "the compact engine runs in the page" });
 }
 
 const ready: Promise<void> = load();
@@ -176,7 +182,7 @@ ready.then(
       variant: info.variant,
       modelBytes: info.model_bytes,
       loadMs: info.load_ms,
-      backend: info.engine === "compact" ? "compact engine (JS)" : "onnxruntime-web (WASM)",
+      backend: backendLabel(info.engine, backendChoice),
       threads: info.threads,
     });
     if (tabularForm && manifest) {

@@ -4,12 +4,15 @@ import * as ort from "onnxruntime-web/wasm";
 import { checkGraph, fetchModel, inBatches, inputData, toPredictions, type ExtraFile, type OnProgress } from "./classify";
 import type { Model } from "./host";
 import type { TextTokenizer } from "./tokenize";
-import type { InitRequest, InitResult, Manifest, Prediction } from "./types";
+import type { BackendName, InitRequest, InitResult, Manifest, Prediction } from "./types";
 
-// Written by build.mjs from the copied ort-wasm-simd-threaded.wasm.
+// Written by build.mjs: worker.js runs the CPU build ("wasm"), worker-webgpu.js the same code on
+// onnxruntime-web's WebGPU build ("webgpu", with its own, larger WASM file).
+declare const __ORT_BACKEND__: BackendName;
+declare const __ORT_WASM_FILE__: string;
 declare const __ORT_WASM_BYTES__: number;
 declare const __ORT_WASM_SHA256__: string;
-const WASM_FILE = "ort-wasm-simd-threaded.wasm";
+const WASM_FILE = __ORT_WASM_FILE__;
 
 /** Sets onnxruntime-web up for this request (before the first session) and names its WASM file,
  * to be downloaded and checked with the model's files. */
@@ -24,7 +27,7 @@ export function setUpOrt(request: InitRequest): ExtraFile {
 export async function openSession(model: Uint8Array, wasm: Uint8Array, modelFile: string): Promise<ort.InferenceSession> {
   ort.env.wasm.wasmBinary = wasm;
   try {
-    return await ort.InferenceSession.create(model, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+    return await ort.InferenceSession.create(model, { executionProviders: [__ORT_BACKEND__], graphOptimizationLevel: "all" });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new Error(`${modelFile}: onnxruntime-web cannot load it (${reason.slice(0, 300)})`);
@@ -48,7 +51,7 @@ export class Runtime implements Model {
     checkGraph(session.inputNames, session.outputNames, manifest, files.modelFile);
     const runtime = new Runtime(session, files.tokenizer, manifest, {
       engine: "onnxruntime-web",
-      backend: "wasm",
+      backend: __ORT_BACKEND__,
       threads: ort.env.wasm.numThreads ?? 1, // ORT lowers it to 1 without cross-origin isolation
       bytes_downloaded: files.bytes,
       model_bytes: files.model.byteLength,

@@ -1,6 +1,7 @@
 // Every setting of the page and of <staticml-classifier> in one place (as transformers.js keeps
 // its `env`): where each comes from (a URL parameter of the page, an attribute of the element)
 // and its default. The rest of the page reads a Settings object, never location or attributes.
+import type { BackendName } from "./types";
 
 export interface Settings {
   /** ?model= / model="…": a model of the site (the page: its name; the element: its folder). */
@@ -9,6 +10,8 @@ export interface Settings {
   variant: string | null;
   /** ?threads= / threads="…": WASM threads for onnxruntime-web; null means chooseThreads' pick. */
   threads: number | null;
+  /** ?backend= / backend="wasm|webgpu": onnxruntime-web's backend; null means backend.ts's choice. */
+  backend: BackendName | null;
   /** label="…": the element's label above its text box. */
   label: string;
   /** placeholder="…": the element's placeholder text. */
@@ -19,6 +22,7 @@ export const DEFAULTS: Settings = {
   model: null,
   variant: null,
   threads: null,
+  backend: null,
   label: "Text to classify",
   placeholder: "Type a sentence…",
 };
@@ -38,6 +42,7 @@ function read(source: Source): Settings {
     model: source("model") ?? DEFAULTS.model,
     variant: source("variant") ?? DEFAULTS.variant,
     threads: positiveInteger(source("threads")),
+    backend: backendName(source("backend")),
     label: text("label"),
     placeholder: text("placeholder"),
   };
@@ -52,6 +57,11 @@ export function fromQuery(search: string): Settings {
 /** The element's settings, from its attributes. */
 export function fromAttributes(element: { getAttribute(name: string): string | null }): Settings {
   return read((name) => element.getAttribute(name));
+}
+
+function backendName(value: string | null): BackendName | null {
+  const name = value?.trim().toLowerCase();
+  return name === "wasm" || name === "webgpu" ? name : null;
 }
 
 function positiveInteger(value: string | null): number | null {

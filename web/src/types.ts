@@ -29,6 +29,8 @@ export interface Manifest {
   examples?: string[];
   /** The page's engine per variant, written by `staticml build`; absent: onnxruntime-web. */
   engines?: Record<string, EngineName>;
+  /** onnxruntime-web's backends the site ships for this model, written by `staticml build`; absent: ["wasm"]. */
+  backends?: BackendName[];
   metrics?: unknown;
   /** The architecture the model folder was trained or imported as (informative). */
   arch?: string;
@@ -73,6 +75,9 @@ export type Row = Record<string, RowValue>;
 /** "compact": the small in-bundle engine (engine/), on the page's thread; else onnxruntime-web in a worker. */
 export type EngineName = "compact" | "onnxruntime-web";
 
+/** onnxruntime-web's execution provider: WASM (CPU) or WebGPU. */
+export type BackendName = "wasm" | "webgpu";
+
 export interface SiteModel {
   name: string;
   path: string;
@@ -94,8 +99,12 @@ export interface Info {
   model: string;
   variant: string;
   engine: EngineName;
-  /** "js" for the compact engine, "wasm" for onnxruntime-web. */
-  backend: "js" | "wasm";
+  /** "js" for the compact engine, "wasm" or "webgpu" for onnxruntime-web. */
+  backend: "js" | BackendName;
+  /** The WebGPU adapter asked for ("google swiftshader (fallback adapter)"), or null when none was. */
+  adapter: string | null;
+  /** Why this backend: asked for, chosen, or the fallback to WASM and its cause. */
+  backend_reason: string;
   threads: number;
   bytes_downloaded: number;
   load_ms: number;
@@ -117,6 +126,8 @@ export interface InitRequest {
   /** Absolute URL of the folder holding ort-wasm-simd-threaded.{mjs,wasm}, ending in "/". */
   ortUrl: string;
   threads: number;
+  /** onnxruntime-web's execution provider (the WebGPU worker runs "webgpu"); absent: "wasm". */
+  backend?: BackendName;
 }
 
 export interface TextsRequest {
@@ -159,7 +170,7 @@ export type WorkerRequest = InitRequest | TextsRequest | RowsRequest | OpenFileR
 
 export interface InitResult {
   engine: EngineName;
-  backend: "js" | "wasm";
+  backend: "js" | BackendName;
   threads: number;
   bytes_downloaded: number;
   model_bytes: number;

@@ -43,6 +43,14 @@ export class WorkerClient implements ModelClient {
     };
   }
 
+  /** Stops the worker (a WebGPU worker that failed, before the WASM one starts); later calls fail. */
+  terminate(): void {
+    this.worker.terminate();
+    this.failure = new Error("the model worker was stopped");
+    for (const waiter of this.pending.values()) waiter.reject(this.failure);
+    this.pending.clear();
+  }
+
   call<T>(request: Request): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {

@@ -83,7 +83,7 @@ def coarsen_tables(path: Path, bits: int) -> None:
     onnx.checker.check_model(str(path), full_check=True)
 
 
-def quantize_weights_int8(source: Path, target: Path, min_elements: int = 4096) -> None:
+def quantize_weights_int8(source: Path, target: Path, min_elements: int = 4096, matmuls: bool = True) -> None:
     """int8 weights, float32 arithmetic: the same numbers in the page as natively.
 
     MatMul weights become int8 per output column and embedding tables int8 per row (symmetric),
@@ -101,7 +101,7 @@ def quantize_weights_int8(source: Path, target: Path, min_elements: int = 4096) 
     def big(name: str) -> bool:
         return name in initializers and len(initializers[name].dims) == 2 and np.prod(initializers[name].dims) >= min_elements
 
-    matmul_weights = {n.input[1] for n in model.graph.node if n.op_type == "MatMul" and big(n.input[1])}
+    matmul_weights = {n.input[1] for n in model.graph.node if matmuls and n.op_type == "MatMul" and big(n.input[1])}
     new_nodes = []
     for name in sorted(matmul_weights):  # w [in, out] = int8 [in, out] * scale [out]
         q, scale = _int8_symmetric(numpy_helper.to_array(initializers[name]), axis=0)
@@ -124,6 +124,35 @@ def quantize_weights_int8(source: Path, target: Path, min_elements: int = 4096) 
     onnx.checker.check_model(str(target), full_check=True)
 
 
+Q4_BLOCK = 32  # weights per 4-bit block along the input axis; chosen by measurement (README)
+
+
+def quantize_q4(source: Path, target: Path, block_size: int = Q4_BLOCK, tables: str = "q4", min_elements: int = 1024) -> None:
+    """4-bit weights, float32 arithmetic: MatMul weights as onnxruntime's `MatMulNBits` (blocks of
+    `block_size` along the input axis, each with a scale and a 4-bit zero point), embedding tables
+    as `GatherBlockQuantized` 4-bit blocks (`tables="q4"`) or int8 rows (`tables="int8"`).
+
+    `accuracy_level` 0 keeps MatMulNBits' arithmetic in float32 (level 4 would quantize the
+    activations to int8 at run time, as dynamic int8 does, and the page would drift from native).
+    """
+    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+
+    model = onnx.load(str(source))
+    small = {i.name for i in model.graph.initializer if np.prod(i.dims) < min_elements}
+    keep = [n.name for n in model.graph.node if n.op_type in ("MatMul", "Gather") and n.input[0 if n.op_type == "Gather" else 1] in small]
+    ops = ("MatMul", "Gather") if tables == "q4" else ("MatMul",)
+    with _quiet_logging(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # 0/0 on all-zero blocks (padding rows), which it then handles
+        quantizer = MatMulNBitsQuantizer(model, bits=4, block_size=block_size, is_symmetric=False, accuracy_level=0,
+                                         nodes_to_exclude=keep, op_types_to_quantize=ops,
+                                         quant_axes=(("MatMul", 0), ("Gather", 1)))
+        quantizer.process()
+    onnx.save(quantizer.model.model, str(target))
+    if tables == "int8":
+        quantize_weights_int8(target, target, min_elements, matmuls=False)
+    onnx.checker.check_model(str(target), full_check=True)
+
+
 def _int8_symmetric(w: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
     """int8 values and float32 scales (max |w| / 127 along `axis`, kept as a broadcastable dim)."""
     scale = np.abs(w).max(axis=axis, keepdims=True).astype(np.float32) / np.float32(127.0)
@@ -140,7 +169,7 @@ def _replace_initializer(model, old, new: dict[str, np.ndarray]) -> None:
 
 
 def quantize(kind: str, source: Path, target: Path) -> None:
-    """The int8 variant an architecture asks for (archs.Arch.quantizer)."""
+    """The variant an architecture asks for (archs.Arch.quantizer, archs.Arch.q4_quantizer)."""
     QUANTIZERS[kind](source, target)
 
 
@@ -184,4 +213,5 @@ QUANTIZERS = {
     # hard strings, next to build's 0.25 limit (6 bits: 0.07; all 256: 0.007).
     "gather-int8": lambda source, target: quantize_int8(source, target, op_types=["Gather"], table_bits=TABLE_BITS),
     "weights-int8": quantize_weights_int8,
+    "q4": quantize_q4,
 }

@@ -527,9 +527,14 @@ def _finish(folder: Path, options: dict, labels: list[str], encoder: TextEncoder
         # int8 weights, float32 arithmetic, as for trained MiniLM: the page computes what Python does.
         export.quantize("weights-int8", folder / "model.onnx", folder / "model.int8.onnx")
         variants = {"fp32": "model.onnx", "int8": "model.int8.onnx"}
-        drift = _drift(folder, encoder, extra_inputs)
-        section["int8_vs_fp32"] = _as_json(drift)
-        report(f"import: int8 vs fp32 (no labeled data, agreement only) {drift.summary()}")
+        q4 = archs.ARCHS[arch.removeprefix("imported-")].q4_quantizer if archs.offers_webgpu(arch) else None
+        if q4:  # BERT-family: 4-bit weights too (export.quantize_q4)
+            export.quantize(q4, folder / "model.onnx", folder / "model.q4.onnx")
+            variants["q4"] = "model.q4.onnx"
+        for variant in [v for v in variants if v != "fp32"]:
+            drift = _drift(folder, encoder, extra_inputs, variants[variant])
+            section[f"{variant}_vs_fp32"] = _as_json(drift)
+            report(f"import: {variant} vs fp32 (no labeled data, agreement only) {drift.summary()}")
     default = options["default_variant"] if options["default_variant"] in variants else next(iter(variants))
     for variant, file in variants.items():
         report(f"variant {variant}: {file} {(folder / file).stat().st_size / 1e6:.2f} MB")
@@ -541,10 +546,10 @@ def _finish(folder: Path, options: dict, labels: list[str], encoder: TextEncoder
         **({"extra_inputs": extra_inputs} if extra_inputs else {}))
 
 
-def _drift(folder: Path, encoder: TextEncoder, extra_inputs: dict) -> parity.ParityReport:
+def _drift(folder: Path, encoder: TextEncoder, extra_inputs: dict, file: str = "model.int8.onnx") -> parity.ParityReport:
     texts = probe_texts(encoder.max_length)
     runs = []
-    for file in ("model.onnx", "model.int8.onnx"):
+    for file in ("model.onnx", file):
         session = create_session(folder / file)
         chunks = []
         for i in range(0, len(texts), 16):

@@ -302,7 +302,7 @@ def tfidf_baseline(parts: Split, report: Report) -> dict:
 
 def write_variants(model, encoder: TextEncoder, parts: Split, folder: Path, report: Report, arch: str = "tiny",
                    temperature: float = 1.0) -> dict:
-    """fp32 and int8 ONNX files, each measured on the held-out test split."""
+    """fp32, int8 (and q4 for transformers) ONNX files, each measured on the held-out test split."""
     test_ids = encoder.ids(parts.test[0])
     sample = pad(test_ids[:8], encoder.spec.pad_id)
     spec = archs.get(arch, archs.TRAINED)
@@ -310,6 +310,9 @@ def write_variants(model, encoder: TextEncoder, parts: Split, folder: Path, repo
     report(f"export: model.onnx, ONNX vs PyTorch {check.summary()}")
     export.quantize(spec.quantizer, folder / "model.onnx", folder / "model.int8.onnx")
     variants = {"fp32": "model.onnx", "int8": "model.int8.onnx"}
+    if spec.q4_quantizer:
+        export.quantize(spec.q4_quantizer, folder / "model.onnx", folder / "model.q4.onnx")
+        variants["q4"] = "model.q4.onnx"
     # Similar lengths batched together: little padding, and the same predictions.
     order = np.argsort([len(ids) for ids in test_ids], kind="stable")
     batches = [pad([test_ids[j] for j in order[i:i + 256]], encoder.spec.pad_id) for i in range(0, len(order), 256)]
