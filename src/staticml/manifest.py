@@ -146,6 +146,11 @@ def _string(value: Any) -> str | None:
     return None if isinstance(value, str) else "must be a string"
 
 
+def _probability(value: Any) -> str | None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
+    return None if ok else f"{value!r} is not a probability between 0 and 1"
+
+
 Check = Callable[[Any], "str | None"]
 # field: (check, required for which tasks). The page's web/src/types.ts mirrors these names
 # (tests/unit/test_manifest.py compares them).
@@ -153,11 +158,6 @@ FIELDS: dict[str, tuple[Check, tuple[str, ...]]] = {
     "name": (_model_name, TASKS),
     "task": (_task, TASKS),
     "labels": (_labels, CLASSIFIERS),
-def _probability(value: Any) -> str | None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
-    return None if ok else f"{value!r} is not a probability between 0 and 1"
-
-
     "files": (_files, TASKS),
     "variants": (_variants, TASKS),
     "default_variant": (_string, TASKS),
@@ -172,6 +172,7 @@ def _probability(value: Any) -> str | None:
     "metrics": (_object, ()),
     "detector": (check_detector, ("face-detection",)),
     "import": (_object, ()),
+    "uncertain_below": (_probability, ()),  # the page says "not sure" below this top probability
 }
 
 
@@ -180,7 +181,6 @@ def validate(manifest: Any, where: str = MANIFEST) -> dict:
     if not isinstance(manifest, dict):
         raise ManifestError(f"{where}: expected a JSON object")
     task = manifest.get("task")
-    "uncertain_below": (_probability, ()),  # the page says "not sure" below this top probability
     if _task(task):
         raise ManifestError(f"{where}: task {_task(task)}")
     missing = [key for key, (_, tasks) in FIELDS.items() if task in tasks and key not in manifest]

@@ -189,6 +189,7 @@ ready.then(
       tabularForm.enable();
       fileScoring.view.scoreWholeRows(featuresOf(manifest).map((f) => f.name));
     } else {
+      ui.uncertainBelow = manifest?.uncertain_below ?? 0;
       ui.showExamples(manifest?.examples ?? DEFAULT_EXAMPLES, (text) => score(text).catch(report));
     }
     fileScoring.enable(manifest?.labels ?? []);
@@ -196,7 +197,6 @@ ready.then(
     // cache when the host allows) never competes with the first load.
     // Several threads help onnxruntime-web only: a page on the compact engine never reloads for them.
     registerServiceWorker(info.engine !== "compact" && navigator.hardwareConcurrency > 1).catch(report);
-      ui.uncertainBelow = manifest?.uncertain_below ?? 0;
   },
   (error: unknown) => {
     ui.showError(error instanceof Error ? error.message : String(error));

@@ -38,10 +38,10 @@ export interface Manifest {
   features?: Feature[];
   /** What `staticml import` read and measured (informative). */
   import?: unknown;
-  /** Face-detection models: the one description Python (staticml.detect) and the page decode from. */
-  detector?: DetectorSpec;
   /** The page says "not sure" when the top probability is below this (trained models, from validation data). */
   uncertain_below?: number;
+  /** Face-detection models: the one description Python (staticml.detect) and the page decode from. */
+  detector?: DetectorSpec;
 }
 
 /** manifest "detector": MediaPipe SSD anchors, score and NMS settings (web/src/camera/decode.ts). */
