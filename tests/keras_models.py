@@ -65,9 +65,10 @@ def tutorial_model(folder: Path) -> dict[str, Path]:
     return paths
 
 
-def exported_tutorial_model(path: Path) -> Path:
+def exported_tutorial_model(folder: Path) -> dict[str, Path]:
     """The tutorial's own export: a model trained on ids with from_logits=True, wrapped as
-    Sequential([vectorize_layer, model, Activation("sigmoid")])."""
+    Sequential([vectorize_layer, model, Activation("sigmoid")]) in .keras; and what the article's
+    generation kept: the model on ids as .h5, the vocabulary beside it."""
     keras.utils.set_random_seed(1)
     texts, labels, _, _ = corpus()
     layer = vectorizer(texts)
@@ -75,7 +76,20 @@ def exported_tutorial_model(path: Path) -> Path:
     fit(model, layer(tf.constant(texts)), np.array([[label == "positive"] for label in labels], dtype="float32"),
         keras.losses.BinaryCrossentropy(from_logits=True))
     export = keras.Sequential([keras.Input(shape=(1,), dtype="string"), layer, model, keras.layers.Activation("sigmoid")])
-    export.save(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {"keras": folder / "export.keras", "h5": folder / "ids.h5", "vocabulary": folder / "vocab.txt"}
+    export.save(paths["keras"])
+    model.save(paths["h5"])
+    write_vocabulary(layer, paths["vocabulary"])
+    return paths
+
+
+def nested_model(path: Path) -> Path:
+    """Sequential([vectorizer, Sequential([... Dense(1, sigmoid)])]), untrained: the sigmoid is one level down."""
+    layer = keras.layers.TextVectorization(max_tokens=60, output_sequence_length=12)
+    layer.adapt(tf.constant(corpus()[0][:200]))
+    inner = keras.Sequential([keras.Input(shape=(12,), dtype="int64"), *tutorial_body()])
+    keras.Sequential([keras.Input(shape=(1,), dtype="string"), layer, inner]).save(path)
     return path
 
 

@@ -143,12 +143,31 @@ def test_batch_padding_does_not_change_a_text(imported):
 
 @pytest.mark.slow
 @with_tensorflow
+def test_the_tutorial_export_and_its_ids_model_in_h5_import_alike(km, tmp_path):
+    """Sequential([vectorize_layer, model, Activation('sigmoid')]) as .keras, and `model` (on ids, logits) as .h5
+    with --vocabulary: both give the export's probabilities."""
+    import keras
+
+    from staticml.train.keras_import import keras_probabilities
+
+    paths = km.exported_tutorial_model(tmp_path / "sources")
+    assert run_import(paths["keras"], "--out", tmp_path / "export") == 0
+    assert run_import(paths["h5"], "--vocabulary", paths["vocabulary"], "--out", tmp_path / "ids") == 0
+    texts = km.corpus()[2][:300] + hard_texts(40)
+    expected = keras_probabilities(keras.saving.load_model(str(paths["keras"]), compile=False), "sigmoid", texts, km.tf)
+    for folder in ("export", "ids"):
+        actual = Classifier(tmp_path / folder, "fp32").probabilities(texts)
+        parity.require(f"{folder}: onnxruntime vs Keras", expected, actual, KERAS_TOLERANCE, texts)
+
+
+@pytest.mark.slow
+@with_tensorflow
 @pytest.mark.parametrize("make, labels, output", [
-    ("exported_tutorial_model", None, "sigmoid"),
+    ("nested_model", None, "sigmoid"),
     ("softmax_model", "negative,neutral,positive", "softmax"),
 ])
 def test_other_heads_import_with_parity(km, tmp_path, capsys, make, labels, output):
-    """The tutorial's export (logits model + Activation('sigmoid')), and three labels with softmax."""
+    """A sigmoid inside a nested Sequential, and three labels with softmax."""
     import keras
 
     from staticml.train.keras_import import keras_probabilities

@@ -133,9 +133,24 @@ def _load(source: Path, custom_objects: str | None, vocabulary: str | None, max_
         model = keras.saving.load_model(str(source), custom_objects=objects, compile=False)
     except Exception as exc:  # Keras raises ValueError, TypeError, OSError, zipfile errors... for a bad file
         raise UserError(f"{source}: cannot load it with Keras {keras.__version__} ({_first_line(exc)})") from None
+    model = _flat(model, keras)
     if vocabulary:
         model = _with_vocabulary(model, Path(vocabulary), max_length, source, keras)
     return model
+
+
+def _flat(model, keras):
+    """A Sequential holding Sequentials (the tutorial's export wraps its model so) as one Sequential, so
+    that its last layer is the one that computes the scores."""
+    if not isinstance(model, keras.Sequential) or not any(isinstance(layer, keras.Sequential) for layer in model.layers):
+        return model
+    first = model.inputs[0]
+    return keras.Sequential([keras.Input(shape=first.shape[1:], dtype=first.dtype), *_layers(model, keras)])
+
+
+def _layers(model, keras) -> list:
+    return [inner for layer in model.layers
+            for inner in (_layers(layer, keras) if isinstance(layer, keras.Sequential) else [layer])]
 
 
 def _first_line(exc: BaseException) -> str:
@@ -195,14 +210,16 @@ def _with_vocabulary(model, path: Path, max_length: int | None, source: Path, ke
         return model
     if model.inputs[0].dtype == "string":
         raise UserError(f"--vocabulary {path}: {source} has a string input but no TextVectorization layer")
+    if not isinstance(model, keras.Sequential):
+        raise UserError(f"--vocabulary {path}: {source} is not a Sequential model; put the TextVectorization layer "
+                        "in front of it yourself and save that as .keras")
     length = model.inputs[0].shape[-1] if len(model.inputs[0].shape) == 2 else None
     length = max_length or length
     if not length:
         raise UserError(f"{source}: its input has no fixed length; give the TextVectorization's "
                         "output_sequence_length with --max-length")
     vectorizer = keras.layers.TextVectorization(vocabulary=tokens, output_sequence_length=length)
-    text = keras.Input(shape=(1,), dtype="string")
-    return keras.Model(text, model(vectorizer(text)))
+    return keras.Sequential([keras.Input(shape=(1,), dtype="string"), vectorizer, *model.layers])
 
 
 def _vocabulary_file(path: Path) -> list[str]:
@@ -236,7 +253,7 @@ def _vectorizer(model, source: Path, keras):
         raise UserError(f"{source}: not a text classifier: its input is {inputs[0].dtype} {tuple(inputs[0].shape)}; "
                         f"expected text through a TextVectorization layer{hint}")
     vectorizer = found[0]
-    if len(found) > 1 or vectorizer.input is not inputs[0]:
+    if len(found) > 1 or _latest(vectorizer).input_tensors[0] is not inputs[0]:
         raise UserError(f"{source}: the TextVectorization layer must take the model's input directly, once")
     return vectorizer
 
@@ -402,11 +419,17 @@ def keras_probabilities(model, output: str, texts: list[str], tf) -> np.ndarray:
             batch = tf.reshape(batch, [-1, 1])
         chunks.append(np.asarray(model(batch, training=False), dtype=np.float64))
     scores = np.concatenate(chunks)
-    applied = _activation(model.layers[-1]) == output  # else the model outputs logits
+    applied = _activation(_last_layer(model)) == output  # else the model outputs logits
     if output == "sigmoid":
         p = scores if applied else 1 / (1 + np.exp(-scores))
         return np.concatenate([1 - p, p], axis=1)
     return scores if applied else softmax(scores)
+
+
+def _last_layer(model):
+    """The layer that computes the output, also inside a nested model."""
+    last = model.layers[-1]
+    return _last_layer(last) if hasattr(last, "layers") and last.layers else last
 
 
 def _activation(layer) -> str | None:
