@@ -57,9 +57,19 @@ def import_tflite(source: Path, out: Path, name: str | None = None, report: Repo
     return manifest
 
 
+def _needs(module: str):
+    """TensorFlow and tf2onnx come with the keras extra; without it, one line saying so."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise UserError(f"importing a .tflite model needs {module}: pip install 'staticml[keras]'") from None
+
+
 def _interpreter(source: Path):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up lines are not the user's business
-    import tensorflow as tf
+    tf = _needs("tensorflow")
 
     warnings.filterwarnings("ignore", message=r"(?s).*tf.lite.Interpreter is deprecated")
 
@@ -95,8 +105,7 @@ def _recognise(source: Path) -> tuple[str, dict]:
 
 
 def _convert(source: Path, target: Path, report: Report) -> None:
-    import tf2onnx
-
+    tf2onnx = _needs("tf2onnx")
     report(f"import: converting {source.name} to ONNX with tf2onnx {tf2onnx.__version__} (opset {OPSET})")
     try:
         tf2onnx.convert.from_tflite(str(source), opset=OPSET, output_path=str(target))
