@@ -247,15 +247,19 @@ def test_manifest_features_check(features, says):
 @pytest.fixture(scope="module")
 def pipeline_file(tmp_path_factory):
     """A fitted scikit-learn pipeline on the made-up table, saved with skops (and as a pickle)."""
+    import collections
     import pickle
 
     import skops.io as sio
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
 
     folder = tmp_path_factory.mktemp("pipeline")
     table = train_tabular.from_records(applicants(), list(applicants()[0]), "x", "Status")
     pipeline = train_tabular.candidates(table.kinds, 0)["logistic_regression"].fit(table.frame, table.labels)
     sio.dump(pipeline, folder / "pipeline.skops")
     sio.dump(pipeline.steps[-1][1], folder / "classifier.skops")
+    sio.dump(make_pipeline(FunctionTransformer(collections.Counter)), folder / "untrusted.skops")
     (folder / "pipeline.pkl").write_bytes(pickle.dumps(pipeline))
     return folder, pipeline, table
 
@@ -305,6 +309,7 @@ def bad_imports(tmp_path, trained, pipeline_file) -> dict:
         "joblib": ([tmp_path / "model.joblib"], "a pickle file is refused"),
         "skops not a pipeline": ([folder / "classifier.skops"], "holds a LogisticRegression, not a scikit-learn Pipeline"),
         "not a skops file": ([features_file("x.skops", [1])], "not a skops file"),
+        "skops asks for other code": ([folder / "untrusted.skops"], "holds the type 'collections.Counter', which is not scikit-learn's"),
         "feature not in graph": ([onnx_file, "--features", features_file("a.json", features + [{"name": "Pets", "type": "number"}]),
                                   "--labels", "bad,good"], "feature 'Pets' is not an input of model.onnx"),
         "graph input without feature": ([onnx_file, "--features", features_file("b.json", features[1:]), "--labels", "bad,good"],
@@ -319,7 +324,8 @@ def bad_imports(tmp_path, trained, pipeline_file) -> dict:
     }
 
 
-@pytest.mark.parametrize("case", ["pickle", "joblib", "skops not a pipeline", "not a skops file", "feature not in graph",
+@pytest.mark.parametrize("case", ["pickle", "joblib", "skops not a pipeline", "not a skops file", "skops asks for other code",
+                                  "feature not in graph",
                                   "graph input without feature", "wrong type", "bad features.json",
                                   "labels do not match", "no labels"])
 def test_bad_import_is_one_line_exit_2_nothing_written(tmp_path, capsys, trained, pipeline_file, case):
