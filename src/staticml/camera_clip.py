@@ -124,5 +124,5 @@ def clip_seconds(moves=MOVES) -> float:
 
 def still_clip(path: Path, seconds: float = 2.0, width: int = 320, height: int = 240, fps: int = 20, face: bool = True) -> Path:
     """The face still at the centre (or, face=False, the empty background) for `seconds`."""
-    image = place(portrait(), width, height, 0.5, 0.5, 0.6) if face else place(np.zeros((1, 1, 3), np.uint8), width, height, -1, -1, 0.01)
+    image = place(portrait(), width, height, 0.5, 0.5, 0.6) if face else np.full((height, width, 3), BACKGROUND, np.uint8)
     return write_y4m(path, (image for _ in range(max(1, round(seconds * fps)))), fps)
