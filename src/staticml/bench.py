@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 import numpy as np
 
 from . import manifest as manifest_io, output, tabular
-from .browser import chromium, open_page, served, wait_until
+from .browser import CHROMIUM_FLAGS, WEBGPU_FLAGS, chromium, chromium_path, open_page, served, wait_until
 from .bench_accuracy import accuracy_points
 from .errors import UserError
 from .runtime import Classifier
@@ -89,8 +89,13 @@ def bench(site: str | Path, out: str | Path, models: list[str] | None = None, al
     started = time.perf_counter()
     results = []
     with served(site, api=True, port=port) as url, chromium() as browser:
-        for name, variant, model_dir in targets:
-            results.append(_bench_model(browser, url, name, variant, model_dir, settings, progress))
+        gpu = _webgpu_browser(browser, targets)
+        try:
+            for name, variant, model_dir in targets:
+                results.append(_bench_model(browser, url, name, variant, model_dir, settings, progress, gpu))
+        finally:
+            if gpu is not None:
+                gpu.close()
     report = {"site": str(site), "machine": {"cpus": os.cpu_count()}, "quick": quick,
               "profiles": [asdict(p) for p in [*settings.profiles, OFFLINE]], "text": TEXT,
               "results": results, "seconds": round(time.perf_counter() - started, 1), "steps": steps,
@@ -125,8 +130,15 @@ def _targets(site: Path, config: dict, models: list[str] | None, all_variants: b
     return targets
 
 
+def _webgpu_browser(browser, targets: list[tuple[str, str, Path]]):
+    """A second Chromium with WebGPU on, when a model's site ships WebGPU; None otherwise."""
+    if not any("webgpu" in manifest_io.read(d).get("backends", []) for _, _, d in targets):
+        return None
+    return browser.browser_type.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS + list(WEBGPU_FLAGS))
+
+
 def _bench_model(browser, url: str, name: str, variant: str, model_dir: Path, settings: Settings,
-                 progress: Callable[[str], None]) -> dict:
+                 progress: Callable[[str], None], gpu_browser=None) -> dict:
     page_url = f"{url}?model={name}&variant={variant}"
     label = f"{name}/{variant}"
     result = {"model": name, "variant": variant, "model_bytes": _model_bytes(model_dir, variant), "profiles": {}}
@@ -151,9 +163,29 @@ def _bench_model(browser, url: str, name: str, variant: str, model_dir: Path, se
     result["native"] = {f"threads_{t}": native_latency(model_dir, variant, t, settings.predictions, sample)
                         for t in sorted({1, settings.threads})}
     result["server_compute"] = _server_compute(browser, url, name, settings.server_requests, sample)
+    if gpu_browser is not None and "webgpu" in manifest_io.read(model_dir).get("backends", []):
+        progress(f"{label}: WebGPU")
+        result["webgpu"] = webgpu_figures(gpu_browser, page_url, max(10, settings.predictions // 10), sample)
     progress(f"{label}: done")
     _derive(result, settings.threads)
     return result
+
+
+def webgpu_figures(browser, page_url: str, count: int, sample: str | dict = TEXT) -> dict:
+    """The page forced onto WebGPU (loopback, no emulated network): time to ready, latency, the
+    adapter; `software` when it is a fallback adapter (SwiftShader here): correctness, not speed."""
+    context, page, _ = open_page(browser, f"{page_url}&backend=webgpu", timeout_ms=600_000)
+    try:
+        info = page.evaluate("window.staticml.info()")
+        if info["backend"] != "webgpu":
+            return {"backend": info["backend"], "reason": info["backend_reason"], "adapter": info["adapter"]}
+        measured = page.evaluate(LATENCY_JS, [sample, count])
+        return _summary(measured["times"]) | {
+            "backend": "webgpu", "adapter": info["adapter"], "software": "fallback adapter" in (info["adapter"] or ""),
+            "ready_ms": round(float(info["load_ms"]), 1), "raw_bytes": int(info["bytes_downloaded"]),
+            "wasm_bytes": int(info["wasm_bytes"])}
+    finally:
+        context.close()
 
 
 def _model_bytes(model_dir: Path, variant: str) -> int:
@@ -341,6 +373,9 @@ def _derive(result: dict, threads: int) -> None:
     for profile in result["profiles"].values():
         if "server" in profile:
             profile["break_even"] = break_even(profile["first_visit"]["ready_ms"], local, profile["server"]["p50_ms"])
+    gpu = result.get("webgpu", {})
+    if "p50_ms" in gpu:  # against the server on loopback: no network profile applies to it
+        gpu["break_even_vs_loopback_server"] = break_even(gpu["ready_ms"], gpu["p50_ms"], result["server_compute"]["p50_ms"])
 
 
 def break_even(first_visit_ms: float, local_ms: float, server_ms: float) -> int | None:

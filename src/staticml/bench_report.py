@@ -83,8 +83,22 @@ def _model_section(result: dict) -> list[str]:
               f"| native onnxruntime, 1 thread | {native1['p50_ms']:.2f} ms | {native1['p95_ms']:.2f} ms |",
               f"| native onnxruntime, {native['threads']} threads | {native['p50_ms']:.2f} ms | {native['p95_ms']:.2f} ms |",
               f"| server on loopback (compute + HTTP) | {result['server_compute']['p50_ms']:.2f} ms | "
-              f"{result['server_compute']['p95_ms']:.2f} ms |", "", *_conclusions(result)]
+              f"{result['server_compute']['p95_ms']:.2f} ms |", *_webgpu_rows(result), "", *_conclusions(result)]
     return lines
+
+
+def _webgpu_rows(result: dict) -> list[str]:
+    """The page on WebGPU, said plainly when the adapter is a software one."""
+    gpu = result.get("webgpu")
+    if not gpu:
+        return []
+    if "p50_ms" not in gpu:
+        return [f"| page on WebGPU | not run: {gpu.get('reason')} | — |"]
+    be = gpu["break_even_vs_loopback_server"]
+    note = (" — **software adapter (SwiftShader): proves correctness, not GPU speed**" if gpu["software"] else "")
+    return [f"| page on WebGPU, {gpu['adapter']}{note}; ready in {_ms(gpu['ready_ms'])} on loopback "
+            f"({gpu['raw_bytes'] / MB:.1f} MB, WebGPU WASM {gpu['wasm_bytes'] / MB:.1f} MB); break-even vs the loopback server: "
+            f"{'never' if be is None else be} | {gpu['p50_ms']:.2f} ms | {gpu['p95_ms']:.2f} ms |"]
 
 
 def _conclusions(result: dict) -> list[str]:

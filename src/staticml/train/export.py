@@ -127,10 +127,12 @@ def quantize_weights_int8(source: Path, target: Path, min_elements: int = 4096, 
 Q4_BLOCK = 32  # weights per 4-bit block along the input axis; chosen by measurement (README)
 
 
-def quantize_q4(source: Path, target: Path, block_size: int = Q4_BLOCK, tables: str = "q4", min_elements: int = 1024) -> None:
+def quantize_q4(source: Path, target: Path, block_size: int = Q4_BLOCK, tables: str = "q4",
+                min_elements: int = 1024, table_block: int | None = None) -> None:
     """4-bit weights, float32 arithmetic: MatMul weights as onnxruntime's `MatMulNBits` (blocks of
     `block_size` along the input axis, each with a scale and a 4-bit zero point), embedding tables
-    as `GatherBlockQuantized` 4-bit blocks (`tables="q4"`) or int8 rows (`tables="int8"`).
+    as `GatherBlockQuantized` 4-bit blocks of `table_block` (default `block_size`) along each row
+    (`tables="q4"`), or as int8 rows (`tables="int8"`).
 
     `accuracy_level` 0 keeps MatMulNBits' arithmetic in float32 (level 4 would quantize the
     activations to int8 at run time, as dynamic int8 does, and the page would drift from native).
@@ -140,14 +142,16 @@ def quantize_q4(source: Path, target: Path, block_size: int = Q4_BLOCK, tables: 
     model = onnx.load(str(source))
     small = {i.name for i in model.graph.initializer if np.prod(i.dims) < min_elements}
     keep = [n.name for n in model.graph.node if n.op_type in ("MatMul", "Gather") and n.input[0 if n.op_type == "Gather" else 1] in small]
-    ops = ("MatMul", "Gather") if tables == "q4" else ("MatMul",)
-    with _quiet_logging(), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # 0/0 on all-zero blocks (padding rows), which it then handles
-        quantizer = MatMulNBitsQuantizer(model, bits=4, block_size=block_size, is_symmetric=False, accuracy_level=0,
-                                         nodes_to_exclude=keep, op_types_to_quantize=ops,
-                                         quant_axes=(("MatMul", 0), ("Gather", 1)))
-        quantizer.process()
-    onnx.save(quantizer.model.model, str(target))
+    passes = [(("MatMul",), block_size)] + ([(("Gather",), table_block or block_size)] if tables == "q4" else [])
+    for ops, block in passes:
+        with _quiet_logging(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # 0/0 on all-zero blocks (padding rows), which it then handles
+            quantizer = MatMulNBitsQuantizer(model, bits=4, block_size=block, is_symmetric=False, accuracy_level=0,
+                                             nodes_to_exclude=keep, op_types_to_quantize=ops,
+                                             quant_axes=(("MatMul", 0), ("Gather", 1)))
+            quantizer.process()
+        model = quantizer.model.model
+    onnx.save(model, str(target))
     if tables == "int8":
         quantize_weights_int8(target, target, min_elements, matmuls=False)
     onnx.checker.check_model(str(target), full_check=True)
