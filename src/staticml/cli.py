@@ -319,7 +319,7 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--epochs", type=float, help="passes over the training data (fractions allowed)")
     demo.set_defaults(func=cmd_demo)
 
-    tr = sub.add_parser("train", help="train a model folder on labeled text (CSV, TSV, JSONL, Parquet)")
+    tr = sub.add_parser("train", help="train a model folder on labeled text, or on form data with --task tabular (CSV, TSV, JSONL, Parquet)")
     tr.add_argument("data")
     tr.add_argument("--task", choices=["text", "tabular"], default="text",
                     help="text (default) or tabular: form data, one column per input")
