@@ -397,3 +397,13 @@ def test_api_refuses_rows_naming_the_field(api_url, trained, change, says):
     assert answer.status_code == 422 and says in answer.json()["detail"], answer.text
     texts = httpx.post(api_url + "v1/predict", json={"texts": ["a"]}, timeout=30)
     assert texts.status_code == 422 and "rows is missing" in texts.json()["detail"]
+
+
+def test_default_data_is_credit_data():
+    table = train_tabular.load_default()
+    assert len(table.labels) == 4454 and sorted(set(table.labels)) == ["bad", "good"]
+    assert table.kinds == {"Seniority": "number", "Home": "category", "Time": "number", "Age": "number",
+                           "Marital": "category", "Records": "yes-no", "Job": "category", "Expenses": "number",
+                           "Income": "number", "Assets": "number", "Debt": "number", "Amount": "number",
+                           "Price": "number"}
+    assert int(np.isnan(table.frame["Income"]).sum()) == 381 and int((table.frame["Home"] == "").sum()) == 6
