@@ -74,5 +74,5 @@ def make_model_folder(out: Path, name: str = "eligibility-probe", classifier: st
     (out / TEST_ROWS).write_text(json.dumps(rows[300:]) + "\n", encoding="utf-8")
     manifest_io.write_model_folder(out, name=name, task="tabular-classification", labels=["bad", "good"],
                                    features=FEATURES, variants={"fp32": "model.onnx"}, default_variant="fp32",
-                                   metrics={}, arch=f"sklearn-{classifier}", other_files=(TEST_ROWS,))
+                                   metrics={}, arch=f"sklearn-{classifier}")
     return out

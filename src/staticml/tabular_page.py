@@ -14,7 +14,7 @@ from .errors import UserError
 from .runtime import Classifier
 
 TASK = "tabular-classification"
-TEST_ROWS = "test_rows.json"  # the test split's rows, when the model folder lists it in "files"
+TEST_ROWS = "test_rows.json"  # the test split's rows, beside a trained model (never in a site)
 UNSEEN = "(a value never seen in training)"
 
 
@@ -22,11 +22,12 @@ def is_tabular(manifest: dict) -> bool:
     return manifest.get("task") == TASK
 
 
-def test_rows(model_dir: Path, manifest: dict) -> list[dict]:
-    """The rows of test_rows.json when the folder ships it (and its sha256 is in the manifest), else []."""
-    if TEST_ROWS not in manifest["files"]:
+def test_rows(model_dir: Path, manifest: dict, path: Path | None = None) -> list[dict]:
+    """The test split's rows: `path`, else test_rows.json beside a trained model (a built site never
+    has it: the records stay out of what is published), else []."""
+    path = Path(path) if path else Path(model_dir) / TEST_ROWS
+    if not path.is_file():
         return []
-    path = Path(model_dir) / TEST_ROWS
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, UnicodeDecodeError) as exc:
@@ -34,6 +35,28 @@ def test_rows(model_dir: Path, manifest: dict) -> list[dict]:
     problem = tabular.row_problem(manifest["features"], rows)
     if problem:
         raise UserError(f"{path}: {problem}")
+    return rows
+
+
+def sampled_rows(features: list[dict], count: int = 200, seed: int = 0) -> list[dict]:
+    """Rows drawn from the features alone (numbers in their range, categories, yes/no, some missing):
+    a parity check over the whole input space that needs no applicant's record."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(count):
+        row = {}
+        for f in features:
+            if f.get("optional") and rng.random() < 0.1:
+                row[f["name"]] = None
+            elif f["type"] == "number":
+                value = rng.uniform(f.get("min", 0), f.get("max", 1))
+                step = f.get("step") or 0
+                row[f["name"]] = float(round(value / step) * step) if step else float(value)
+            elif f["type"] == "category":
+                row[f["name"]] = str(rng.choice(f["categories"]))
+            else:
+                row[f["name"]] = bool(rng.random() < 0.5)
+        rows.append(row)
     return rows
 
 

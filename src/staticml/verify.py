@@ -178,14 +178,15 @@ def _output_parity(page, label: str, model_dir: Path, variant: str, texts: list[
 
 
 def _row_parity(page, label: str, model_dir: Path, variant: str) -> Check:
-    """A tabular model: the page vs Python onnxruntime on its test rows and on edge rows."""
+    """A tabular model: the page vs Python onnxruntime on rows drawn from its features, on edge rows
+    and, beside a trained model (never in a built site), on its test rows."""
     manifest = manifest_io.read(model_dir)
-    tests = tabular_page.test_rows(model_dir, manifest)
+    tests = tabular_page.test_rows(model_dir, manifest) + tabular_page.sampled_rows(manifest["features"])
     rows = tests + tabular_page.edge_rows(manifest["features"])
     expected = tabular_page.native_probabilities(model_dir, manifest, variant, rows)
     result = parity.compare(expected, tabular_page.page_probabilities(page, rows, manifest["labels"]),
                             parity.tolerance(variant))
-    figure = f"{result.summary().replace(' texts', ' rows')} ({len(tests)} test rows, {len(rows) - len(tests)} edge rows)"
+    figure = f"{result.summary().replace(' texts', ' rows')} ({len(tests)} test or sampled rows, {len(rows) - len(tests)} edge rows)"
     if result.count and not result.ok:
         figure += f"; largest on {tabular_page.describe(rows[result.worst_index])}"
     return Check(f"{label}: output parity", result.ok, figure,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import onnx
 from onnx import TensorProto, helper
 
-from staticml import compact, manifest as manifest_io
+from staticml import compact, manifest as manifest_io, tabular, tabular_page
 from staticml.cli import main
 from tabular_probe import FEATURES, make_model_folder
 
@@ -43,3 +43,15 @@ def test_build_refuses_an_operator_the_page_cannot_run(tmp_path, capsys):
     assert code == 2 and len(err) == 1, err
     assert "example.custom.Score" in err[0] and "onnxruntime-web" in err[0] and "model.onnx" in err[0]
     assert not (tmp_path / "site").exists()
+
+
+def test_a_built_site_never_publishes_the_test_rows(tmp_path):
+    """The applicants' records beside a trained model stay out of the site (verify draws rows from the features)."""
+    folder = make_model_folder(tmp_path / "model")
+    assert (folder / "test_rows.json").is_file()
+    assert main(["build", str(folder), "--out", str(tmp_path / "site")]) == 0
+    assert not list((tmp_path / "site").rglob("test_rows.json*"))
+    site_model = tmp_path / "site" / "models" / manifest_io.read(folder)["name"]
+    assert tabular_page.test_rows(site_model, manifest_io.read(site_model)) == []
+    rows = tabular_page.sampled_rows(FEATURES, 50)
+    assert len(rows) == 50 and tabular.row_problem(FEATURES, rows) is None

@@ -582,11 +582,13 @@ def train(table: Table, out: Path, name: str = "eligibility", report: Report = p
         report(f"baseline majority class: test ROC AUC {baseline['roc_auc']:.4f}  accuracy {baseline['accuracy']:.4f}  "
                f"log-loss {baseline['log_loss']:.4f}")
         report(f"shipped: {chosen} ({why})")
+        # Beside the model for verify and tests on this folder, but not listed in "files": build
+        # publishes listed files only, and a site must never publish the applicants' records.
         (folder / TEST_ROWS).write_text(json.dumps(test_rows, ensure_ascii=False), encoding="utf-8")
         train_seconds = round(time.perf_counter() - started, 1)
         manifest = manifest_io.write_model_folder(
             folder, name=name, task="tabular-classification", labels=parts.labels, features=features,
-            arch=ARCHS[chosen], variants={"fp32": MODEL_FILE}, default_variant="fp32", other_files=(TEST_ROWS,),
+            arch=ARCHS[chosen], variants={"fp32": MODEL_FILE}, default_variant="fp32",
             metrics={"data": _data_summary(table, parts), "variants": {"fp32": results[chosen]},
                      "candidates": results, "baselines": {"majority_class": baseline},
                      "selection": {"shipped": chosen, "why": why, "rule": f"better validation ROC AUC unless over "
