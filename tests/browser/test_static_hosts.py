@@ -117,3 +117,36 @@ def test_a_page_the_service_worker_cannot_isolate_reloads_at_most_once(browser, 
             assert loaded(page) == {**loaded(page), "isolated": False, "threads": 1}
         finally:
             context.close()
+
+
+def test_staticml_predict_writes_what_the_pages_score_a_file_downloads(browser, site, site_url, tmp_path):
+    """The same CSV (blank texts, formulas, quotes, line breaks) scored by the page and by `predict`:
+    the same header, rows, texts and labels, probabilities within 1e-5 (both print six decimals)."""
+    import csv
+
+    from staticml.browser import open_page
+    from staticml.predict import predict_file
+
+    texts = ["I love it", "", "=1+1 formula", 'say "hi", twice', "line one\nline two", "  ", "worst ever", "@SUM(A1)"]
+    data = tmp_path / "texts.csv"
+    with open(data, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([["id", "text"], *[[i, t] for i, t in enumerate(texts)]])
+    predict_file(site, data, tmp_path / "python.csv", report=lambda line: None)
+    context, page, _ = open_page(browser, site_url)
+    try:
+        page.set_input_files("#file-input", str(data))
+        page.wait_for_function("() => !document.querySelector('#file-score').disabled", timeout=30_000)
+        page.click("#file-score")
+        page.wait_for_selector("#file-results:not([hidden])", timeout=60_000)
+        with page.expect_download() as download:
+            page.click("#file-download")
+        with open(download.value.path(), encoding="utf-8", newline="") as f:
+            in_page = list(csv.reader(f))
+    finally:
+        context.close()
+    with open(tmp_path / "python.csv", encoding="utf-8", newline="") as f:
+        in_python = list(csv.reader(f))
+    assert in_python[0] == in_page[0] and len(in_python) == len(in_page) == 7  # two blank texts skipped
+    for ours, theirs in zip(in_python[1:], in_page[1:]):
+        assert ours[:3] == theirs[:3]
+        assert max(abs(float(a) - float(b)) for a, b in zip(ours[3:], theirs[3:])) <= 1e-5
