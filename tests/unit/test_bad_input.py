@@ -11,10 +11,10 @@ import math
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from cli_tools import assert_nothing_left, assert_one_line_refusal, run
 from tiny_hf import toy_onnx
 
 from staticml.train import data
-from staticml.cli import main
 from staticml.hard_texts import hard_texts
 from staticml.tokenize import train_tokenizer
 
@@ -23,23 +23,6 @@ DEEP = 100_000  # far past Python's recursion limit: json.loads raises Recursion
 
 def deeply_nested(key: str = "t") -> str:
     return '{"%s": %s%s}' % (key, "[" * DEEP, "]" * DEEP)
-
-
-def run(capsys, *argv) -> tuple[int, list[str]]:
-    capsys.readouterr()  # forget what making the input printed
-    code = main([str(a) for a in argv])
-    return code, capsys.readouterr().err.strip().splitlines()
-
-
-def assert_one_line_refusal(code: int, err: list[str], says: str) -> None:
-    assert code == 2, err
-    assert len(err) == 1 and err[0].startswith("staticml") and "Traceback" not in err[0], err
-    assert says in err[0], err[0]
-
-
-def assert_nothing_left(out) -> None:
-    assert not out.exists()
-    assert [p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}")] == []
 
 
 # ---------------------------------------------------------------- train

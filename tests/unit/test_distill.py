@@ -12,16 +12,12 @@ import numpy as np
 import pytest
 import torch
 
+from cli_tools import run
+
 from staticml.cli import main
 from staticml.train import data, distill
 
 ROWS_PER_LABEL = 300
-
-
-def run(capsys, *argv) -> tuple[int, list[str]]:
-    capsys.readouterr()
-    code = main([str(a) for a in argv])
-    return code, capsys.readouterr().err.strip().splitlines()
 
 
 @pytest.fixture(scope="module")

@@ -10,30 +10,14 @@ import numpy as np
 import onnx
 import pytest
 
+from cli_tools import assert_nothing_left, assert_one_line_refusal, run
+
 from staticml import manifest, tabular
-from staticml.cli import main
 from staticml.runtime import Classifier
 from staticml.train import tabular as train_tabular
 
 ROWS = 300
 UNSEEN = "castle"
-
-
-def run(capsys, *argv) -> tuple[int, list[str]]:
-    capsys.readouterr()
-    code = main([str(a) for a in argv])
-    return code, capsys.readouterr().err.strip().splitlines()
-
-
-def assert_one_line_refusal(code: int, err: list[str], says: str) -> None:
-    assert code == 2, err
-    assert len(err) == 1 and err[0].startswith("staticml") and "Traceback" not in err[0], err
-    assert says in err[0], err[0]
-
-
-def assert_nothing_left(out) -> None:
-    assert not out.exists()
-    assert [p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}")] == []
 
 
 def applicants(rows: int = ROWS, seed: int = 0) -> list[dict]:
