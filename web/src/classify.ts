@@ -39,6 +39,13 @@ export async function fetchModel(request: InitRequest, onProgress: OnProgress, e
     { url: request.modelUrl + manifest.tokenizer.file, name: manifest.tokenizer.file, entry: fileEntry(manifest, manifest.tokenizer.file) },
     ...extra,
   ];
+  const data = await downloadChecked(files, onProgress);
+  const tokenizer = new TextTokenizer(JSON.parse(new TextDecoder().decode(data[1])), manifest.tokenizer, manifest.max_length);
+  return { modelFile, model: data[0], tokenizer, extra: data.slice(2), bytes: data.reduce((sum, d) => sum + d.length, 0) };
+}
+
+/** Every file downloaded (progress over their total) and checked against its manifest sha256. */
+export async function downloadChecked(files: ExtraFile[], onProgress: OnProgress): Promise<Uint8Array[]> {
   const total = files.reduce((sum, f) => sum + f.entry.bytes, 0);
   let loaded = 0;
   onProgress(0, total);
@@ -51,8 +58,7 @@ export async function fetchModel(request: InitRequest, onProgress: OnProgress, e
     ),
   );
   await Promise.all(files.map((f, i) => checkSha256(f.name, data[i], f.entry.sha256)));
-  const tokenizer = new TextTokenizer(JSON.parse(new TextDecoder().decode(data[1])), manifest.tokenizer, manifest.max_length);
-  return { modelFile, model: data[0], tokenizer, extra: data.slice(2), bytes: loaded };
+  return data;
 }
 
 export function fileEntry(manifest: Manifest, name: string): FileEntry {

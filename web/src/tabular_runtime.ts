@@ -2,8 +2,7 @@
 // worker: the model file and the WASM downloaded and checked by sha256 like a text model's, one
 // input per feature ([n, 1] float32 or string), the "probabilities" output as the scores.
 import * as ort from "onnxruntime-web/wasm";
-import { fileEntry, type ExtraFile, type OnProgress } from "./classify";
-import { checkSha256, download } from "./download";
+import { downloadChecked, fileEntry, type ExtraFile, type OnProgress } from "./classify";
 import type { Model } from "./host";
 import { openSession, setUpOrt } from "./runtime";
 import { checkRows, columns, featuresOf, typicalRow } from "./tabular";
@@ -67,22 +66,6 @@ export class TabularRuntime implements Model {
       for (const tensor of Object.values(outputs ?? {})) tensor.dispose();
     }
   }
-}
-
-async function downloadChecked(files: ExtraFile[], onProgress: OnProgress): Promise<Uint8Array[]> {
-  const total = files.reduce((sum, f) => sum + f.entry.bytes, 0);
-  let loaded = 0;
-  onProgress(0, total);
-  const data = await Promise.all(
-    files.map((f) =>
-      download(f.url, (n) => {
-        loaded += n;
-        onProgress(loaded, Math.max(total, loaded));
-      }),
-    ),
-  );
-  await Promise.all(files.map((f, i) => checkSha256(f.name, data[i], f.entry.sha256)));
-  return data;
 }
 
 /** The graph's inputs are exactly the features, and it answers "probabilities". */
