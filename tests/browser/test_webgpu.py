@@ -105,14 +105,18 @@ def test_without_webgpu_the_page_runs_on_wasm_and_never_fetches_the_webgpu_build
     assert result.ok, result.summary()
 
 
-def test_backend_webgpu_without_webgpu_falls_back_with_a_visible_note(browser, url):
+def asked_for_webgpu(browser, url: str) -> tuple[dict, str, list]:
+    """The page opened with ?backend=webgpu: its info(), its model panel's backend line, one prediction."""
     context, page, _ = open_page(browser, f"{url}?backend=webgpu", timeout_ms=300_000)
     try:
-        info = page.evaluate("window.staticml.info()")
-        panel = page.inner_text("#d-backend")
-        predicted = page.evaluate("window.staticml.predict(['fine'])")
+        return (page.evaluate("window.staticml.info()"), page.inner_text("#d-backend"),
+                page.evaluate("window.staticml.predict(['fine'])"))
     finally:
         context.close()
+
+
+def test_backend_webgpu_without_webgpu_falls_back_with_a_visible_note(browser, url):
+    info, panel, predicted = asked_for_webgpu(browser, url)
     assert info["backend"] == "wasm"
     assert "WebGPU was asked for" in panel and "WASM instead" in panel
     assert predicted[0]["label"] in ("negative", "neutral", "positive")
@@ -126,13 +130,7 @@ def test_broken_webgpu_falls_back_to_wasm_by_itself(webgpu_browser, site, tmp_pa
     for path in (broken / "assets" / "ort-webgpu").glob("*.wasm*"):
         path.unlink()
     with served(broken) as base:
-        context, page, _ = open_page(webgpu_browser, f"{base}?backend=webgpu", timeout_ms=300_000)
-        try:
-            info = page.evaluate("window.staticml.info()")
-            panel = page.inner_text("#d-backend")
-            predicted = page.evaluate("window.staticml.predict(['fine'])")
-        finally:
-            context.close()
+        info, panel, predicted = asked_for_webgpu(webgpu_browser, base)
     assert info["backend"] == "wasm"
     assert info["backend_reason"].startswith("WebGPU failed (") and "fell back to WASM" in info["backend_reason"]
     assert "fell back to WASM" in panel

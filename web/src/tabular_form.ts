@@ -238,40 +238,26 @@ function resultBlock(): HTMLElement {
   const result = document.createElement("div");
   result.className = "result tab-result-block";
   result.setAttribute("aria-live", "polite");
-  const problem = document.createElement("p");
-  problem.id = "tab-problem";
-  problem.className = "tab-problem";
+  const problem = element("p", "tab-problem", "tab-problem");
   problem.hidden = true;
-  const shown = document.createElement("div");
-  shown.id = "tab-result";
+  const shown = element("div", "tab-result");
   shown.hidden = true;
-  const headline = document.createElement("p");
-  headline.className = "verdict";
-  const probability = document.createElement("strong");
-  probability.id = "tab-probability";
-  probability.className = "label";
-  const probabilityLabel = document.createElement("span");
-  probabilityLabel.id = "tab-probability-label";
-  probabilityLabel.className = "muted";
-  headline.append(probability, " ", probabilityLabel);
-  const sentence = document.createElement("p");
-  sentence.id = "tab-sentence";
-  const movesTitle = document.createElement("h3");
-  movesTitle.textContent = "What moves this result";
-  const movesHint = document.createElement("p");
-  movesHint.id = "tab-moves-hint";
-  movesHint.className = "muted";
-  movesHint.textContent = "Each of your answers set to its typical value, scored again on this device:";
-  const moves = document.createElement("ul");
-  moves.id = "tab-moves";
-  moves.className = "tab-moves";
-  const none = document.createElement("p");
-  none.id = "tab-moves-none";
-  none.className = "muted";
-  none.textContent = "Your answers are the typical ones: change one to see what moves the result.";
-  shown.append(headline, sentence, movesTitle, movesHint, moves, none);
+  const headline = element("p", "", "verdict");
+  headline.append(element("strong", "tab-probability", "label"), " ", element("span", "tab-probability-label", "muted"));
+  const movesTitle = element("h3", "", "", "What moves this result");
+  const movesHint = element("p", "tab-moves-hint", "muted", "Each of your answers set to its typical value, scored again on this device:");
+  const none = element("p", "tab-moves-none", "muted", "Your answers are the typical ones: change one to see what moves the result.");
+  shown.append(headline, element("p", "tab-sentence"), movesTitle, movesHint, element("ul", "tab-moves", "tab-moves"), none);
   result.append(problem, shown);
   return result;
+}
+
+function element<K extends keyof HTMLElementTagNameMap>(tag: K, id = "", className = "", text = ""): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (id) node.id = id;
+  if (className) node.className = className;
+  if (text) node.textContent = text;
+  return node;
 }
 
 function percent(p: number): string {
