@@ -7,7 +7,7 @@ import argparse
 import json
 from pathlib import Path
 
-from staticml.bench_accuracy import draw, folder_points
+from staticml.tasks.classify.accuracy import draw, folder_points
 
 
 def main() -> None:

@@ -5,7 +5,7 @@
 MODEL_DIR is a MiniLM model folder (`staticml train ... --arch minilm`); latency does not depend
 on the head's weights, so any MiniLM folder gives the same figures. For every variant, sequence
 length (32, 128 tokens incl. [CLS]/[SEP]) and thread count (1, 2):
-- native: `staticml.bench.native_latency` (`Classifier(..., threads=N).logits([text])`: tokenize +
+- native: `staticml.tasks.classify.bench.native_latency` (`Classifier(..., threads=N).logits([text])`: tokenize +
   run), each call timed;
 - page: the built site served by `staticml serve` (COOP/COEP), opened with `?variant=V&threads=N`
   in headless Chromium; `window.staticml.predict([text])` (tokenize + run + softmax in the worker,
@@ -32,9 +32,9 @@ from pathlib import Path
 
 from staticml import manifest as manifest_io
 from staticml.train import export
-from staticml.bench import native_latency
+from staticml import Classifier
+from staticml.tasks.classify.bench import native_latency
 from staticml.browser import chromium, open_page, served
-from staticml.runtime import Classifier
 from staticml.site import build
 
 SEQUENCES = (32, 128)
@@ -70,7 +70,7 @@ def text_of_length(classifier: Classifier, tokens: int) -> str:
 
 
 def native_p50(model_dir: Path, variant: str, threads: int, text: str, runs: int) -> float:
-    return native_latency(model_dir, variant, threads, runs, text)["p50_ms"]
+    return native_latency(Classifier(model_dir, variant, threads=threads), runs, text)["p50_ms"]
 
 
 def page_p50(browser, url: str, variant: str, threads: int, text: str, blocks: int, runs: int) -> dict:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from staticml.runtime import Classifier
+from staticml import Classifier
 from staticml.train import TrainConfig, data, train
 from staticml.train.distill import DistillConfig
 

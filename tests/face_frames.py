@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from staticml import camera_clip
-from staticml.camera_clip import parity_frames  # noqa: F401 (the tests' frames are verify's)
+from staticml.tasks.face_detection import clip as camera_clip
+from staticml.tasks.face_detection.clip import parity_frames  # noqa: F401 (the tests' frames are verify's)
 
 
 def tflite_model(name: str = "face_detection_short_range.tflite") -> Path:

@@ -12,23 +12,23 @@ import asyncio
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import onnx
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from . import tasks
 from .errors import UserError
 from .runtime import Classifier
-from .site import model_dirs
+from .site_config import model_dirs
 
-MAX_TEXTS = 256
-MAX_CHARS = 10_000
+MAX_TEXTS = 256  # inputs (texts, rows) per request
 MAX_BODY_BYTES = 2 * 1024 * 1024
 # Quantized MatMuls pick their activation scale from the whole batch: such a model's output for a
 # text depends on the other texts of its batch, so it never shares a batch across requests.
@@ -57,41 +57,22 @@ class BatchSettings:
 
 # ---- request and response shapes (they are the OpenAPI document) ----
 
-Text = Annotated[str, StringConstraints(max_length=MAX_CHARS)]
+def request_type(runners: dict[str, Any]) -> type[BaseModel]:
+    """The request body the OpenAPI document promises: exactly what these models accept, one field
+    per kind of input (each task's `api.field`: texts, rows), required when all models take the same."""
+    apis = {api.field: api for api in (_api_of(r) for r in runners.values())}
+    required = len(apis) == 1
+    fields: dict[str, Any] = {
+        name: (list[api.item] if required else list[api.item] | None,
+               Field(... if required else None, min_length=1, max_length=MAX_TEXTS, description=api.description))
+        for name, api in apis.items()}
+    fields["model"] = (str | None, Field(None, description="a name from GET /v1/models; omit for the default model"))
+    example = {"examples": [{"texts": ["I love this!"]}]} if "texts" in apis else {}
+    return create_model("PredictRequest", __config__=ConfigDict(extra="forbid", json_schema_extra=example), **fields)
 
 
-TEXTS = f"a text model's input: 1 to {MAX_TEXTS} texts of at most {MAX_CHARS} characters each"
-ROWS = (f"a tabular model's input: 1 to {MAX_TEXTS} rows {{column: value}} with every feature of GET /v1/models "
-        "(number, string, true/false or null)")
-Row = dict[str, Any]
-
-
-class TextsRequest(BaseModel):
-    """The body when every model takes texts."""
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"texts": ["I love this!"]}]})
-    texts: list[Text] = Field(min_length=1, max_length=MAX_TEXTS, description=TEXTS)
-    model: str | None = Field(None, description="a name from GET /v1/models; omit for the default model")
-
-
-class RowsRequest(BaseModel):
-    """The body when every model takes form data."""
-    model_config = ConfigDict(extra="forbid")
-    rows: list[Row] = Field(min_length=1, max_length=MAX_TEXTS, description=ROWS)
-    model: str | None = Field(None, description="a name from GET /v1/models; omit for the default model")
-
-
-class PredictRequest(BaseModel):
-    """The body when some models take texts and others rows: send the one the model takes."""
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"texts": ["I love this!"]}]})
-    texts: list[Text] | None = Field(None, min_length=1, max_length=MAX_TEXTS, description=TEXTS)
-    rows: list[Row] | None = Field(None, min_length=1, max_length=MAX_TEXTS, description=ROWS)
-    model: str | None = Field(None, description="a name from GET /v1/models; omit for the default model")
-
-
-def request_type(classifiers: dict[str, Classifier]) -> type[BaseModel]:
-    """The request body the OpenAPI document promises: exactly what these models accept."""
-    kinds = {c.tabular for c in classifiers.values()}
-    return {frozenset({False}): TextsRequest, frozenset({True}): RowsRequest}.get(frozenset(kinds), PredictRequest)
+def _api_of(runner: Any) -> tasks.base.Api:
+    return tasks.get(runner.manifest["task"]).api
 
 
 class Prediction(BaseModel):
@@ -108,6 +89,7 @@ class ModelInfo(BaseModel):
     task: str
     labels: list[str]
     variant: str
+    input: str = Field(description="the request field this model's inputs go in (texts, rows)")
     max_length: int | None = Field(None, description="text models: tokens per text")
     features: list[dict[str, Any]] | None = Field(None, description="tabular models: the columns a row must have")
     micro_batching: bool = Field(description="false when the graph's output depends on the rest of its batch")
@@ -319,7 +301,7 @@ def _describe(error: dict) -> str:
     if kind == "too_long" and loc in (["texts"], ["rows"]):
         return f"{loc[0]} has {ctx.get('actual_length')} items; send at most {MAX_TEXTS} per request (split the list)"
     if kind == "string_too_long":
-        return f"{where} has more than {MAX_CHARS} characters; shorten or split it"
+        return f"{where} has more than {ctx.get('max_length')} characters; shorten or split it"
     if kind == "string_type":
         return f"{where} must be a string, not {_json_type(error.get('input'))}"
     if kind == "list_type":
@@ -336,10 +318,14 @@ def _json_type(value: Any) -> str:
 # ---- the app ----
 
 def load_models(dirs: list[Path]) -> dict[str, Classifier]:
-    """One Classifier (one onnxruntime session) per model folder, created now, before serving."""
+    """One runner (one onnxruntime session) per model folder, created now, before serving; a task
+    the API does not serve (its `api` is Declined) is refused with its reason."""
     classifiers: dict[str, Classifier] = {}
     for model_dir in dirs:
-        classifier = Classifier(model_dir, spin=False)
+        task = tasks.for_model(model_dir)
+        if isinstance(task.api, tasks.Declined):
+            raise UserError(f"{model_dir}: a {task.name} model is not served by the HTTP API: {task.api.reason}")
+        classifier = task.open(model_dir, spin=False)
         if classifier.name in classifiers:
             raise UserError(f"{model_dir}: a second model named '{classifier.name}'; names must differ")
         classifiers[classifier.name] = classifier
@@ -397,27 +383,24 @@ def create_api(classifiers: dict[str, Classifier], settings: BatchSettings | Non
 
 
 def _inputs(body: BaseModel, classifier: Classifier) -> list:
-    """The texts of a text model, or the rows of a tabular one checked against its features (422 naming the field)."""
-    texts, rows = getattr(body, "texts", None), getattr(body, "rows", None)
-    if texts is not None and rows is not None:
-        raise ApiError(422, "send either texts (a text model) or rows (a tabular model), not both")
-    if not classifier.tabular:
-        if texts is None:
-            raise ApiError(422, f'texts is missing; send {{"texts": ["..."]}} (model \'{classifier.name}\' takes texts)')
-        return texts
-    if rows is None:
-        raise ApiError(422, f'rows is missing; model \'{classifier.name}\' takes form data: send {{"rows": [{{column: value}}]}}')
+    """The inputs in the field the model's task takes (texts, rows), checked by the model (422 naming the field)."""
+    field = _api_of(classifier).field
+    given = [name for name, value in body if name != "model" and value is not None]
+    if given != [field]:
+        other = f"; {', '.join(n for n in given if n != field)} is for other models" if set(given) - {field} else ""
+        raise ApiError(422, f'{field} is missing; model \'{classifier.name}\' takes {field}: send {{"{field}": [...]}}{other}')
+    items = getattr(body, field)
     try:
-        classifier.check(rows)
+        classifier.check(items)
     except UserError as exc:
         raise ApiError(422, str(exc)) from None
-    return rows
+    return items
 
 
 def _info(batcher: Batcher) -> ModelInfo:
     c = batcher.classifier
-    return ModelInfo(name=c.name, task=c.manifest["task"], labels=c.labels, variant=c.variant,
-                     max_length=c.manifest.get("max_length"), features=c.features,
+    return ModelInfo(name=c.name, task=c.manifest["task"], input=_api_of(c).field, labels=c.labels, variant=c.variant,
+                     max_length=c.manifest.get("max_length"), features=c.manifest.get("features"),
                      micro_batching=batcher.micro_batching)
 
 

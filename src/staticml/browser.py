@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import UserError
+from .ports import check_port_free, free_port
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -46,8 +47,6 @@ def chromium(extra_args: tuple[str, ...] = ()) -> Iterator:
 @contextlib.contextmanager
 def served(site: Path, api: bool = False, port: int | None = None) -> Iterator[str]:
     """Run `staticml serve SITE` in a child process on a free loopback port; yield its base URL."""
-    from .server import check_port_free, free_port
-
     if port:
         check_port_free("127.0.0.1", port)
     port = port or free_port()

@@ -14,14 +14,6 @@ from pathlib import Path
 from .errors import UserError
 
 
-DEMO_EXAMPLES = [
-    "I love this, it made my day!",
-    "This is the worst service I have ever had.",
-    "Driverless cars will make the roads so much safer.",
-    "I would never trust a self-driving car with my kids.",
-]
-
-
 def add_out(p: argparse.ArgumentParser, **out: object) -> None:
     """--out and --force, as every command that writes a folder takes them (the rule: output.py)."""
     p.add_argument("--out", **out)
@@ -34,57 +26,9 @@ def report(line: str) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    if args.task == "tabular":
-        return cmd_train_tabular(args)
-    from .train import data, train
+    from . import tasks
 
-    if not args.text_col:
-        raise UserError("--text-col is required for a text model (for form data: --task tabular)")
-    labels = _label_list(args.labels)
-    dataset = data.load(args.data, args.text_col, args.label_col, labels)
-    config = _train_config(args, name=args.name or Path(args.out).name)
-    config.distill = _distill_config(args)
-    train(dataset, Path(args.out), config, report, force=args.force)
-
-
-def _distill_config(args: argparse.Namespace):
-    from .train.distill import DistillConfig
-
-    if not args.teacher:
-        given = [flag for flag, value in (("--unlabeled", args.unlabeled), ("--augment", args.augment),
-                 ("--teacher-temperature", args.teacher_temperature), ("--teacher-weight", args.teacher_weight),
-                 ("--teacher-subset", args.teacher_subset)) if value]
-        if given:
-            raise UserError(f"{given[0]} needs --teacher MODEL_DIR (it is part of learning from a teacher)")
-        return None
-    config = DistillConfig(args.teacher, unlabeled=args.unlabeled, text_col=args.text_col, augment=args.augment or 0,
-                           teacher_subset=args.teacher_subset)
-    if args.teacher_temperature is not None:
-        config.temperature = args.teacher_temperature
-    if args.teacher_weight is not None:
-        config.weight = args.teacher_weight
-    return config
-
-
-def cmd_train_tabular(args: argparse.Namespace) -> None:
-    from .train import tabular
-
-    if args.features and args.drop:
-        raise UserError("give --features or --drop, not both")
-    table = tabular.load(args.data, args.label_col, features=_names(args.features, "--features"),
-                         drop=_names(args.drop, "--drop"), categorical=_names(args.categorical, "--categorical"),
-                         numeric=_names(args.numeric, "--numeric"))
-    tabular.train(table, Path(args.out), name=args.name or Path(args.out).name, report=report, force=args.force)
-
-
-def _names(value: str | None, flag: str) -> list[str] | None:
-    """Column names from a comma-separated option."""
-    if value is None:
-        return None
-    names = [name.strip() for name in value.split(",") if name.strip()]
-    if not names:
-        raise UserError(f"{flag} {value!r}: give column names, comma-separated")
-    return names
+    tasks.resolve(tasks.by_demo_name(args.task).train)(args, report)
 
 
 def cmd_build(args: argparse.Namespace) -> None:
@@ -145,109 +89,38 @@ def cmd_bench(args: argparse.Namespace) -> None:
     from rich.progress import Progress
 
     from .bench import bench
-    from .bench_report import rich_table
 
     models = [m.strip() for m in args.models.split(",")] if args.models else None
     console = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("bench", total=None)
-        result = bench(Path(args.site), Path(args.out), models, args.variants, args.quick, args.json, args.port,
-                       progress=lambda line: bar.update(task, description=line, advance=1), force=args.force)
-    if "camera" in result:  # a camera site's report (bench_camera.py)
-        from .bench_camera import rich_table as camera_table
-
-        console.print(camera_table(result))
-    else:
-        console.print(rich_table(result))
+        result, table = bench(Path(args.site), Path(args.out), models, args.variants, args.quick, args.json, args.port,
+                              progress=lambda line: bar.update(task, description=line, advance=1), force=args.force)
+    console.print(table)
     report(f"bench: report.md, report.json and charts in {args.out} ({result['seconds']:.0f} s)")
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from . import output
+    """The demo of a task (its `demo`: trains or imports its model), built into a site and served."""
+    from . import output, tasks
     from .site import build
-    from .train import data, train
 
     started = time.perf_counter()
     out = Path(args.out)
     output.check_writable(out.absolute(), "site", args.force)
     if not args.no_serve:  # find out before minutes of training, not after
-        from .server import check_port_free
+        from .ports import check_port_free
 
         check_port_free("127.0.0.1", args.port)
-    if args.task == "camera":
-        return _demo_camera(args, out, started)
-    if args.task == "tabular":
-        return _demo_tabular(args, out, started)
-    # The article's model: negative vs positive, read as a 0..1 score.
-    dataset = data.load_default(keep_labels=["negative", "positive"])
+    task = tasks.by_demo_name(args.task)
     with tempfile.TemporaryDirectory(prefix="staticml-demo-") as tmp:
-        model_dir = Path(tmp) / "sentiment"
-        config = _train_config(args, name="sentiment")
-        config.examples = DEMO_EXAMPLES
-        train(dataset, model_dir, config, report)
+        model_dir = tasks.resolve(task.demo)(args, Path(tmp), report)
         build([model_dir], out, report=report, force=args.force)
-    report(f"demo: built {out} in {time.perf_counter() - started:.1f} s")
+    report(f"demo: built {out} in {time.perf_counter() - started:.1f} s ({task.summary}; nothing leaves the browser)")
     if not args.no_serve:
         from .server import serve
 
         serve(out, "127.0.0.1", args.port)
-
-
-def _demo_camera(args: argparse.Namespace, out: Path, started: float) -> None:
-    """The article's camera app: MediaPipe's face detector imported, built into the camera page, served."""
-    from .site import build
-    from .train.tflite_import import bundled_detector, import_tflite
-
-    with tempfile.TemporaryDirectory(prefix="staticml-demo-") as tmp:
-        model_dir = Path(tmp) / "face"
-        import_tflite(bundled_detector(), model_dir, report=report)
-        build([model_dir], out, report=report, force=args.force)
-    report(f"demo: built {out} in {time.perf_counter() - started:.1f} s (open it and switch the camera on; "
-           "frames never leave the browser)")
-    if not args.no_serve:
-        from .server import serve
-
-        serve(out, "127.0.0.1", args.port)
-
-
-def _demo_tabular(args: argparse.Namespace, out: Path, started: float) -> None:
-    """The article's eligibility check: a credit-scoring model behind a form, trained on credit_data."""
-    from .site import build
-    from .train import tabular
-
-    with tempfile.TemporaryDirectory(prefix="staticml-demo-") as tmp:
-        model_dir = Path(tmp) / "credit"
-        tabular.train(tabular.load_default(), model_dir, name="credit", report=report)
-        build([model_dir], out, report=report, force=args.force)
-    report(f"demo: built {out} in {time.perf_counter() - started:.1f} s (the form's answers never leave the browser)")
-    if not args.no_serve:
-        from .server import serve
-
-        serve(out, "127.0.0.1", args.port)
-
-
-def _train_config(args: argparse.Namespace, name: str):
-    from .train import TrainConfig
-
-    if args.finetune and args.arch != "minilm":
-        raise UserError("--finetune needs --arch minilm (it trains a pretrained encoder's top layers)")
-    config = TrainConfig(arch=args.arch, name=name, finetune=args.finetune)
-    if getattr(args, "epochs", None):
-        config.epochs = args.epochs
-    if getattr(args, "width", None):
-        if args.arch != "tiny":
-            raise UserError("--width is the tiny model's embedding width; it needs --arch tiny")
-        config.width = args.width
-    return config
-
-
-def _label_list(value: str | None) -> list[str] | None:
-    if value is None:
-        return None
-    labels = [label.strip() for label in value.split(",") if label.strip()]
-    if len(labels) < 2 or len(set(labels)) != len(labels):
-        raise UserError(f"--labels {value!r}: give at least two different labels, comma-separated")
-    return labels
 
 
 def width(value: str) -> int:
@@ -303,13 +176,15 @@ def missing_extra(exc: ModuleNotFoundError) -> str | None:
 
 
 def parser() -> argparse.ArgumentParser:
+    from . import tasks
+
     p = OneLineParser(prog="staticml", description="Take a text model to the browser and prove it works there.")
     p.add_argument("--version", action="version", version=version_line())
     sub = p.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="train, export, build and serve on the embedded default data")
-    demo.add_argument("--task", choices=["text", "tabular", "camera"], default="text",
-                      help="text: the sentiment page; tabular: a form; camera: hands-free navigation with a face detector")
+    demo.add_argument("--task", choices=tasks.demo_names(), default=tasks.demo_names()[0],
+                      help="; ".join(f"{t.demo_name}: {t.summary}" for t in tasks.TASKS.values()))
     demo.add_argument("--arch", choices=["tiny", "minilm"], default="tiny")
     demo.add_argument("--finetune", action="store_true",
                     help="minilm: also train the encoder's top layers (slower, more accurate)")
@@ -321,8 +196,8 @@ def parser() -> argparse.ArgumentParser:
 
     tr = sub.add_parser("train", help="train a model folder on labeled text, or on form data with --task tabular (CSV, TSV, JSONL, Parquet)")
     tr.add_argument("data")
-    tr.add_argument("--task", choices=["text", "tabular"], default="text",
-                    help="text (default) or tabular: form data, one column per input")
+    tr.add_argument("--task", choices=tasks.trainable(), default=tasks.trainable()[0],
+                    help="; ".join(f"{name}: {tasks.by_demo_name(name).summary}" for name in tasks.trainable()))
     tr.add_argument("--text-col", help="the column of texts (text models)")
     tr.add_argument("--label-col", required=True)
     tr.add_argument("--labels", help="keep only these labels, comma-separated, in this logit order")

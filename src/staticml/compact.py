@@ -122,11 +122,12 @@ def _types(model) -> dict[str, int]:
     return types
 
 
-def engines(model_dir: Path, manifest: dict) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """The page's engine per variant, and for each variant on onnxruntime-web what was missing."""
+def engines(model_dir: Path, manifest: dict, page_runs_compact: bool = True) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """The page's engine per variant, and for each variant on onnxruntime-web what was missing
+    (`page_runs_compact`: whether the task's page can run the compact engine at all)."""
     chosen, reasons = {}, {}
     for variant, file in manifest["variants"].items():
-        missing = unsupported(Path(model_dir) / file)
+        missing = unsupported(Path(model_dir) / file) if page_runs_compact else [f"the {manifest['task']} page"]
         chosen[variant] = ONNXRUNTIME_WEB if missing else COMPACT
         if missing:
             reasons[variant] = missing

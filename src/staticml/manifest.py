@@ -6,16 +6,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .detect import check_description as check_detector
 from .errors import UserError
-from .tabular import check_features
 
 MANIFEST = "manifest.json"
-TASKS = ("text-classification", "tabular-classification", "face-detection")
-CLASSIFIERS = ("text-classification", "tabular-classification")
 ENGINES = ("compact", "onnxruntime-web")
 BACKENDS = ("wasm", "webgpu")  # onnxruntime-web's, as build ships them (site manifests only)
 # A model's name is its folder under the site's models/: letters, digits, "-", "_" and ".".
@@ -57,10 +54,11 @@ def _model_name(value: Any) -> str | None:
 
 
 def _task(value: Any) -> str | None:
-    return None if value in TASKS else f"{value!r} is not one of {', '.join(TASKS)}"
+    """Which tasks exist is the registry's business (staticml.tasks): here, a plain name."""
+    return None if isinstance(value, str) and _NAME.match(value) else f"{value!r} is not a task name"
 
 
-def _labels(value: Any) -> str | None:
+def labels_problem(value: Any) -> str | None:
     if not isinstance(value, list) or len(value) < 2:
         return "must be a list of at least two labels"
     if not all(isinstance(v, str) and v for v in value):
@@ -146,47 +144,57 @@ def _string(value: Any) -> str | None:
     return None if isinstance(value, str) else "must be a string"
 
 
-def _probability(value: Any) -> str | None:
+def probability_problem(value: Any) -> str | None:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
     return None if ok else f"{value!r} is not a probability between 0 and 1"
 
 
-Check = Callable[[Any], "str | None"]
-# field: (check, required for which tasks). The page's web/src/types.ts mirrors these names
+FieldCheck = Callable[[Any], "str | None"]
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Manifest fields: each with its check, and which of them must be present."""
+
+    checks: dict[str, FieldCheck]
+    required: tuple[str, ...] = ()
+
+
+# The fields every model folder has or may have, whatever its task; a task adds its own
+# (staticml.tasks: each task's `fields`). The page's web/src/types.ts mirrors all of them
 # (tests/unit/test_manifest.py compares them).
-FIELDS: dict[str, tuple[Check, tuple[str, ...]]] = {
-    "name": (_model_name, TASKS),
-    "task": (_task, TASKS),
-    "labels": (_labels, CLASSIFIERS),
-    "files": (_files, TASKS),
-    "variants": (_variants, TASKS),
-    "default_variant": (_string, TASKS),
-    "max_length": (_max_length, ("text-classification",)),
-    "tokenizer": (_tokenizer, ("text-classification",)),
-    "extra_inputs": (_extra_inputs, ()),
-    "examples": (_strings, ()),
-    "engines": (_engines, ()),
-    "backends": (_backends, ()),
-    "features": (check_features, ("tabular-classification",)),
-    "arch": (_string, ()),
-    "metrics": (_object, ()),
-    "detector": (check_detector, ("face-detection",)),
-    "import": (_object, ()),
-    "uncertain_below": (_probability, ()),  # the page says "not sure" below this top probability
-}
+COMMON = Fields({
+    "name": _model_name,
+    "task": _task,
+    "files": _files,
+    "variants": _variants,
+    "default_variant": _string,
+    "extra_inputs": _extra_inputs,
+    "examples": _strings,
+    "engines": _engines,
+    "backends": _backends,
+    "arch": _string,
+    "metrics": _object,
+    "import": _object,
+}, required=("name", "task", "files", "variants", "default_variant"))
+# Shared by the tasks that take text (tokenizer.json in the folder) or answer with labels.
+LABELS = {"labels": labels_problem}
+TEXT_INPUT = {"max_length": _max_length, "tokenizer": _tokenizer}
 
 
-def validate(manifest: Any, where: str = MANIFEST) -> dict:
-    """Check a manifest against the contract (types, names, cross-references); return it unchanged."""
+def validate(manifest: Any, where: str = MANIFEST, task_fields: Fields = Fields({})) -> dict:
+    """Check a manifest against the contract (types, names, cross-references) and the task's own
+    fields (`task_fields`, from staticml.tasks); return it unchanged."""
     if not isinstance(manifest, dict):
         raise ManifestError(f"{where}: expected a JSON object")
-    task = manifest.get("task")
-    if _task(task):
-        raise ManifestError(f"{where}: task {_task(task)}")
-    missing = [key for key, (_, tasks) in FIELDS.items() if task in tasks and key not in manifest]
+    problem = _task(manifest.get("task"))
+    if problem:
+        raise ManifestError(f"{where}: task {problem}")
+    checks = {**COMMON.checks, **task_fields.checks}
+    missing = [key for key in (*COMMON.required, *task_fields.required) if key not in manifest]
     if missing:
         raise ManifestError(f"{where}: missing field(s) {', '.join(missing)}")
-    for key, (check, _) in FIELDS.items():
+    for key, check in checks.items():
         problem = check(manifest[key]) if key in manifest else None
         if problem:
             raise ManifestError(f"{where}: {key} {problem}")
@@ -202,15 +210,16 @@ def _check_references(manifest: dict, where: str) -> None:
         if name not in files:
             raise ManifestError(f"{where}: variant '{variant}' names file '{name}', which is not in files")
     tokenizer = manifest.get("tokenizer")
-    if tokenizer and tokenizer["file"] not in files:
+    if isinstance(tokenizer, dict) and tokenizer.get("file") not in files:
         raise ManifestError(f"{where}: tokenizer file '{tokenizer['file']}' is not in files")
     unknown = set(manifest.get("engines", {})) - set(variants)
     if unknown:
         raise ManifestError(f"{where}: engines names unknown variant(s) {', '.join(sorted(unknown))}")
 
 
-def read(model_dir: str | Path) -> dict:
-    """Load and check a model folder's manifest and its files; every problem names the file and field."""
+def read(model_dir: str | Path, task_fields: Fields = Fields({})) -> dict:
+    """Load and check a model folder's manifest and its files; every problem names the file and field.
+    The task's own fields are checked when given (staticml.tasks.read_model gives them)."""
     model_dir = Path(model_dir)
     path = model_dir / MANIFEST
     if not model_dir.is_dir():
@@ -223,7 +232,7 @@ def read(model_dir: str | Path) -> dict:
         raise ManifestError(f"{path}: not valid JSON ({str(exc)[:200]})") from None
     except RecursionError:
         raise ManifestError(f"{path}: nested too deeply to be a manifest") from None
-    validate(manifest, str(path))
+    validate(manifest, str(path), task_fields)
     for name in manifest["files"]:
         _check_inside(model_dir, name, path)
     return manifest
@@ -238,21 +247,21 @@ def _check_inside(model_dir: Path, name: str, path: Path) -> None:
         raise ManifestError(f"{path}: files '{name}' is missing from the model folder")
 
 
-def write(model_dir: Path, manifest: dict) -> None:
-    validate(manifest, str(Path(model_dir) / MANIFEST))
+def write(model_dir: Path, manifest: dict, task_fields: Fields = Fields({})) -> None:
+    validate(manifest, str(Path(model_dir) / MANIFEST), task_fields)
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
     (Path(model_dir) / MANIFEST).write_text(text, encoding="utf-8")
 
 
 def write_model_folder(folder: Path, *, name: str, task: str, labels: list[str] | None, variants: dict[str, str],
                        default_variant: str, metrics: dict, arch: str, other_files: tuple[str, ...] = (),
-                       **fields) -> dict:
+                       task_fields: Fields = Fields({}), **fields) -> dict:
     """The one writer of manifest.json, for every trainer and importer: hashes the variants and
     `other_files` (e.g. tokenizer.json), checks the whole manifest against the contract, writes it."""
     manifest = {"name": name, "task": task, **({"labels": labels} if labels is not None else {}), **fields, "arch": arch,
                 "files": file_entries(folder, [*other_files, *variants.values()]),
                 "variants": variants, "default_variant": default_variant, "metrics": metrics}
-    write(folder, manifest)
+    write(folder, manifest, task_fields)
     return manifest
 
 

@@ -87,6 +87,18 @@ def _not_ours(folder: Path, kind: str) -> str | None:
     return None
 
 
+def check_writable_file(out: Path, force: bool, inputs: Iterable[str | Path] = ()) -> None:
+    """A file `--out`: not a folder, not an input, not an existing file unless --force, in a folder that exists."""
+    if out.is_dir():
+        raise UserError(f"--out {out}: a folder; give a file name")
+    if any(out.resolve() == Path(p).resolve() for p in inputs):
+        raise UserError(f"--out {out}: that is an input file; write the results to another file")
+    if out.exists() and not force:
+        raise UserError(f"--out {out}: the file exists; pass --force to replace it")
+    if not out.parent.is_dir():
+        raise UserError(f"--out {out}: no folder {out.parent}")
+
+
 def cache_dir() -> Path:
     """Where staticml keeps what it can compute again (encoder outputs, brotli copies)."""
     return Path(os.environ.get("STATICML_CACHE") or Path.home() / ".cache" / "staticml")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +16,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from .errors import UserError
 from .hosting import content_security_policy, is_hidden, site_headers
-from .site import read_site
+from .ports import check_port_free, free_port
+from .site_config import read_site
 
 # A connection gets IDLE_TIMEOUT seconds to send a request's head (from when it opens, or from the
 # previous response), and at most as long between two chunks of a body; after a response it may
@@ -101,22 +100,6 @@ def create_app(site: Path, api: bool = False) -> Starlette:
     app.router.default = PrecompressedFiles(directory=str(site), html=True)
     app.add_middleware(SiteHeaders, csp=content_security_policy(site))
     return app
-
-
-def check_port_free(host: str, port: int) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        # As uvicorn does: connections in TIME_WAIT from a previous run must not count as "in use".
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            raise UserError(f"{host}:{port}: cannot listen there ({exc.strerror}); pick another --port") from None
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return probe.getsockname()[1]
 
 
 def serve(site: Path, host: str = "127.0.0.1", port: int = 8000, api: bool = False) -> None:

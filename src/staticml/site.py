@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-from . import archs, compact, detect, hosting, manifest as manifest_io, output
+from . import archs, compact, hosting, manifest as manifest_io, output, tasks
 from .errors import UserError
+from .site_config import SITE_CONFIG
 
 WEB_ASSETS = Path(__file__).parent / "web_assets"
-SITE_CONFIG = "site.json"
 COMPRESSIBLE = {".wasm", ".mjs", ".js", ".onnx", ".json", ".css", ".html", ".txt"}
 MIN_COMPRESS_BYTES = 1024
 # onnxruntime-web (its WASM, its loader and the worker that runs it): in a site only if one of its
@@ -26,8 +26,6 @@ BUNDLE_INFO = "bundle.json"  # the bundle's versions (staticml --version), not p
 # onnxruntime-web's WebGPU build (its 27 MB WASM and the worker that loads it): only in a site with a
 # transformer-size model (archs.offers_webgpu), and fetched by a page only when it uses WebGPU.
 WEBGPU_ASSETS = ("assets/ort-webgpu", "assets/worker-webgpu.js")
-# Variants a site may do without: one that fails the variant check is left out, not an error.
-OPTIONAL_VARIANTS = ("q4",)
 
 
 def web_assets() -> Path:
@@ -41,7 +39,7 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
     """Write a static site at `out` (atomically) holding the page and every model."""
     if not model_dirs:
         raise UserError("build: give at least one model folder")
-    manifests = [(Path(d), manifest_io.read(d)) for d in model_dirs]
+    manifests = [(Path(d), tasks.read_model(d)) for d in model_dirs]
     _check_names([m["name"] for _, m in manifests])
     output.check_writable(Path(out).absolute(), "site", force, model_dirs)
     for i, (model_dir, manifest) in enumerate(manifests):
@@ -49,13 +47,11 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
         if broken:
             raise UserError(f"{model_dir}: {', '.join(broken)} do not match the sha256 in manifest.json")
         _check_runs_in_the_page(model_dir, manifest)
-        if manifest["task"] == detect.TASK:
-            detect.check_model(model_dir, manifest, report)
-        else:
-            manifests[i] = (model_dir, check_variants_agree(model_dir, manifest, report))
+        manifests[i] = (model_dir, tasks.get(manifest["task"]).prepare(model_dir, manifest, report))
     page = page_of([m for _, m in manifests])
     api_url = _normalize_api_url(api_url)
-    engines = {manifest["name"]: compact.engines(model_dir, manifest) for model_dir, manifest in manifests}
+    engines = {manifest["name"]: compact.engines(model_dir, manifest, tasks.get(manifest["task"]).compact_page)
+               for model_dir, manifest in manifests}
     needs_ort = any(compact.ONNXRUNTIME_WEB in chosen.values() for chosen, _ in engines.values())
     backends = {m["name"]: ["wasm", "webgpu"] if archs.offers_webgpu(m.get("arch")) and compact.ONNXRUNTIME_WEB
                 in engines[m["name"]][0].values() else ["wasm"] for _, m in manifests}
@@ -83,7 +79,7 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
         }
         (folder / SITE_CONFIG).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         hosting.point_embed_page_at(folder, config["models"][0]["path"])
-        if page == "classifier":  # the camera page's worker fetches the model itself: a preload would be a second download
+        if PAGES[page]["preload"]:  # a page whose worker fetches the model itself: a preload would be a second download
             hosting.preload_default_model(folder, config["models"][0]["path"], manifests[0][1])
         hosting.write_headers(folder)
         build_hash = hosting.write_precache(folder, site_manifests)
@@ -94,23 +90,24 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
     return config
 
 
-# The page variants of the bundle: a site gets the one its models' task needs, as its index.html.
+# The pages of the bundle: a site gets the one its models' task runs on (tasks.Task.page), as its
+# index.html: "classifier" (a text box or a form, predictions), "video" (a camera loop, detections).
 PAGES = {
-    "classifier": {"index": "index.html", "files": ("index.html", "embed.html", "assets/staticml.js",
-                                                    "assets/staticml-element.js", "assets/worker.js",
-                                                    "assets/worker-webgpu.js")},
-    "camera": {"index": "camera.html", "files": ("camera.html", "assets/camera.js", "assets/camera-worker.js",
-                                                 "assets/camera.css")},
+    "classifier": {"index": "index.html", "preload": True,
+                   "files": ("index.html", "embed.html", "assets/staticml.js", "assets/staticml-element.js",
+                             "assets/worker.js", "assets/worker-webgpu.js")},
+    "video": {"index": "camera.html", "preload": False,
+               "files": ("camera.html", "assets/camera.js", "assets/camera-worker.js", "assets/camera.css")},
 }
 
 
 def page_of(manifests: list[dict]) -> str:
-    """"camera" for a face detector, "classifier" (the text and tabular page) otherwise; one kind per site."""
-    kinds = {"camera" if m["task"] == detect.TASK else "classifier" for m in manifests}
-    if len(kinds) > 1:
-        raise UserError("build: a face detector needs a site of its own (its page is the camera page); "
-                        "build it separately from the classifiers")
-    return kinds.pop()
+    """The page the models' tasks run on (tasks.Task.page); one page per site."""
+    pages = {m["task"]: tasks.get(m["task"]).page for m in manifests}
+    if len(set(pages.values())) > 1:
+        raise UserError(f"build: {', '.join(sorted(pages))} models run on different pages "
+                        f"({', '.join(sorted(set(pages.values())))}); build a site for each")
+    return next(iter(pages.values()))
 
 
 def _keep_page(folder: Path, page: str) -> None:
@@ -124,49 +121,6 @@ def _keep_page(folder: Path, page: str) -> None:
     index = PAGES[page]["index"]
     if index != "index.html":
         (folder / index).replace(folder / "index.html")
-
-
-def check_variants_agree(model_dir: Path, manifest: dict, report: Callable[[str], None]) -> dict:
-    """The Python side of parity: each variant against the reference one, on the hard strings.
-
-    Returns the manifest the site gets: an optional variant (q4) that disagrees is left out, and
-    said so; any other that disagrees stops the build."""
-    from . import parity
-    from .hard_texts import hard_texts
-    from .runtime import Classifier
-
-    variants = list(manifest["variants"])
-    reference = "fp32" if "fp32" in variants else variants[0]
-    if len(variants) < 2:
-        Classifier(model_dir, reference)  # checks its outputs against the labels
-        return manifest
-    texts = hard_texts() + list(manifest.get("examples", []))
-    expected = Classifier(model_dir, reference).probabilities(texts)
-    for variant in variants:
-        if variant == reference:
-            continue
-        result = parity.compare(expected, Classifier(model_dir, variant).probabilities(texts),
-                                parity.VARIANT_TOLERANCE, parity.VARIANT_AGREEMENT)
-        if not result.ok and variant in OPTIONAL_VARIANTS:
-            manifest = _without_variant(manifest, variant)
-            report(f"build: {manifest['name']} {variant} left out of the site: it disagrees with '{reference}' "
-                   f"({result.summary()}); default variant {manifest['default_variant']}")
-            continue
-        if not result.ok:
-            raise UserError(f"{model_dir}: variant '{variant}' disagrees with '{reference}': {result.summary()}")
-        report(f"build: {manifest['name']} {variant} vs {reference}: {result.summary()}")
-    return manifest
-
-
-def _without_variant(manifest: dict, variant: str) -> dict:
-    """The manifest without `variant` and its file; a dropped default becomes the smallest other variant."""
-    file = manifest["variants"][variant]
-    variants = {v: f for v, f in manifest["variants"].items() if v != variant}
-    files = {f: e for f, e in manifest["files"].items() if f != file or f in variants.values()}
-    default = manifest["default_variant"]
-    if default == variant:
-        default = min(variants, key=lambda v: files[variants[v]]["bytes"])
-    return {**manifest, "variants": variants, "files": files, "default_variant": default}
 
 
 def _check_runs_in_the_page(model_dir: Path, manifest: dict) -> None:
@@ -239,7 +193,7 @@ def _copy_model(model_dir: Path, manifest: dict, target: Path, engines: dict[str
     for name in manifest["files"]:
         shutil.copy2(model_dir / name, target / name)
     site_manifest = {**manifest, "engines": engines}
-    manifest_io.write(target, site_manifest)
+    manifest_io.write(target, site_manifest, tasks.get(manifest["task"]).fields)
     return site_manifest
 
 
@@ -258,24 +212,3 @@ def folder_bytes(folder: Path, exclude: str | None = None) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*")
                if p.is_file() and p.suffix not in (".br", ".gz")
                and not (exclude and p.relative_to(folder).parts[0] == exclude))
-
-
-def read_site(site: str | Path) -> dict:
-    """Check that a folder is a built site and return its site.json."""
-    site = Path(site)
-    if not site.is_dir():
-        raise UserError(f"{site}: not a folder")
-    config_path = site / SITE_CONFIG
-    if not (site / "index.html").is_file() or not config_path.is_file():
-        raise UserError(f"{site}: not a staticml site (no index.html and {SITE_CONFIG}); build one with `staticml build`")
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise UserError(f"{config_path}: not valid JSON ({exc})") from None
-    if not config.get("models"):
-        raise UserError(f"{config_path}: the site has no models")
-    return config
-
-
-def model_dirs(site: Path, config: dict) -> dict[str, Path]:
-    return {m["name"]: Path(site) / m["path"] for m in config["models"]}

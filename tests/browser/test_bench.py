@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from staticml.bench import break_even
+from staticml.visits import break_even
 from staticml.cli import main
 
 pytestmark = pytest.mark.browser

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 from face_frames import import_face_model, parity_frames
 
-from staticml import camera_clip, detect, verify_camera
-from staticml.verify_camera import page_detections
+from staticml.tasks.face_detection.runner import open_detector
+from staticml.tasks.face_detection import clip as camera_clip, verify as verify_camera
+from staticml.tasks.face_detection.verify import page_detections
 from staticml.browser import chromium, served, wait_until
 from staticml.site import build
 
@@ -42,7 +43,7 @@ def open_camera_page(browser, url: str):
 
 
 def test_page_detections_equal_python_on_60_frames(face_model, camera_url):
-    python = detect.Detector(face_model)
+    python = open_detector(face_model)
     frames = parity_frames()
     worst_box = worst_score = 0.0
     faces = 0

@@ -17,7 +17,7 @@ from tiny_hf import toy_onnx
 from staticml import parity
 from staticml.browser import open_page, served
 from staticml.hard_texts import hard_texts
-from staticml.runtime import Classifier
+from staticml import Classifier
 from staticml.site import build
 
 pytestmark = pytest.mark.browser

@@ -12,7 +12,7 @@ from tiny_hf import export_with_token_types, save_tiny
 from staticml import cli, parity
 from staticml.browser import open_page, page_probabilities, served
 from staticml.hard_texts import hard_texts
-from staticml.runtime import Classifier
+from staticml import Classifier
 from staticml.site import build
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -65,7 +65,7 @@ def test_page_matches_keras_on_held_out_texts(browser, keras_site, name, variant
 
 def test_page_int8_matches_python_int8(browser, keras_site):
     """The imported int8 variant (int8 weights, float arithmetic) computes in the page what it computes in Python."""
-    from staticml.runtime import Classifier
+    from staticml import Classifier
 
     url, _, km, models = keras_site
     texts = km.corpus()[2][:300] + HARD

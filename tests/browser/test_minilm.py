@@ -16,7 +16,7 @@ from staticml.train import data
 from test_offline import visit  # bytes from the network vs from the service worker
 from staticml.browser import open_page, page_probabilities, served
 from staticml.hard_texts import hard_texts
-from staticml.runtime import Classifier
+from staticml import Classifier
 from staticml.site import build
 from staticml.tokenize import TextEncoder
 from staticml.train import TrainConfig, train

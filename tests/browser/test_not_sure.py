@@ -7,8 +7,8 @@ import pytest
 
 from staticml import manifest as manifest_io
 from staticml.browser import open_page, wait_until
-from staticml.runtime import Classifier
-from staticml.site import model_dirs, read_site
+from staticml import Classifier
+from staticml.site_config import model_dirs, read_site
 from staticml.train import data
 
 pytestmark = pytest.mark.browser

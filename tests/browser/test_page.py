@@ -11,8 +11,8 @@ from staticml import parity
 from staticml.train import data
 from staticml.browser import open_page, page_probabilities, wait_until
 from staticml.hard_texts import hard_texts
-from staticml.runtime import Classifier
-from staticml.site import model_dirs, read_site
+from staticml import Classifier
+from staticml.site_config import model_dirs, read_site
 from staticml.tokenize import TextEncoder
 
 pytestmark = pytest.mark.browser

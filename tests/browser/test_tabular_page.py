@@ -11,7 +11,8 @@ import sys
 import numpy as np
 import pytest
 
-from staticml import manifest as manifest_io, tabular, tabular_page
+from staticml import manifest as manifest_io
+from staticml.tasks.tabular import features as tabular, rows as tabular_page
 from staticml.browser import open_page, served, wait_until
 from staticml.site import build
 from tabular_probe import make_model_folder

@@ -16,7 +16,7 @@ from tiny_hf import save_tiny
 from staticml import cli, parity
 from staticml.browser import CHROMIUM_FLAGS, WEBGPU_FLAGS, chromium_path, open_page, page_probabilities, served
 from staticml.hard_texts import hard_texts
-from staticml.runtime import Classifier
+from staticml import Classifier
 from staticml.site import build
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -16,11 +16,12 @@ from playwright.sync_api import expect
 
 from staticml import parity
 from staticml.train import data
-from staticml.api import MAX_CHARS, MAX_TEXTS, batch_dependent
+from staticml.api import MAX_TEXTS, batch_dependent
+from staticml.tasks.text import MAX_CHARS
 from staticml.browser import open_page, served
 from staticml.hard_texts import hard_texts
-from staticml.runtime import Classifier
-from staticml.site import model_dirs, read_site
+from staticml import Classifier
+from staticml.site_config import model_dirs, read_site
 
 
 # The site's model trains on the whole default corpus (about 20 s) before the first test here.

@@ -24,7 +24,8 @@ import uvicorn
 from staticml import hosting
 from staticml.browser import served
 from staticml.server import IDLE_TIMEOUT, create_app, free_port, uvicorn_options
-from staticml.site import WEB_ASSETS, model_dirs, read_site
+from staticml.site import WEB_ASSETS
+from staticml.site_config import model_dirs, read_site
 
 SHORT = 1.0  # the idle timeout of the in-thread servers, in seconds
 SLACK = 1.5  # scheduling on 2 busy cores

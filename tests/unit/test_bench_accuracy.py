@@ -5,9 +5,9 @@ from __future__ import annotations
 import gzip
 
 from staticml import manifest as manifest_io
-from staticml.bench_accuracy import accuracy_points, draw
-from staticml.bench_report import write_markdown
-from staticml.site import model_dirs, read_site
+from staticml.tasks.classify.accuracy import accuracy_points, draw
+from staticml.tasks.classify.report import write_markdown
+from staticml.site_config import model_dirs, read_site
 
 
 def test_every_variant_is_a_point_with_its_manifest_figure_and_gzip_bytes(site, tmp_path):

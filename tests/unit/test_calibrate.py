@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+from staticml import tasks
 import torch
 
 from staticml.runtime import softmax
@@ -63,7 +65,7 @@ def test_the_manifest_refuses_an_uncertain_below_that_is_not_a_probability(tmp_p
             "files": {"model.onnx": {"sha256": "0" * 64, "bytes": 1}, "tokenizer.json": {"sha256": "0" * 64, "bytes": 1}},
             "variants": {"fp32": "model.onnx"}, "default_variant": "fp32",
             "tokenizer": {"file": "tokenizer.json", "prefix_ids": [], "suffix_ids": [], "pad_id": 0}}
-    manifest_io.validate({**good, "uncertain_below": 0.6})
+    tasks.validate({**good, "uncertain_below": 0.6})
     for bad in (1.5, -0.1, "0.6", True):
         with pytest.raises(manifest_io.ManifestError, match="uncertain_below"):
-            manifest_io.validate({**good, "uncertain_below": bad})
+            tasks.validate({**good, "uncertain_below": bad})

@@ -8,7 +8,7 @@ import pytest
 
 from staticml import manifest
 from staticml.cli import main
-from staticml.runtime import Classifier
+from staticml import Classifier
 
 POSITIVE = ["love it", "great stuff", "so happy", "wonderful day", "best ever", "really good", "amazing work"]
 NEGATIVE = ["hate it", "awful stuff", "so sad", "terrible day", "worst ever", "really bad", "broken again"]

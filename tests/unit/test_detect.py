@@ -11,8 +11,11 @@ import pytest
 from face_frames import import_face_model, parity_frames, tflite_model, two_faces
 from test_cli import run
 
-from staticml import detect, manifest as manifest_io
-from staticml.detect import BLAZEFACE_SHORT_RANGE as SPEC
+from staticml import manifest as manifest_io, tasks
+from staticml.cli import main
+from staticml.tasks.face_detection import detect
+from staticml.tasks.face_detection.runner import open_detector
+from staticml.tasks.face_detection.detect import BLAZEFACE_SHORT_RANGE as SPEC
 
 
 def test_anchors_are_mediapipes_short_range_layout():
@@ -105,8 +108,8 @@ def test_manifest_refuses_a_broken_detector_description(change, problem):
     manifest = {"name": "face", "task": "face-detection", "files": {"model.onnx": {"sha256": "0" * 64, "bytes": 1}},
                 "variants": {"fp32": "model.onnx"}, "default_variant": "fp32", "detector": description}
     with pytest.raises(manifest_io.ManifestError, match=problem):
-        manifest_io.validate(manifest)
-    manifest_io.validate({**manifest, "detector": SPEC})
+        tasks.validate(manifest)
+    tasks.validate({**manifest, "detector": SPEC})
 
 
 def test_import_refuses_a_file_that_is_not_tflite(tmp_path, capsys):
@@ -123,7 +126,7 @@ def test_the_http_api_refuses_a_face_detector_in_one_line(tmp_path, capsys):
     manifest_io.write_model_folder(folder, name="face", task="face-detection", labels=None, variants={"fp32": "model.onnx"},
                                    default_variant="fp32", metrics={}, arch="blazeface-short-range", detector=SPEC)
     code, err = run(capsys, "api", folder, "--port", "0")
-    assert code == 2 and "not a classifier" in err and err.count("\n") == 1
+    assert code == 2 and "is not served by the HTTP API" in err and err.count("\n") == 1
 
 
 # ---------------------------------------------------------------- the real model (TensorFlow: slow)
@@ -150,7 +153,7 @@ def test_import_refuses_a_tflite_that_is_not_a_supported_detector(tmp_path, caps
 
 @pytest.mark.slow
 def test_detector_finds_the_portrait_and_nothing_in_an_empty_frame(face_model):
-    detector = detect.Detector(face_model)
+    detector = open_detector(face_model)
     frames = parity_frames()
     assert all(len(detector.detect(f)) >= 1 for f in frames[:48])
     assert detector.detect(np.full((128, 128, 3), 80, np.uint8)) == []
@@ -160,7 +163,7 @@ def test_detector_finds_the_portrait_and_nothing_in_an_empty_frame(face_model):
 
 @pytest.mark.slow
 def test_several_real_faces_the_largest_is_followed(face_model):
-    found = detect.Detector(face_model).detect(two_faces())
+    found = open_detector(face_model).detect(two_faces())
     assert len(found) == 2
     followed = detect.largest(found)
     assert followed["box"][0] < 0.5  # the big face is on the left
@@ -178,7 +181,7 @@ def test_build_gives_a_face_detector_the_camera_page_and_refuses_mixing_it_with_
     assert run(capsys, "train", small_csv(tmp_path), "--text-col", "review", "--label-col", "stars", "--epochs", "1",
                "--out", text)[0] == 0
     code, err = run(capsys, "build", face_model, text, "--out", tmp_path / "mixed")
-    assert code == 2 and "needs a site of its own" in err and not (tmp_path / "mixed").exists()
+    assert code == 2 and "build a site for each" in err and not (tmp_path / "mixed").exists()
     code, _ = run(capsys, "build", text, "--out", tmp_path / "text-site")
     assert code == 0 and not (tmp_path / "text-site" / "assets" / "camera.js").exists()
 
@@ -188,3 +191,15 @@ def test_demo_camera_builds_the_camera_site(tmp_path, capsys):
     code, err = run(capsys, "demo", "--task", "camera", "--no-serve", "--out", tmp_path / "site")
     assert code == 0 and "demo: built" in err
     assert json.loads((tmp_path / "site" / "models" / "face" / "manifest.json").read_text())["task"] == "face-detection"
+
+
+@pytest.mark.slow
+def test_predict_on_an_image_prints_the_pages_detections_as_json_lines(face_model, tmp_path, capsys):
+    from PIL import Image
+
+    frame = parity_frames()[0]
+    Image.fromarray(frame).save(tmp_path / "portrait.png")
+    code = main(["predict", str(face_model), str(tmp_path / "portrait.png")])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0 and [json.loads(line) for line in lines] == json.loads(json.dumps(open_detector(face_model).detect(frame)))
+    assert len(lines) >= 1

@@ -12,7 +12,8 @@ from tiny_hf import LABELS, save_tiny, toy_onnx, wordpiece_tokenizer
 
 from staticml import cli, parity
 from staticml.hard_texts import hard_texts
-from staticml.runtime import Classifier, softmax
+from staticml import Classifier
+from staticml.runtime import softmax
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 torch = pytest.importorskip("torch")

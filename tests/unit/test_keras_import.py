@@ -14,7 +14,7 @@ import pytest
 
 from staticml import cli, parity
 from staticml.hard_texts import hard_texts
-from staticml.runtime import Classifier
+from staticml import Classifier
 
 KERAS_TOLERANCE = 1e-5
 

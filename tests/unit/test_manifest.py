@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from test_cli import run, small_csv
 
-from staticml import manifest as manifest_io
+from staticml import manifest as manifest_io, tasks
 
 ROOT = Path(__file__).parents[2]
 
@@ -110,18 +110,18 @@ def test_api_refuses_labels_that_do_not_match_the_logits(command, model, tmp_pat
 def test_write_refuses_what_read_would_refuse(model, tmp_path):
     good = manifest_io.read(model)
     with pytest.raises(manifest_io.ManifestError, match="labels must be a list"):
-        manifest_io.write(tmp_path, {**good, "labels": "ab"})
+        manifest_io.write(tmp_path, {**good, "labels": "ab"}, tasks.get(good["task"]).fields)
     with pytest.raises(manifest_io.ManifestError, match="missing field"):
         manifest_io.write(tmp_path, {"name": "m", "task": "text-classification"})
     assert not (tmp_path / "manifest.json").exists()
 
 
 def test_the_page_types_name_the_same_manifest_fields():
-    """web/src/types.ts's Manifest interface mirrors manifest.FIELDS (the page reads what Python writes)."""
+    """web/src/types.ts's Manifest interface mirrors the manifest's fields, common and per task (the page reads what Python writes)."""
     source = (ROOT / "web" / "src" / "types.ts").read_text()
     body = re.search(r"export interface Manifest \{(.*?)\n\}", source, re.S).group(1)
     page_fields = set(re.findall(r"^\s+(\w+)\??:", body, re.M))
-    assert page_fields == set(manifest_io.FIELDS)
+    assert page_fields == set(manifest_io.COMMON.checks).union(*(t.fields.checks for t in tasks.TASKS.values()))
 
 
 @pytest.mark.parametrize("url", ['http://127.0.0.1:8001/" http-equiv="refresh', "http://a b/", "http://x/\n"])

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from staticml.cli import main
-from staticml.runtime import Classifier
+from staticml import Classifier
 from staticml.site import build
 
 TEXTS = ["I love this, it made my day!", "=1+1 is a formula", "worst service ever, never again", "meh", 'a "quoted", text']
@@ -167,8 +167,8 @@ def test_bad_predict_input_is_one_line_and_writes_nothing(tiny_model, tiny_site,
     assert texts_csv.read_text(encoding="utf-8").startswith("id,review")
 
 
-def test_a_model_folder_for_another_task_is_refused_naming_the_task(texts_csv, tmp_path, capsys):
-    from staticml.detect import BLAZEFACE_SHORT_RANGE as SPEC
+def test_a_face_detector_given_a_table_is_refused_naming_what_it_reads(texts_csv, tmp_path, capsys):
+    from staticml.tasks.face_detection.detect import BLAZEFACE_SHORT_RANGE as SPEC
 
     from staticml import manifest as manifest_io
 
@@ -178,7 +178,7 @@ def test_a_model_folder_for_another_task_is_refused_naming_the_task(texts_csv, t
     manifest_io.write_model_folder(folder, name="face", task="face-detection", labels=None, variants={"fp32": "model.onnx"},
                                    default_variant="fp32", metrics={}, arch="blazeface-short-range", detector=SPEC)
     code, _, err = run(capsys, "predict", folder, texts_csv, "--out", tmp_path / "s.csv")
-    assert_refused(code, err, "a face-detection model; predict scores text-classification and tabular-classification models")
+    assert_refused(code, err, "a face detector reads an image (.png")
     assert not (tmp_path / "s.csv").exists()
 
 

@@ -12,8 +12,9 @@ import pytest
 
 from cli_tools import assert_nothing_left, assert_one_line_refusal, run
 
-from staticml import manifest, tabular
-from staticml.runtime import Classifier
+from staticml import manifest
+from staticml.tasks.tabular import features as tabular
+from staticml import Classifier
 from staticml.train import tabular as train_tabular
 
 ROWS = 300

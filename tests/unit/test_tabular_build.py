@@ -6,7 +6,8 @@ from __future__ import annotations
 import onnx
 from onnx import TensorProto, helper
 
-from staticml import compact, manifest as manifest_io, tabular, tabular_page
+from staticml import compact, manifest as manifest_io
+from staticml.tasks.tabular import features as tabular, rows as tabular_page
 from staticml.cli import main
 from tabular_probe import FEATURES, make_model_folder
 

@@ -136,9 +136,9 @@ def _write_cache(path: Path, keys: np.ndarray, logits: np.ndarray) -> None:
 
 
 def _run_teacher(teacher: Teacher, texts: list[str], report: Report) -> np.ndarray:
-    from ..runtime import Classifier
+    from ..tasks import open_model
 
-    classifier = Classifier(teacher.model_dir, teacher.variant)
+    classifier = open_model(teacher.model_dir, teacher.variant)
     report(f"teacher: {teacher.manifest['name']} ({teacher.variant}) on {len(texts)} texts with onnxruntime")
     order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths together: little padding
     logits = np.zeros((len(texts), len(teacher.manifest["labels"])), dtype=np.float32)

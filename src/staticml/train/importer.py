@@ -26,11 +26,12 @@ from typing import Callable
 import numpy as np
 import onnx
 
-from .. import archs, manifest as manifest_io, parity
+from .. import archs, parity, tasks
 from ..errors import UserError
 from ..hard_texts import hard_texts
 from ..output import atomic_folder, check_writable
-from ..runtime import create_session, model_feeds, softmax
+from ..runtime import create_session, softmax
+from ..tasks.text import model_feeds
 from ..tokenize import TextEncoder, describe, load_tokenizer
 from . import export, keras_import, tabular_import
 
@@ -538,7 +539,7 @@ def _finish(folder: Path, options: dict, labels: list[str], encoder: TextEncoder
     default = options["default_variant"] if options["default_variant"] in variants else next(iter(variants))
     for variant, file in variants.items():
         report(f"variant {variant}: {file} {(folder / file).stat().st_size / 1e6:.2f} MB")
-    return manifest_io.write_model_folder(
+    return tasks.write_model_folder(
         folder, name=options["name"], task="text-classification", labels=labels, max_length=encoder.max_length,
         tokenizer=encoder.spec.to_json(), other_files=("tokenizer.json",), arch=arch,
         variants=variants, default_variant=default, **{"import": section},

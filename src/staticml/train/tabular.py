@@ -19,7 +19,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import manifest as manifest_io, output, parity, tabular
+from .. import output, parity, tasks
+from ..tasks.tabular import features as tabular
 from ..errors import UserError
 from ..runtime import create_session
 from . import calibrate, data as text_data
@@ -586,7 +587,7 @@ def train(table: Table, out: Path, name: str = "eligibility", report: Report = p
         # publishes listed files only, and a site must never publish the applicants' records.
         (folder / TEST_ROWS).write_text(json.dumps(test_rows, ensure_ascii=False), encoding="utf-8")
         train_seconds = round(time.perf_counter() - started, 1)
-        manifest = manifest_io.write_model_folder(
+        manifest = tasks.write_model_folder(
             folder, name=name, task="tabular-classification", labels=parts.labels, features=features,
             arch=ARCHS[chosen], variants={"fp32": MODEL_FILE}, default_variant="fp32",
             metrics={"data": _data_summary(table, parts), "variants": {"fp32": results[chosen]},

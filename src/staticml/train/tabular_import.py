@@ -15,7 +15,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .. import manifest as manifest_io, parity, tabular
+from .. import parity, tasks
+from ..tasks.tabular import features as tabular
 from ..errors import UserError
 from ..output import atomic_folder, check_writable
 from ..runtime import create_session
@@ -158,7 +159,7 @@ def import_onnx(source: Path, out: Path, labels: list[str], features: list[dict]
     report(f"import: {source} (tabular graph, {len(features)} inputs, labels {', '.join(labels)})")
     with atomic_folder(out, "model", force, inputs) as folder:
         shutil.copyfile(source, folder / train_tabular.MODEL_FILE)
-        manifest = manifest_io.write_model_folder(
+        manifest = tasks.write_model_folder(
             folder, name=name, task="tabular-classification", labels=labels, features=features,
             arch="imported-onnx-tabular", variants={"fp32": train_tabular.MODEL_FILE}, default_variant="fp32",
             metrics={}, **{"import": {"source": source.name, "kind": "onnx-tabular"}})
@@ -286,7 +287,7 @@ def import_skops(source: Path, out: Path, labels: str | None, features_file: str
         if not check.ok:
             raise UserError(f"{source}: the ONNX graph does not match the pipeline ({check.summary()})")
         report(f"import: model.onnx vs scikit-learn {check.summary().replace(' texts', ' rows')}")
-        manifest = manifest_io.write_model_folder(
+        manifest = tasks.write_model_folder(
             folder, name=name, task="tabular-classification", labels=labels_, features=features,
             arch="imported-sklearn-" + type(pipeline.steps[-1][1]).__name__, variants={"fp32": train_tabular.MODEL_FILE},
             default_variant="fp32", metrics={},

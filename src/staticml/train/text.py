@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from .. import archs, manifest as manifest_io, output
+from .. import archs, output, tasks
 from ..errors import UserError
 from ..tokenize import TextEncoder, describe, pad, train_tokenizer
 from ..runtime import softmax
@@ -91,7 +91,7 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print,
     with output.atomic_folder(out, "model", force, inputs) as folder:
         tokenizer.save(str(folder / "tokenizer.json"), pretty=False)  # 3 KB less on the wire
         result = write_variants(model, encoder, parts, folder, report, config.arch, temperature)
-        manifest = manifest_io.write_model_folder(
+        manifest = tasks.write_model_folder(
             folder, name=config.name, task="text-classification", labels=parts.labels,
             max_length=config.max_length, tokenizer=encoder.spec.to_json(),
             examples=config.examples or pick_examples(parts), other_files=("tokenizer.json",),

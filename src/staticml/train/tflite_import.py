@@ -18,7 +18,8 @@ from typing import Callable
 
 import numpy as np
 
-from .. import detect, manifest as manifest_io
+from .. import tasks
+from ..tasks.face_detection import detect
 from ..errors import UserError
 from ..output import atomic_folder, check_writable
 
@@ -47,8 +48,8 @@ def import_tflite(source: Path, out: Path, name: str | None = None, report: Repo
         difference = _check_against_tflite(source, target / "model.onnx", config)
         report(f"import: ONNX vs TFLite on 8 frames, max |difference| {difference:.2g}")
         report(f"variant fp32: model.onnx {(target / 'model.onnx').stat().st_size / 1e6:.2f} MB")
-        manifest = manifest_io.write_model_folder(
-            target, name=name or out.name, task=detect.TASK, labels=None, variants={"fp32": "model.onnx"},
+        manifest = tasks.write_model_folder(
+            target, name=name or out.name, task="face-detection", labels=None, variants={"fp32": "model.onnx"},
             default_variant="fp32", arch=arch, detector=config,
             metrics={"measured": False, "note": "imported without labeled data: detection quality not measured"},
             **{"import": {"source": str(source), "kind": "tflite", "converter": "tf2onnx", "opset": OPSET,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 MB = 1e6
@@ -39,10 +40,15 @@ def rich_table(report: dict):
     return table
 
 
+def _inputs(report: dict) -> str:
+    shown = {json.dumps(r["input"], ensure_ascii=False) for r in report["results"]}
+    return "; ".join(sorted(shown)) or "none"
+
+
 def write_markdown(report: dict) -> str:
     lines = ["# Can we really run AI in the browser? — staticml bench", "",
              f"Site `{report['site']}`, {report['machine']['cpus']} CPU cores, measured in one run "
-             f"({report['seconds']:.0f} s). Text: “{report['text']}”.", "", "Network profiles (CDP emulation):", ""]
+             f"({report['seconds']:.0f} s). Input of each prediction: {_inputs(report)}.", "", "Network profiles (CDP emulation):", ""]
     for p in report["profiles"]:
         detail = "network off, after one visit" if p["offline"] else \
             f"{p['down_kbps'] / 1000:g} Mbit/s down, {p['up_kbps'] / 1000:g} Mbit/s up, {p['rtt_ms']:g} ms round trip"
@@ -145,7 +151,7 @@ def write_charts(report: dict, out: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .bench_accuracy import draw
+    from .accuracy import draw
 
     if report.get("accuracy_per_byte", {}).get("models"):
         draw(report["accuracy_per_byte"], out / "accuracy_per_byte.png")

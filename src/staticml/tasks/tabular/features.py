@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import UserError
+from ...errors import UserError
 
 TYPES = ("number", "category", "yes-no")
 MISSING_CATEGORY = ""

@@ -9,17 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import tabular
-from .errors import UserError
-from .runtime import Classifier
+from ...errors import UserError
+from . import features as tabular
+from .runner import open_model
 
-TASK = "tabular-classification"
 TEST_ROWS = "test_rows.json"  # the test split's rows, beside a trained model (never in a site)
 UNSEEN = "(a value never seen in training)"
-
-
-def is_tabular(manifest: dict) -> bool:
-    return manifest.get("task") == TASK
 
 
 def test_rows(model_dir: Path, manifest: dict, path: Path | None = None) -> list[dict]:
@@ -83,7 +78,7 @@ def edge_rows(features: list[dict]) -> list[dict]:
 def native_probabilities(model_dir: Path, manifest: dict, variant: str, rows: list[dict]) -> np.ndarray:
     """Python onnxruntime on the same file (runtime.Classifier: rows checked, then fed by the
     contract's rule, staticml.tabular.feeds): [rows, labels] in the manifest's label order."""
-    return Classifier(model_dir, variant).probabilities(rows)
+    return open_model(model_dir, variant).probabilities(rows)
 
 
 def page_probabilities(page, rows: list[dict], labels: list[str]) -> np.ndarray:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from . import manifest as manifest_io
-from .site import model_dirs, read_site
+from ... import manifest as manifest_io
+from ...site_config import model_dirs, read_site
 
 
 def accuracy_points(site: str | Path) -> dict:

@@ -12,19 +12,16 @@ from typing import Callable
 
 import numpy as np
 
-from . import camera_clip, detect, manifest as manifest_io
-from .browser import chromium, served, wait_until
-from .site import model_dirs
+from ...browser import chromium, served, wait_until
+from ...checks import Check, check_integrity, check_offline
+from ...site_config import model_dirs
+from . import clip as camera_clip
+from .runner import open_detector, read_model
 
 CAMERA_SECONDS = 10.0
 BOX_TOLERANCE = 1e-4  # of the frame's size
 SCORE_TOLERANCE = 1e-5
 QUIET_MS = 1500  # the service worker's precache of the site's files done: no request for this long
-
-
-def is_camera_site(site: Path, config: dict) -> bool:
-    manifest = manifest_io.read(model_dirs(site, config)[config["default_model"]])
-    return manifest["task"] == detect.TASK
 
 
 def page_detections(page, frame: np.ndarray) -> list[dict]:
@@ -50,7 +47,7 @@ def open_camera_page(browser, url: str):
 
 def detection_parity(page, model_dir: Path, variant: str, frames: list[np.ndarray]) -> dict:
     """Page vs Python onnxruntime + staticml.detect on the same frames."""
-    python = detect.Detector(model_dir, variant)
+    python = open_detector(model_dir, variant)
     worst_box = worst_score = 0.0
     faces, count_mismatches = 0, []
     for i, frame in enumerate(frames):
@@ -87,24 +84,22 @@ STORAGE = """async () => {
 
 
 def checks(site: Path, config: dict, report: Callable[[str], None]) -> list:
-    from .verify import Check, check_integrity, check_offline
-
     results = []
     with tempfile.TemporaryDirectory(prefix="staticml-verify-") as tmp:
         clip = camera_clip.movement_clip(Path(tmp) / "camera.y4m")
         with served(site) as url, chromium(camera_clip.fake_camera_flags(clip)) as browser:
             for name, model_dir in model_dirs(site, config).items():
-                manifest = manifest_io.read(model_dir)
+                manifest = read_model(model_dir)
                 results.append(check_integrity(name, model_dir, manifest))
                 for variant in manifest["variants"]:
                     report(f"verify: {name} / {variant}: detections, then the camera for {CAMERA_SECONDS:.0f} s …")
-                    results += _page_checks(browser, f"{url}?model={name}&variant={variant}", site, model_dir, f"{name}/{variant}", Check)
+                    results += _page_checks(browser, f"{url}?model={name}&variant={variant}", site, model_dir, f"{name}/{variant}")
             frame = camera_clip.parity_frames()[0]
             results.append(check_offline(browser, url, site, works=lambda page: bool(page_detections(page, frame))))
     return results
 
 
-def _page_checks(browser, url: str, site: Path, model_dir: Path, label: str, Check) -> list:
+def _page_checks(browser, url: str, site: Path, model_dir: Path, label: str) -> list:
     context, page, requests = open_camera_page(browser, url)
     try:
         parity = detection_parity(page, model_dir, page.evaluate("() => window.staticml.info().variant"),

@@ -10,15 +10,18 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-from . import camera_clip, detect, manifest as manifest_io, output
-from .bench import PROFILES, _summary, _visit, brotli_bytes
-from .browser import chromium, served, wait_until
-from .site import model_dirs
-from .verify_camera import open_camera_page, page_detections
+from ... import output
+from ...browser import chromium, served, wait_until
+from ...site_config import model_dirs, read_site
+from ... import visits
+from ...visits import PROFILES, brotli_bytes, summary
+from . import clip as camera_clip
+from ..base import BenchRun
+from .runner import open_detector, read_model
+from .verify import open_camera_page, page_detections
 
 FRAMES = 200
 CAMERA_SECONDS = 5.0
@@ -42,12 +45,12 @@ THROUGHPUT_JS = """async ([data, width, height, count]) => {
 }"""
 
 
-def bench_camera(site: Path, out: Path, json_path: str | Path | None, port: int | None,
-                 progress: Callable[[str], None], force: bool) -> dict:
-    config = json.loads((site / "site.json").read_text(encoding="utf-8"))
+def bench_camera(run: BenchRun) -> dict:
+    site, out, json_path, port, progress, force = run.site, run.out, run.json_path, run.port, run.progress, run.force
+    config = read_site(site)
     name = config["default_model"]
     model_dir = model_dirs(site, config)[name]
-    manifest = manifest_io.read(model_dir)
+    manifest = read_model(model_dir)
     variant = manifest["default_variant"]
     output.check_writable(Path(out).absolute(), "bench", force, [site])
     started = time.perf_counter()
@@ -58,7 +61,7 @@ def bench_camera(site: Path, out: Path, json_path: str | Path | None, port: int 
         clip = camera_clip.still_clip(Path(tmp) / "still.y4m", seconds=2.0, fps=CLIP_FPS)
         with served(site, port=port) as url, chromium(camera_clip.fake_camera_flags(clip)) as browser:
             progress(f"{name}: first visit (cable) and the first detection")
-            result["first_visit"] = _first_visit(browser, url, site)
+            result["first_visit"] = _firstvisit(browser, url, site)
             result["page"] = {}
             for threads in (1, 2):
                 progress(f"{name}: frames per second in the page, {threads} thread(s)")
@@ -67,7 +70,7 @@ def bench_camera(site: Path, out: Path, json_path: str | Path | None, port: int 
             result["camera_loop"] = _camera_loop(browser, url)
     progress(f"{name}: native onnxruntime")
     result["native"] = {f"threads_{t}": _native_fps(model_dir, variant, t, frame) for t in (1, 2)}
-    report = {"site": str(site), "machine": {"cpus": os.cpu_count()}, "task": detect.TASK, "results": [],
+    report = {"site": str(site), "machine": {"cpus": os.cpu_count()}, "task": manifest["task"], "results": [],
               "camera": result, "target_fps": TARGET_FPS, "seconds": round(time.perf_counter() - started, 1)}
     with output.atomic_folder(out, "bench", force, [site]) as folder:
         (folder / "report.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -77,7 +80,7 @@ def bench_camera(site: Path, out: Path, json_path: str | Path | None, port: int 
     return report
 
 
-def _first_visit(browser, url: str, site: Path) -> dict:
+def _firstvisit(browser, url: str, site: Path) -> dict:
     """A fresh visit on the cable profile with ?camera=on: bytes, ready, the first camera frame's detection."""
     context = browser.new_context()
     try:
@@ -85,7 +88,7 @@ def _first_visit(browser, url: str, site: Path) -> dict:
         cdp = context.new_cdp_session(page)
         cdp.send("Network.enable")
         cdp.send("Network.emulateNetworkConditions", PROFILES[0].cdp())
-        visit = _visit(page, f"{url}?camera=on")
+        visit = visits.visit(page, f"{url}?camera=on")
         wait_until(page, "window.staticml.info().first_detection_ms !== null", 60_000)
         first = page.evaluate("() => window.staticml.info().first_detection_ms")
         return {"profile": PROFILES[0].name, "wire_bytes": visit["wire_bytes"], "brotli_bytes": brotli_bytes(site, visit["paths"]),
@@ -103,7 +106,7 @@ def _page_fps(browser, url: str, frame: np.ndarray) -> dict:
         rgba = np.concatenate([frame, np.full(frame.shape[:2] + (1,), 255, np.uint8)], axis=2)
         measured = page.evaluate(THROUGHPUT_JS, [base64.b64encode(rgba.tobytes()).decode(), frame.shape[1], frame.shape[0], FRAMES])
         info = page.evaluate("() => window.staticml.info()")
-        return _summary(measured["times"]) | {"fps": round(FRAMES / measured["seconds"], 1), "threads": info["threads"],
+        return summary(measured["times"]) | {"fps": round(FRAMES / measured["seconds"], 1), "threads": info["threads"],
                                               "cross_origin_isolated": info["cross_origin_isolated"]}
     finally:
         context.close()
@@ -124,7 +127,7 @@ def _camera_loop(browser, url: str) -> dict:
 
 
 def _native_fps(model_dir: Path, variant: str, threads: int, frame: np.ndarray) -> dict:
-    detector = detect.Detector(model_dir, variant, threads=threads)
+    detector = open_detector(model_dir, variant, threads=threads)
     for _ in range(10):
         detector.detect(frame)
     times = []
@@ -133,7 +136,7 @@ def _native_fps(model_dir: Path, variant: str, threads: int, frame: np.ndarray) 
         t = time.perf_counter()
         detector.detect(frame)
         times.append((time.perf_counter() - t) * 1000)
-    return _summary(times) | {"fps": round(FRAMES / (time.perf_counter() - start), 1), "threads": threads}
+    return summary(times) | {"fps": round(FRAMES / (time.perf_counter() - start), 1), "threads": threads}
 
 
 def rows(report: dict) -> list[tuple[str, str]]:

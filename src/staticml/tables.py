@@ -1,0 +1,290 @@
+"""Files of inputs for `staticml predict`, read and written as the page's "Score a file" reads and
+writes them (web/src/file_scoring.ts): row, text, label, p_<label> per label.
+
+The file is read the way the page reads it (web/src/table.ts): a header row for CSV/TSV, one text
+per non-blank line for TXT, an object (or a string) per line for JSONL, plus Parquet; rows are
+numbered from 1 in the order read, and rows whose text is empty are skipped. It streams: a batch
+of rows is read, scored and written before the next is read."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from .errors import UserError
+from .output import check_writable_file
+
+BATCH_ROWS = 1024  # rows read, scored and written at a time (the session runs them in runtime.BATCH_SIZE)
+FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
+OUT_FORMATS = {".csv": "csv", ".parquet": "parquet"}
+SAMPLE_ROWS = 50
+Progress = Callable[[int, int], None]  # (units done, units in all): bytes, or rows for Parquet
+
+
+@dataclass
+class Batch:
+    rows: list[int]  # 1-based, as the page numbers them
+    texts: list[str]  # the "text" column: the text, or for a tabular model the row described
+    items: list  # what the model scores: the texts, or rows {column: value}
+
+    @classmethod
+    def empty(cls) -> "Batch":
+        return cls([], [], [])
+
+
+# ---------------------------------------------------------------- reading
+
+
+def input_format(path: Path) -> str:
+    if not path.is_file():
+        raise UserError(f"{path}: no such file")
+    kind = FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise UserError(f"{path}: not a file type predict reads (use .csv, .tsv, .txt, .jsonl or .parquet)")
+    return kind
+
+
+class TextFile:
+    """A CSV/TSV/TXT/JSONL file as records, decoded as the page does (UTF-8, a BOM dropped,
+    broken bytes replaced); `done()` is the bytes read so far, for the progress bar."""
+
+    def __init__(self, path: Path, kind: str):
+        self.path, self.kind = path, kind
+        self.size = path.stat().st_size
+        self.raw = io.FileIO(path)
+        self._refuse_binary()
+        self.text = io.TextIOWrapper(io.BufferedReader(self.raw), encoding="utf-8-sig", errors="replace", newline="")
+
+    def _refuse_binary(self) -> None:
+        sample = self.raw.read(65_536)
+        self.raw.seek(0)
+        decoded = sample.decode("utf-8", errors="replace")
+        if b"\0" in sample or decoded.count("\ufffd") > len(decoded) * 0.05:
+            raise UserError(f"{self.path}: not text (it looks like binary data); use a CSV, TSV, TXT, JSONL or Parquet file")
+
+    def done(self) -> int:
+        return self.raw.tell()
+
+    def close(self) -> None:
+        self.text.close()
+
+    def columns_and_records(self) -> tuple[list[str], Iterator[dict[str, str | None]]]:
+        if self.kind == "txt":
+            return ["text"], ({"text": line.rstrip("\r\n")} for line in self.text if line.strip())
+        if self.kind == "jsonl":
+            return self._jsonl()
+        csv.field_size_limit(2**31 - 1)  # a long text is one cell, as in the page (Python's default: 128 KiB)
+        reader = csv.reader(self.text, delimiter="\t" if self.kind == "tsv" else ",")
+        header = next(self._rows(reader), [])
+        columns = [name.strip() or f"column {c + 1}" for c, name in enumerate(header)]
+        records = (dict(zip(columns, row)) for row in self._rows(reader) if row and row != [""])
+        return columns, records
+
+    def _rows(self, reader) -> Iterator[list[str]]:
+        try:
+            yield from reader
+        except csv.Error as exc:
+            raise UserError(f"{self.path}: line {reader.line_num} cannot be read as {self.kind.upper()} ({exc})") from None
+
+    def _jsonl(self) -> tuple[list[str], Iterator[dict]]:
+        """A JSONL file's columns are the keys of its first records (the page takes the union of all)."""
+        records = self._json_records()
+        head = [r for _, r in zip(range(SAMPLE_ROWS), records)]
+        columns = list(dict.fromkeys(k for r in head for k in r))
+        return columns, chain(head, records)
+
+    def _json_records(self) -> Iterator[dict]:
+        for number, line in enumerate(self.text, 1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except (json.JSONDecodeError, RecursionError):
+                raise UserError(f"{self.path}: line {number} is not valid JSON") from None
+            if isinstance(value, str):
+                yield {"text": value}
+            elif isinstance(value, dict):
+                yield value
+            else:
+                raise UserError(f"{self.path}: line {number} is not an object or a string")
+
+
+def chain(head: list, rest: Iterator) -> Iterator:
+    yield from head
+    yield from rest
+
+
+def cell(value: Any) -> str | None:
+    """A cell as the page reads it: a string as is, null as missing, anything else as JSON."""
+    if value is None:
+        return None
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+@dataclass
+class Source:
+    """An input file opened for reading: its columns, its first records, and its records from the start."""
+    columns: list[str]
+    sample: list[dict]
+    records: Callable[[list[str]], Iterator[dict]]  # the records, reading at least these columns
+    total: int  # bytes, or rows for Parquet
+    done: Callable[[], int]
+    close: Callable[[], None]
+
+
+def open_source(path: Path, kind: str) -> Source:
+    return _parquet_source(path) if kind == "parquet" else _text_source(path, kind)
+
+
+def _text_source(path: Path, kind: str) -> Source:
+    file = TextFile(path, kind)
+    try:
+        columns, stream = file.columns_and_records()
+        sample = [r for _, r in zip(range(SAMPLE_ROWS), stream)]
+    except BaseException:
+        file.close()
+        raise
+    return Source(columns, sample, lambda _: chain(sample, stream), file.size, file.done, file.close)
+
+
+def _parquet_source(path: Path) -> Source:
+    import pyarrow.parquet as pq
+
+    try:
+        file = pq.ParquetFile(path)
+        sample = file.read_row_group(0).slice(0, SAMPLE_ROWS).to_pylist() if file.num_row_groups else []
+    except Exception as exc:  # pyarrow raises several types for a bad file
+        raise UserError(f"{path}: not a Parquet file pyarrow can read ({str(exc).splitlines()[0][:200]})") from None
+    read = [0]
+
+    def records(columns: list[str]) -> Iterator[dict]:
+        for chunk in file.iter_batches(batch_size=BATCH_ROWS, columns=columns):
+            read[0] += chunk.num_rows
+            yield from chunk.to_pylist()
+
+    return Source(file.schema_arrow.names, sample, records, file.metadata.num_rows, lambda: read[0], lambda: None)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def output_format(out: Path | None, force: bool, inputs: list[Path]) -> str:
+    if out is None:
+        return "csv"
+    kind = OUT_FORMATS.get(out.suffix.lower())
+    if kind is None:
+        raise UserError(f"--out {out}: write a .csv or a .parquet file")
+    check_writable_file(out, force, inputs)
+    return kind
+
+
+def header(labels: list[str]) -> list[str]:
+    """The page's download columns (web/src/file_scoring.ts)."""
+    return ["row", "text", "label", *[f"p_{label}" for label in labels]]
+
+
+def csv_field(value: str) -> str:
+    """As the page writes it: a leading = + - @ tab or CR is prefixed with ' (OWASP, CSV injection)."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+class CsvScores:
+    def __init__(self, stream: IO[str], labels: list[str]):
+        self.labels = labels
+        self.writer = csv.writer(stream, lineterminator="\r\n")
+        self.writer.writerow(header(labels))
+
+    def write(self, batch: Batch, probs) -> None:
+        labels = [self.labels[i] for i in probs.argmax(axis=1)]
+        self.writer.writerows([str(row), csv_field(text), csv_field(label), *(f"{p:.6f}" for p in ps)]
+                              for row, text, label, ps in zip(batch.rows, batch.texts, labels, probs.tolist()))
+
+    def close(self) -> None:
+        pass
+
+
+class ParquetScores:
+    def __init__(self, path: Path, labels: list[str]):
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.pa, self.labels = pa, labels
+        fields = [("row", pa.int64()), ("text", pa.string()), ("label", pa.string())]
+        self.schema = pa.schema(fields + [(name, pa.float32()) for name in header(labels)[3:]])
+        self.writer = pq.ParquetWriter(path, self.schema)
+
+    def write(self, batch: Batch, probs) -> None:
+        labels = [self.labels[i] for i in probs.argmax(axis=1)]
+        arrays = [batch.rows, batch.texts, labels, *(probs[:, j] for j in range(len(self.labels)))]
+        self.writer.write_table(self.pa.Table.from_arrays([self.pa.array(a) for a in arrays], schema=self.schema))
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+# ---------------------------------------------------------------- scoring
+
+# (source, the input file) -> the batches to score and where they come from (for messages)
+Batches = Callable[[Source, Path], tuple[Iterator[Batch], str]]
+
+
+def score_file(data: Path, out: Path | None, force: bool, progress: Progress | None, classifier, batches_of: Batches) -> int:
+    """Score `data` with `classifier`; write CSV/Parquet to `out` (CSV on stdout without it).
+    Returns the number of rows scored. The output appears complete or not at all."""
+    kind = input_format(data)
+    out_kind = output_format(out, force, [data])
+    source = open_source(data, kind)
+    try:
+        batches, where = batches_of(source, data)
+        scoring = Scoring(classifier, where, source.total, source.done, progress)
+        if out is None:
+            return scoring.run(batches, CsvScores(sys.stdout, classifier.labels))
+        return _score_to_file(scoring, batches, out, out_kind)
+    finally:
+        source.close()
+
+
+
+def _score_to_file(scoring: Scoring, batches: Iterator[Batch], out: Path, kind: str) -> int:
+    """Written next to `out` under a hidden name, then renamed: a failure or Ctrl-C leaves no half file."""
+    partial = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    try:
+        if kind == "parquet":
+            rows = scoring.run(batches, ParquetScores(partial, scoring.classifier.labels))
+        else:
+            with open(partial, "w", encoding="utf-8", newline="") as stream:
+                rows = scoring.run(batches, CsvScores(stream, scoring.classifier.labels))
+        os.replace(partial, out)
+        return rows
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+@dataclass
+class Scoring:
+    classifier: Any
+    where: str  # the file and column, for the message when no row has a text
+    total: int
+    done: Callable[[], int]
+    progress: Progress | None
+
+    def run(self, batches: Iterator[Batch], writer) -> int:
+        rows = 0
+        try:
+            for batch in batches:
+                writer.write(batch, self.classifier.probabilities(batch.items))
+                rows += len(batch.items)
+                if self.progress:
+                    self.progress(self.done(), self.total)
+        finally:
+            writer.close()
+        if rows == 0:
+            raise UserError(f"{self.where} has no text in any row: nothing to score")
+        return rows
