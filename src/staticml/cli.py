@@ -43,6 +43,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     labels = _label_list(args.labels)
     dataset = data.load(args.data, args.text_col, args.label_col, labels)
     config = _train_config(args, name=args.name or Path(args.out).name)
+    if args.examples:
+        config.examples, config.examples_source = data.read_examples(args.examples), args.examples
     config.distill = _distill_config(args)
     train(dataset, Path(args.out), config, report, force=args.force)
 
@@ -71,6 +73,8 @@ def cmd_train_tabular(args: argparse.Namespace) -> None:
 
     if args.features and args.drop:
         raise UserError("give --features or --drop, not both")
+    if args.examples:
+        raise UserError("--examples: the tabular page shows no example rows (its form starts at each feature's typical value)")
     table = tabular.load(args.data, args.label_col, features=_names(args.features, "--features"),
                          drop=_names(args.drop, "--drop"), categorical=_names(args.categorical, "--categorical"),
                          numeric=_names(args.numeric, "--numeric"))
@@ -118,7 +122,7 @@ def cmd_api(args: argparse.Namespace) -> None:
 def cmd_verify(args: argparse.Namespace) -> int:
     from .verify import verify
 
-    checks = verify(Path(args.site), args.texts, args.json, report)
+    checks = verify(Path(args.site), args.texts, args.json, report, [Path(m) for m in args.model_folder or []])
     return 0 if all(c.passed is not False for c in checks) else 1
 
 
@@ -183,7 +187,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="staticml-demo-") as tmp:
         model_dir = Path(tmp) / "sentiment"
         config = _train_config(args, name="sentiment")
-        config.examples = DEMO_EXAMPLES
+        config.examples, config.examples_source = DEMO_EXAMPLES, "the demo's own hand-written examples"
         train(dataset, model_dir, config, report)
         build([model_dir], out, report=report, force=args.force)
     report(f"demo: built {out} in {time.perf_counter() - started:.1f} s")
@@ -333,6 +337,9 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--arch", choices=["tiny", "minilm"], default="tiny")
     tr.add_argument("--finetune", action="store_true",
                     help="minilm: also train the encoder's top layers (slower, more accurate)")
+    tr.add_argument("--examples", metavar="FILE",
+                    help="example inputs the page offers (one text per line, or a JSON list); without it the site "
+                         "publishes none of your data")
     tr.add_argument("--name", help="model name (default: the --out folder's name)")
     tr.add_argument("--epochs", type=float, help="passes over the training data (fractions allowed)")
     tr.add_argument("--width", type=width, metavar="N",
@@ -391,6 +398,8 @@ def parser() -> argparse.ArgumentParser:
     vf.add_argument("site")
     vf.add_argument("--texts", help="a UTF-8 file, one text per line, checked on top of the built-in hard strings")
     vf.add_argument("--json", help="write every figure to this JSON file")
+    vf.add_argument("--model-folder", action="append", metavar="DIR",
+                    help="a trained model folder the site was built from: fail if the site holds its held-out data (repeatable)")
     vf.set_defaults(func=cmd_verify)
     pr = sub.add_parser("predict", help="score a file (CSV, TSV, JSONL, Parquet, TXT) in Python, as the page's 'Score a file'")
     pr.add_argument("model", help="a model folder, or a built site (its default model, or --model)")

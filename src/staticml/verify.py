@@ -11,7 +11,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 
-from . import manifest as manifest_io, parity, tabular, tabular_page, verify_camera
+from . import leaks, manifest as manifest_io, parity, tabular, tabular_page, verify_camera
 from .browser import WEBGPU_FLAGS, chromium, open_page, page_probabilities, served, wait_until
 from .errors import UserError
 from .hard_texts import hard_texts
@@ -50,13 +50,16 @@ def read_texts(path: str | Path | None) -> list[str]:
 
 
 def verify(site: str | Path, texts_file: str | Path | None = None, json_path: str | Path | None = None,
-           report: Callable[[str], None] = print) -> list[Check]:
-    """Run every check on every model and variant; return the checks (all PASS/SKIP means verified)."""
+           report: Callable[[str], None] = print, model_folders: list[Path] | None = None) -> list[Check]:
+    """Run every check on every model and variant; return the checks (all PASS/SKIP means verified).
+    `model_folders`: the trained model folders the site was built from, whose held-out data the
+    site must not contain (staticml.leaks)."""
     site = Path(site)
     config = read_site(site)
     user_texts = read_texts(texts_file)
     started = time.perf_counter()
     checks = [check_csp(site, config)]
+    checks += [Check(**finding) for finding in leaks.held_out_findings(site, model_dirs(site, config), model_folders or [])]
     if verify_camera.is_camera_site(site, config):  # a face detector: the fake camera's checks
         checks += verify_camera.checks(site, config, report)
     else:
