@@ -121,7 +121,7 @@ def first_three_bytes(text):
 
 
 def transcoded(text):
-    return tf.strings.unicode_transcode(tf.strings.lower(text), "UTF-8", "UTF-16-BE")
+    return tf.strings.unicode_transcode(tf.strings.lower(text), "UTF-8", "UTF-8", errors="replace")
 
 
 def group_rewrite(text):
