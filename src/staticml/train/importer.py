@@ -32,7 +32,7 @@ from ..hard_texts import hard_texts
 from ..output import atomic_folder, check_writable
 from ..runtime import create_session, model_feeds, softmax
 from ..tokenize import TextEncoder, describe, load_tokenizer
-from . import export, keras_import, tabular_import
+from . import archives, export, keras_import, tabular_import
 
 Report = Callable[[str], None]
 
@@ -43,6 +43,7 @@ SLOW_TOKENIZER_FILES = ("vocab.txt", "sentencepiece.bpe.model", "spiece.model", 
 LABEL_FILES = ("labels.txt", "labels.json")
 MAX_LENGTH_CAP = 512
 PROBE_TEXTS = 48
+ARCHIVE_SUFFIXES = (".keras", ".skops")  # zip archives: checked by archives.check_archive
 QUANTIZED_OPS = {"DynamicQuantizeLinear", "MatMulInteger", "QLinearMatMul", "DequantizeLinear", "QuantizeLinear"}
 
 
@@ -52,6 +53,8 @@ def import_model(source: str | Path, out: str | Path, labels: str | None = None,
                  vocabulary: str | None = None, features: str | None = None) -> dict:
     """Write a model folder at `out` (atomically) from a Hugging Face folder or an ONNX file."""
     source, out = Path(source), Path(out)
+    if source.suffix.lower() in ARCHIVE_SUFFIXES:  # before any importer reads a member: no zip bomb gets inflated
+        archives.check_archive(source)
     if tabular_import.handles(source, features):  # form data: a skops pipeline, or ONNX + features.json
         return tabular_import.import_tabular(source, out, labels=labels, features=features, name=name,
                                              report=report, force=force)
