@@ -11,8 +11,8 @@ the site, `.gz`/`.br` copies decompressed, is searched for them:
 - a record is present when every one of its values occurs as a whole token within a few tokens of
   each other in one file (WINDOW_PER_TOKEN per value token, plus WINDOW_SLACK for a label or a left-out
   column between them): a JSON object of the row (keys between its values), a CSV line of the data,
-  a JS literal. Numbers compare by value (`9` = `9.0`), words case-insensitively, yes/true and
-  no/false alike. Records with fewer than MIN_RECORD_TOKENS value tokens could be anywhere by chance:
+  a JS literal. Numbers compare by value (`9` = `9.0`), yes/true and no/false alike in any case,
+  other words exactly. Records with fewer than MIN_RECORD_TOKENS value tokens could be anywhere by chance:
   counted, not searched.
 """
 
@@ -43,7 +43,10 @@ WINDOW_SLACK = 4
 ANCHOR = 8  # bytes: every searched form of a text is found by its first 8 bytes, then compared whole
 CHUNK = 1 << 24  # bytes of a file searched for anchors at a time (bounded memory on large model files)
 TOKEN = re.compile(r"[^\s\"',:;{}\[\]()<>=|`]+")
+TOKEN_BYTES = re.compile(TOKEN.pattern.encode())
+NUMBER_START = set(b"0123456789+-.")
 TRUTH = {"true": "true", "yes": "true", "false": "false", "no": "false"}
+TRUTH_BYTES = {word.encode() for word in TRUTH}
 TRAINED_TASKS = ("text-classification", "tabular-classification")  # the tasks `train` keeps a held-out split for
 
 
@@ -129,7 +132,8 @@ class TextFinder:
                 if count <= 0:
                     continue
                 words = np.frombuffer(piece, dtype="<u8", count=count, offset=offset)
-                for index in np.flatnonzero(np.isin(words, self.anchors)):
+                nearest = self.anchors[np.minimum(np.searchsorted(self.anchors, words), len(self.anchors) - 1)]
+                for index in np.flatnonzero(nearest == words):
                     at = start + offset + int(index) * ANCHOR
                     for form, text in self.by_anchor[int(words[index])]:
                         if data.startswith(form, at):
@@ -141,13 +145,14 @@ class TextFinder:
 
 
 def normalized(token: str) -> str:
-    """A token as compared: a number by value, a word lowercased, yes/true and no/false alike."""
-    lowered = token.lower()
+    """A token as compared: a number by value, yes/true and no/false alike in any case, a word as written."""
+    if token.lower() in TRUTH:
+        return TRUTH[token.lower()]
     try:
-        number = float(lowered)
+        number = float(token)
     except ValueError:
-        return TRUTH.get(lowered, lowered)
-    return repr(number) if math.isfinite(number) else lowered
+        return token
+    return repr(number) if math.isfinite(number) else token
 
 
 def record_tokens(row: dict) -> list[str]:
@@ -162,12 +167,20 @@ def record_tokens(row: dict) -> list[str]:
 
 
 class TokenIndex:
-    """Where each token occurs in a file's text."""
+    """Where each of the `wanted` tokens (normalized) occurs in a file's text."""
 
-    def __init__(self, data: bytes):
+    def __init__(self, data: bytes, wanted: set[str]):
         self.positions: dict[str, list[int]] = defaultdict(list)
-        for i, token in enumerate(TOKEN.findall(data.decode("utf-8", errors="replace"))):
-            self.positions[normalized(token)].append(i)
+        words = {token.encode() for token in wanted}
+        for i, raw in enumerate(TOKEN_BYTES.findall(data)):
+            if raw in words:
+                token = raw.decode()
+            elif raw[0] in NUMBER_START or raw.lower() in TRUTH_BYTES:  # other tokens cannot match: not decoded
+                token = normalized(raw.decode("utf-8", errors="replace"))
+            else:
+                continue
+            if token in wanted:
+                self.positions[token].append(i)
 
     def holds(self, tokens: list[str]) -> bool:
         """Every token (as often as it is in `tokens`) within the window around one occurrence of the rarest."""
@@ -218,17 +231,19 @@ def _finding(name: str, held: HeldOut, files: list[tuple[str, bytes]]) -> dict:
     rows = [(row, record_tokens(row)) for row in held.rows]
     searched_rows = [(row, tokens) for row, tokens in rows if len(tokens) >= MIN_RECORD_TOKENS]
     finder = TextFinder(texts)
+    wanted = {token for _, tokens in searched_rows for token in tokens}
     leaks = []
     for file, data in files:
         leaks += [{"file": file, "text": text} for text in finder.find(data)]
         if searched_rows:
-            index = TokenIndex(data)
+            index = TokenIndex(data, wanted)
             leaks += [{"file": file, "record": row} for row, tokens in searched_rows if index.holds(tokens)]
     searched = (f"{len(texts)} held-out texts" if held.texts else "") + (" and " if held.texts and held.rows else "") + \
         (f"{len(searched_rows)} held-out records" if held.rows else "")
     unsearched = (len(held.texts) - len(texts)) + (len(rows) - len(searched_rows))
     details = {"held_out_from": str(held.source), "files": len(files), "texts": len(texts), "records": len(searched_rows),
-               "too_short_to_search": unsearched, "found": leaks[:20]}
+               "too_short_to_search": unsearched, "found": leaks[:20],
+               "files_holding_them": dict(Counter(leak["file"] for leak in leaks))}
     if leaks:
         first = leaks[0]
         what = repr(first["text"][:60]) if "text" in first else f"a record {json.dumps(first['record'])[:80]}"
