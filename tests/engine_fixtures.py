@@ -22,10 +22,13 @@ from onnx import TensorProto, helper
 from staticml import compact
 
 OPSET = 20
+ML = "ai.onnx.ml"
 F, I64, U8, I8 = TensorProto.FLOAT, TensorProto.INT64, TensorProto.UINT8, TensorProto.INT8
-NP = {F: np.float32, I64: np.int64, U8: np.uint8, I8: np.int8}
+I32, B, S = TensorProto.INT32, TensorProto.BOOL, TensorProto.STRING
 TYPE = {np.dtype(np.float32): "float32", np.dtype(np.int64): "int64", np.dtype(np.uint8): "uint8",
-        np.dtype(np.int8): "int8"}
+        np.dtype(np.int8): "int8", np.dtype(np.int32): "int32", np.dtype(bool): "bool", np.dtype(object): "string"}
+ELEM = {np.dtype(np.float32): F, np.dtype(np.int64): I64, np.dtype(np.uint8): U8, np.dtype(np.int8): I8,
+        np.dtype(np.int32): I32, np.dtype(bool): B, np.dtype(object): S}
 INT64_MAX, INT64_MIN = 2**63 - 1, -(2**63)
 rng = np.random.default_rng(0)
 
@@ -38,22 +41,31 @@ def ints(*shape: int, low: int = -20, high: int = 20) -> np.ndarray:
     return rng.integers(low, high, size=shape).astype(np.int64)
 
 
+BOOL_OUT = {"Less", "LessOrEqual", "Greater", "GreaterOrEqual", "Equal", "IsNaN"}
+FLOAT_OUT = {"DequantizeLinear", "Scaler", "Normalizer", "OneHotEncoder"}
+
+
 def case(name: str, op: str, inputs: dict[str, np.ndarray], constants: dict[str, np.ndarray] | None = None,
-         order: list[str] | None = None, **attrs) -> dict:
-    """One node `op` reading `order` (graph inputs and constants by name; "" for an omitted one)."""
+         order: list[str] | None = None, out: list[tuple[str, int]] | None = None, domain: str = "", opset: int = OPSET,
+         **attrs) -> dict:
+    """One node `op` reading `order` (graph inputs and constants by name; "" for an omitted one),
+    writing `out` ((name, type) pairs; one output "y" of the type it implies when not given)."""
     constants = constants or {}
     order = order if order is not None else [*inputs, *constants]
-    elem = {np.dtype(np.float32): F, np.dtype(np.int64): I64, np.dtype(np.uint8): U8, np.dtype(np.int8): I8}
-    graph_inputs = [helper.make_tensor_value_info(n, elem[v.dtype], list(v.shape)) for n, v in inputs.items()]
+    graph_inputs = [helper.make_tensor_value_info(n, ELEM[v.dtype], list(v.shape)) for n, v in inputs.items()]
     inits = [onnx.numpy_helper.from_array(v, n) for n, v in constants.items()]
-    node = helper.make_node(op, order, ["y"], **attrs)
     values = {**inputs, **constants}
-    out = {"Cast": attrs.get("to"), "DequantizeLinear": F}.get(op) or (
-        attrs["value"].data_type if op == "Constant" else elem[values[order[0]].dtype])
-    graph = helper.make_graph([node], name, graph_inputs, [helper.make_tensor_value_info("y", out, None)], inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    if out is None:
+        elem = (attrs.get("to") if op == "Cast" else F if op in FLOAT_OUT else B if op in BOOL_OUT else I64 if op == "Shape"
+                else attrs["value"].data_type if op in ("Constant", "ConstantOfShape") and "value" in attrs
+                else F if op == "ConstantOfShape" else ELEM[values[order[1] if op == "Where" else order[0]].dtype])
+        out = [("y", elem)]
+    node = helper.make_node(op, order, [n for n, _ in out], domain=domain or None, **attrs)
+    graph = helper.make_graph([node], name, graph_inputs, [helper.make_tensor_value_info(n, t, None) for n, t in out], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset if not domain else OPSET),
+                                                    *([helper.make_opsetid(domain, opset)] if domain else [])])
     model.ir_version = 10
-    return {"name": name, "op": op, "model": model, "inputs": inputs}
+    return {"name": name, "op": f"{domain}.{op}" if domain else op, "model": model, "inputs": inputs, "outputs": [n for n, _ in out]}
 
 
 def cases() -> list[dict]:
@@ -146,6 +158,151 @@ def cases() -> list[dict]:
     ]
 
 
+def i64(*values) -> np.ndarray:
+    return np.array(values, dtype=np.int64)
+
+
+def more_cases() -> list[dict]:
+    """The standard operators of the tf2onnx text graphs (Keras import) and of skl2onnx's, int32 and bool included."""
+    x = floats(2, 3, 4)
+    nan = np.array([[1.5, np.nan, -2.0], [np.nan, 0.0, 3.0]], dtype=np.float32)
+    i32 = rng.integers(-50, 50, size=(3, 4)).astype(np.int32)
+    cond = rng.random((2, 1, 4)) < 0.5
+    return [
+        case("Shape", "Shape", {"x": x}),
+        case("Shape start=1 end=-1", "Shape", {"x": x}, start=1, end=-1),
+        case("Reshape with 0 and -1", "Reshape", {"x": x}, {"s": i64(0, -1)}),
+        case("Reshape to [4, 6]", "Reshape", {"x": x}, {"s": i64(4, 6)}),
+        case("Reshape allowzero to [0, 3] of an empty tensor", "Reshape", {"x": np.zeros((0, 3), np.float32)}, {"s": i64(0, 3)}, allowzero=1),
+        case("Reshape strings (OneHotEncoder's [N, 1, K] to [N, K])", "Reshape", {"x": np.array([["a"], ["b"]], dtype=object)},
+             {"s": i64(-1, 1)}),
+        case("Squeeze axes [0] (tf2onnx's shape slice)", "Squeeze", {"x": np.array([7], dtype=np.int32)}, {"a": i64(0)}),
+        case("Squeeze without axes", "Squeeze", {"x": floats(1, 3, 1, 2)}),
+        case("Unsqueeze int32 scalar", "Unsqueeze", {"x": np.array(5, dtype=np.int32)}, {"a": i64(0)}),
+        case("Transpose default (tf2onnx's paddings)", "Transpose", {"x": i64(0, 0, 0, 5).reshape(2, 2)}),
+        case("Transpose perm [1, 2, 0]", "Transpose", {"x": x}, perm=[1, 2, 0]),
+        case("Pad [:, :n] to 8 (tf2onnx's padding to the sequence)", "Pad", {"x": ints(2, 5)}, {"p": i64(0, 0, 0, 3)}),
+        case("Pad float with a value, negative pads crop", "Pad", {"x": floats(3, 4)}, {"p": i64(1, -1, 0, 2), "v": np.array(9.5, np.float32)}),
+        case("Pad with axes (opset 18)", "Pad", {"x": floats(2, 3)}, {"p": i64(2, 1), "v": np.array(0, np.float32), "a": i64(-1)}),
+        case("ConstantOfShape default float zeros (tf2onnx's zeros_like)", "ConstantOfShape", {"s": i64(2, 1)}),
+        case("ConstantOfShape int64 value", "ConstantOfShape", {"s": i64(3)}, value=onnx.numpy_helper.from_array(i64(7), "v")),
+        case("Less float vs scalar (tf2onnx's id < 0)", "Less", {"a": floats(3, 4)}, {"b": np.array(0.0, np.float32)}),
+        case("LessOrEqual int64", "LessOrEqual", {"a": ints(3, 4), "b": ints(1, 4)}),
+        case("Greater int32", "Greater", {"a": i32, "b": i32[:1]}),
+        case("GreaterOrEqual float", "GreaterOrEqual", {"a": floats(3, 1), "b": floats(4)}),
+        case("Equal int64", "Equal", {"a": ints(3, 4, low=0, high=3), "b": ints(4, low=0, high=3)}),
+        case("Equal bool", "Equal", {"a": cond, "b": ~cond}),
+        case("Not", "Not", {"x": cond}),
+        case("IsNaN (missing values)", "IsNaN", {"x": nan}),
+        case("Where float", "Where", {"c": cond, "x": floats(2, 3, 4), "z": floats(4)}),
+        case("Where strings (skl2onnx's string imputer)", "Where", {"c": np.array([[True], [False]]),
+                                                                   "x": np.array([["fill"]], dtype=object),
+                                                                   "z": np.array([["a"], ["b"]], dtype=object)}),
+        case("Add int32 (tf2onnx's shapes)", "Add", {"a": i32, "b": i32[0]}),
+        case("Sub int32 scalar - tensor", "Sub", {"b": np.array([3], np.int32)}, {"a": np.array(64, np.int32)}, order=["a", "b"]),
+        case("Mul int32", "Mul", {"a": i32, "b": i32 * 1000}),
+        case("Div int32 truncates", "Div", {"a": np.array([7, -7, 7, -7], np.int32), "b": np.array([2, 2, -2, -2], np.int32)}),
+        case("Mod int32", "Mod", {"a": np.array([7, -7, 7, -7], np.int32), "b": np.array([3, 3, -3, -3], np.int32)}, fmod=0),
+        case("Neg int64", "Neg", {"x": ints(5)}),
+        case("Abs float", "Abs", {"x": floats(5)}),
+        case("Relu", "Relu", {"x": floats(3, 4)}),
+        case("Sigmoid", "Sigmoid", {"x": floats(3, 4) * 6}),
+        case("Tanh", "Tanh", {"x": floats(3, 4) * 3}),
+        case("Exp", "Exp", {"x": floats(3, 4)}),
+        case("Log", "Log", {"x": np.abs(floats(3, 4)) + 0.1}),
+        case("Sqrt", "Sqrt", {"x": np.abs(floats(3, 4))}),
+        case("Identity strings", "Identity", {"x": np.array(["a", "b"], dtype=object)}),
+        case("Cast int64 to int32 (tf2onnx's shapes)", "Cast", {"x": i64(2, 64, -5)}, to=I32),
+        case("Cast int32 to int64", "Cast", {"x": i32}, to=I64),
+        case("Cast bool to float (IsNaN flags)", "Cast", {"x": cond}, to=F),
+        case("Cast float to bool", "Cast", {"x": np.array([0.0, -0.0, 2.5, np.nan], np.float32)}, to=B),
+        case("Cast bool to int64", "Cast", {"x": cond}, to=I64),
+        case("ReduceMean axes [1] attribute (opset 17, Keras' average pooling)", "ReduceMean", {"x": x}, opset=17, axes=[1], keepdims=0),
+        case("ReduceMean axes input (opset 18+)", "ReduceMean", {"x": x}, {"a": i64(-1, 0)}),
+        case("ReduceMean all axes", "ReduceMean", {"x": x}, keepdims=0),
+        case("Concat strings", "Concat", {"a": np.array([["a"], ["b"]], dtype=object), "b": np.array([["c"], ["d"]], dtype=object)}, axis=1),
+        case("Gather strings axis 1", "Gather", {"x": np.array([["a", "b"], ["c", "d"]], dtype=object)}, {"i": i64(1)}, axis=1),
+        case("Gather int32 table", "Gather", {"x": i32}, {"i": i64(2, 0)}, axis=0),
+        case("Slice int32 (tf2onnx's shape)", "Slice", {"x": np.array([2, 64], np.int32)}, {"s": i64(1), "e": i64(2), "a": i64(0)}),
+    ]
+
+
+POST = [("label", I64), ("probabilities", F)]
+
+
+def ml_cases() -> list[dict]:
+    """The ai.onnx.ml operators, each on its own, in the forms skl2onnx writes them and in onnxruntime's other cases."""
+    rows = np.array([[1.0, np.nan, 3.0], [np.nan, 5.0, np.nan], [7.0, 8.0, 0.0]], dtype=np.float32)
+    x = floats(5, 3)
+    cats = np.array([["owner"], ["rent"], [""], ["unseen"]], dtype=object)
+    return [
+        case("Imputer NaN per column (skl2onnx)", "Imputer", {"x": rows}, domain=ML, opset=1,
+             imputed_value_floats=[10.0, 20.0, 30.0], replaced_value_float=float("nan")),
+        case("Imputer value 0 with one value", "Imputer", {"x": rows}, domain=ML, opset=1, imputed_value_floats=[-1.0],
+             replaced_value_float=0.0),
+        case("Imputer int64", "Imputer", {"x": ints(3, 2, low=-1, high=3)}, domain=ML, opset=1, imputed_value_int64s=[5, 6],
+             replaced_value_int64=-1),
+        case("Scaler per column (StandardScaler)", "Scaler", {"x": x * 100}, domain=ML, opset=1,
+             offset=[1.5, -2.25, 30.125], scale=[0.5, 0.01234, 3.0]),
+        case("Scaler one value, int64 input", "Scaler", {"x": ints(2, 3)}, domain=ML, opset=1, offset=[1.0], scale=[0.25]),
+        *[case(f"Normalizer {norm}", "Normalizer", {"x": x}, domain=ML, opset=1, norm=norm) for norm in ("MAX", "L1", "L2")],
+        case("OneHotEncoder strings, unknown ignored (skl2onnx)", "OneHotEncoder", {"x": cats}, domain=ML, opset=1,
+             cats_strings=["", "other", "owner", "rent"], zeros=1),
+        case("OneHotEncoder int64", "OneHotEncoder", {"x": i64(3, 1, 9, 3).reshape(4, 1)}, domain=ML, opset=1, cats_int64s=[1, 3, 5]),
+        case("LabelEncoder strings to int64 (skl2onnx's string imputer)", "LabelEncoder", {"x": cats}, domain=ML, opset=2, out=[("y", I64)],
+             keys_strings=[""], values_int64s=[1], default_int64=0),
+        case("LabelEncoder int64 to strings", "LabelEncoder", {"x": i64(0, 2, 1)}, domain=ML, opset=2, out=[("y", S)],
+             keys_int64s=[0, 1], values_strings=["owner", "rent"], default_string="none"),
+        case("ArrayFeatureExtractor strings", "ArrayFeatureExtractor", {"x": np.array([["a", "b", "c"], ["d", "e", "f"]], dtype=object)},
+             {"i": i64(2, 0)}, domain=ML, opset=1),
+        case("ArrayFeatureExtractor float 1-D", "ArrayFeatureExtractor", {"x": floats(4)}, {"i": i64(1)}, domain=ML, opset=1),
+        case("LinearClassifier binary, two rows, LOGISTIC (skl2onnx's LogisticRegression)", "LinearClassifier", {"x": x},
+             domain=ML, opset=1, out=POST, coefficients=[0.5, -1.0, 2.0, -0.5, 1.0, -2.0], intercepts=[-0.3, 0.3],
+             classlabels_ints=[0, 1], multi_class=0, post_transform="LOGISTIC"),
+        case("LinearClassifier one row, two labels, LOGISTIC (scores [1 - σ(s), σ(s)])", "LinearClassifier", {"x": x}, domain=ML, opset=1, out=POST,
+             coefficients=[0.5, -1.0, 2.0], intercepts=[0.1], classlabels_ints=[0, 1], post_transform="LOGISTIC"),
+        case("LinearClassifier one row, NONE (scores [1 - s, s])", "LinearClassifier", {"x": x}, domain=ML, opset=1, out=POST,
+             coefficients=[0.5, -1.0, 2.0], intercepts=[0.1], classlabels_ints=[0, 1]),
+        case("LinearClassifier three classes SOFTMAX, string labels", "LinearClassifier", {"x": x}, domain=ML, opset=1,
+             out=[("label", S), ("probabilities", F)], coefficients=floats(9).tolist(), intercepts=[0.1, -0.2, 0.3],
+             classlabels_strings=["a", "b", "c"], multi_class=1, post_transform="SOFTMAX"),
+        case("LinearClassifier NONE, int64 input", "LinearClassifier", {"x": ints(2, 3)}, domain=ML, opset=1, out=POST,
+             coefficients=floats(6).tolist(), intercepts=[0.0, 1.0], classlabels_ints=[3, 7]),
+        *tree_cases(),
+    ]
+
+
+def tree(x_features: int, classes: list[int], weights: list[float], **extra) -> dict:
+    """Two trees of depth 2 on features 0 and 1 (a NaN goes to the true branch of the first test)."""
+    ids = [0, 1, 2, 3, 4] * 2
+    return dict(nodes_treeids=[0] * 5 + [1] * 5, nodes_nodeids=ids, nodes_featureids=[0, 1, 0, 0, 0, 1, 0, 0, 0, 0],
+                nodes_modes=["BRANCH_LEQ", "BRANCH_LT", "LEAF", "LEAF", "LEAF"] * 2, nodes_values=[0.0, 0.5, 0, 0, 0, 0.25, -0.5, 0, 0, 0],
+                nodes_truenodeids=[1, 3, 0, 0, 0, 1, 3, 0, 0, 0], nodes_falsenodeids=[2, 4, 0, 0, 0, 2, 4, 0, 0, 0],
+                nodes_missing_value_tracks_true=[1, 0, 0, 0, 0, 0, 1, 0, 0, 0], nodes_hitrates=[1.0] * 10,
+                class_treeids=[t for t in (0, 1) for _ in range(3) for _ in classes],
+                class_nodeids=[n for _ in (0, 1) for n in (2, 3, 4) for _ in classes],
+                class_ids=[c for _ in range(6) for c in classes], class_weights=weights, **extra)
+
+
+def tree_cases() -> list[dict]:
+    x = floats(6, 2)
+    x[0, 0], x[1, 1] = np.nan, np.nan
+    mixed = (floats(6) * 0.5).tolist()
+    return [
+        case("TreeEnsembleClassifier binary, one class, mixed weights, LOGISTIC, one base value (skl2onnx's HistGradientBoosting)",
+             "TreeEnsembleClassifier", {"x": x}, domain=ML, opset=1, out=POST,
+             **tree(2, [0], mixed, classlabels_int64s=[0, 1], base_values=[0.25], post_transform="LOGISTIC")),
+        case("TreeEnsembleClassifier binary, one class, positive weights", "TreeEnsembleClassifier", {"x": x}, domain=ML, opset=1,
+             out=POST, **tree(2, [1], [0.1, 0.2, 0.3, 0.25, 0.05, 0.15], classlabels_int64s=[0, 1])),
+        case("TreeEnsembleClassifier binary, both classes (a random forest)", "TreeEnsembleClassifier", {"x": x}, domain=ML, opset=1,
+             out=POST, **tree(2, [0, 1], np.abs(floats(12)).tolist(), classlabels_int64s=[0, 1])),
+        case("TreeEnsembleClassifier three classes SOFTMAX, base values, string labels", "TreeEnsembleClassifier", {"x": x}, domain=ML,
+             opset=1, out=[("label", S), ("probabilities", F)],
+             **tree(2, [0, 1, 2], floats(18).tolist(), classlabels_strings=["a", "b", "c"], base_values=[0.1, 0.2, -0.1],
+                    post_transform="SOFTMAX")),
+    ]
+
+
 def chain(name: str, nodes: list, inputs: dict[str, np.ndarray], constants: dict[str, np.ndarray],
           outputs: list[str], types: tuple[int, ...] = (F, F)) -> dict:
     """A graph of several nodes: the engine's load-time rewrites (fusion, dequantized tables) must
@@ -192,8 +349,83 @@ def graphs() -> list[dict]:
     ]
 
 
+def keras_text_graph(vocab: int = 50, width: int = 4, length: int = 8) -> onnx.ModelProto:
+    """The graph tf2onnx makes of Keras' tutorial model (what `staticml import model.keras` writes), node for node
+    at a small size: ids padded to the sequence inside the graph with int32 shape arithmetic, the
+    embedding's ids clamped through Less/Not/Cast, GlobalAveragePooling as ReduceMean (opset 17, axes as
+    an attribute), Dense, and logits [0, z] built with Shape/ConstantOfShape/Concat."""
+    n = helper.make_node
+    c = onnx.numpy_helper.from_array
+    nodes = [
+        n("Mul", ["input_ids", "attention_mask"], ["ids"]),
+        n("Slice", ["ids", "starts2", "ends2", "axes2"], ["cut"]),
+        n("Shape", ["cut"], ["shape"]), n("Cast", ["shape"], ["shape32"], to=I32),
+        n("Slice", ["shape32", "one", "two", "zero"], ["len1"]), n("Squeeze", ["len1", "zero"], ["len"]),
+        n("Sub", ["length", "len"], ["missing"]), n("Unsqueeze", ["missing", "zero"], ["missing1"]),
+        n("Concat", ["zero32", "missing1"], ["row"], axis=0), n("Unsqueeze", ["row", "zero"], ["row1"]),
+        n("Concat", ["zeros12", "row1"], ["pads2"], axis=0), n("Cast", ["pads2"], ["pads64"], to=I64),
+        n("Transpose", ["pads64"], ["padsT"]), n("Reshape", ["padsT", "minus1"], ["pads"]),
+        n("Pad", ["cut", "pads"], ["padded"]),
+        n("Add", ["padded", "zero64"], ["shifted"]), n("Cast", ["padded"], ["paddedf"], to=F),
+        n("Less", ["paddedf", "zerof"], ["negative"]), n("Not", ["negative"], ["kept"]),
+        n("Cast", ["kept"], ["kept64"], to=I64), n("Mul", ["padded", "kept64"], ["a"]),
+        n("Cast", ["negative"], ["negative64"], to=I64), n("Mul", ["negative64", "shifted"], ["b"]),
+        n("Add", ["b", "a"], ["index"]), n("Gather", ["table", "index"], ["vectors"], axis=0),
+        n("ReduceMean", ["vectors"], ["mean"], axes=[1], keepdims=0),
+        n("MatMul", ["mean", "w"], ["z0"]), n("Add", ["z0", "bias"], ["z"]),
+        n("Shape", ["z"], ["zshape"]), n("ConstantOfShape", ["zshape"], ["zeros"], value=c(np.zeros(1, np.float32), "value")),
+        n("Concat", ["zeros", "z"], ["logits"], axis=1),
+    ]
+    inits = [c(i64(0, 0), "starts2"), c(i64(INT64_MAX, length), "ends2"), c(i64(0, 1), "axes2"), c(i64(1), "one"), c(i64(2), "two"),
+             c(i64(0), "zero"), c(np.array(length, np.int32), "length"), c(np.array([0], np.int32), "zero32"),
+             c(np.zeros((1, 2), np.int32), "zeros12"), c(i64(-1), "minus1"), c(np.array(0, np.int64), "zero64"),
+             c(np.array(0, np.float32), "zerof"), c(floats(vocab, width), "table"), c(floats(width, 1), "w"), c(floats(1), "bias")]
+    ids = [helper.make_tensor_value_info(name, I64, ["batch", "sequence"]) for name in ("input_ids", "attention_mask")]
+    graph = helper.make_graph(nodes, "keras-text", ids, [helper.make_tensor_value_info("logits", F, ["batch", 2])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid(ML, 2)])
+    model.ir_version = 8
+    return model
+
+
+def real_graphs(out: Path) -> list[dict]:
+    """Whole graphs as the exporters write them: the Keras text graph's replica, and scikit-learn pipelines
+    exported by staticml's own skl2onnx export (logistic regression, random forest, histogram gradient boosting)."""
+    ids = rng.integers(1, 50, size=(3, 5)).astype(np.int64)
+    mask = np.ones_like(ids)
+    ids[1, 3:], mask[1, 3:] = 0, 0
+    found = [{"name": "tf2onnx Keras text graph (replica)", "op": "graph", "model": keras_text_graph(),
+              "inputs": {"input_ids": ids, "attention_mask": mask}, "outputs": ["logits"]}]
+    try:
+        import sklearn  # noqa: F401
+        import skl2onnx  # noqa: F401
+    except ImportError:  # a serving-only install: no tabular fixtures
+        return found
+    from tabular_probe import FEATURES, applicants, frame, make_model_folder
+
+    from staticml import tabular
+    from staticml.train import tabular as train_tabular
+
+    rows, labels = applicants(300, seed=1)
+    rows[0] = {"Seniority": None, "Home <type>": "unheard of", "Income": 10.0, "Records": True}
+    rows[1] = {**rows[1], "Home <type>": None}
+    feeds = tabular.feeds(FEATURES, rows[:80])
+    for classifier in ("logistic", "forest"):
+        folder = make_model_folder(out / f"probe-{classifier}", classifier=classifier)
+        found.append({"name": f"skl2onnx {classifier} pipeline with a string imputer (tabular probe)", "op": "graph",
+                      "model": onnx.load(str(folder / "model.onnx")), "inputs": feeds, "outputs": ["probabilities"]})
+    kinds = {f["name"]: f["type"] for f in FEATURES}
+    for key, pipeline in train_tabular.candidates(kinds, 0, ["Seniority"]).items():
+        pipeline.fit(frame(rows), labels)
+        found.append({"name": f"staticml train --task tabular's {key} export", "op": "graph",
+                      "model": train_tabular.to_onnx(pipeline, FEATURES), "inputs": feeds, "outputs": ["probabilities"]})
+    return found
+
+
 def tensor_json(value: np.ndarray) -> dict:
-    return {"type": TYPE[value.dtype], "dims": list(value.shape), "data": value.reshape(-1).tolist()}
+    data = value.reshape(-1).tolist()
+    if value.dtype == np.float32:  # JSON has no NaN
+        data = [None if v != v else v for v in data]
+    return {"type": TYPE[value.dtype], "dims": list(value.shape), "data": data}
 
 
 def run(model_bytes: bytes, feeds: dict[str, np.ndarray], outputs: list[str] | None = None) -> list[np.ndarray]:
@@ -278,17 +510,20 @@ def tokenize_case(path: Path, max_length: int = 12) -> dict:
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    for i, c in enumerate(cases() + graphs()):
-        file = f"op{i:02d}.onnx"
+    for i, c in enumerate(cases() + more_cases() + ml_cases() + graphs() + real_graphs(out)):
+        file = f"op{i:03d}.onnx"
         data = c["model"].SerializeToString()
         (out / file).write_bytes(data)
         names = c.get("outputs", ["y"])
-        values = run(data, c["inputs"], names)
+        try:
+            values = run(data, c["inputs"], names)
+        except Exception as exc:
+            raise SystemExit(f"engine_fixtures: onnxruntime fails on case {c['name']!r}: {exc}") from None
         written.append({"name": c["name"], "op": c["op"], "file": file,
                         "inputs": {k: tensor_json(v) for k, v in c["inputs"].items()},
                         "outputs": {n: tensor_json(np.asarray(v)) for n, v in zip(names, values)}})
     ops = {c["op"] for c in written}
-    untested = set(compact.OPS) - ops
+    untested = {f"{domain}.{op}" if domain else op for domain, table in compact.table()["ops"].items() for op in table} - ops
     if untested:
         raise SystemExit(f"engine_fixtures: no case for {', '.join(sorted(untested))}")
     written += tiny_models(out)

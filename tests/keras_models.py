@@ -15,6 +15,7 @@ import tensorflow as tf  # noqa: E402
 
 from staticml.train import data  # noqa: E402
 from staticml.train.keras_import import write_vocabulary  # noqa: E402
+from tutorial_standardization import custom_standardization  # noqa: E402
 
 # The tutorial's sizes (https://www.tensorflow.org/tutorials/keras/text_classification) but 64 tokens, not 250: a
 # tweet's few embeddings averaged with 240 padding ones learned nothing in 20 epochs (68% = the majority label);
@@ -79,6 +80,66 @@ def exported_tutorial_model(folder: Path) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     paths = {"keras": folder / "export.keras", "h5": folder / "ids.h5", "vocabulary": folder / "vocab.txt"}
     export.save(paths["keras"])
+    model.save(paths["h5"])
+    write_vocabulary(layer, paths["vocabulary"])
+    return paths
+
+
+def tutorial_export_model(folder: Path, max_tokens: int = 2000) -> Path:
+    """The tutorial's model as the article saved it: TextVectorization(standardize=custom_standardization), a
+    model trained on its ids with from_logits=True, exported as Sequential([vectorize_layer, model,
+    Activation('sigmoid')]) without an Input (built by predicting, as the tutorial does) in .keras. The
+    function is registered as the tutorial registers it ("Custom>custom_standardization")."""
+    keras.utils.set_random_seed(3)
+    texts, labels, _, _ = corpus()
+    layer = keras.layers.TextVectorization(standardize=custom_standardization, max_tokens=max_tokens,
+                                           output_mode="int", output_sequence_length=SEQUENCE)
+    layer.adapt(tf.constant(texts))
+    model = keras.Sequential([keras.layers.Embedding(max_tokens, EMBEDDING), keras.layers.Dropout(0.2),
+                              keras.layers.GlobalAveragePooling1D(), keras.layers.Dropout(0.2), keras.layers.Dense(1)])
+    fit(model, layer(tf.constant(texts)), np.array([[label == "positive"] for label in labels], dtype="float32"),
+        keras.losses.BinaryCrossentropy(from_logits=True), epochs=3)
+    export_model = keras.Sequential([layer, model, keras.layers.Activation("sigmoid")])
+    export_model.compile(loss=keras.losses.BinaryCrossentropy(from_logits=False), optimizer="adam", metrics=["accuracy"])
+    export_model.predict(tf.constant(["The movie was great!", "The movie was okay.", "The movie was terrible..."]), verbose=0)
+    folder.mkdir(parents=True, exist_ok=True)
+    export_model.save(folder / "export_model.keras")
+    return folder / "export_model.keras"
+
+
+def standardization_model(path: Path, function) -> Path:
+    """A small untrained text model whose TextVectorization uses `function` (registered for the save, then forgotten)."""
+    keras.saving.register_keras_serializable(PACKAGE, function.__name__)(function)
+    layer = keras.layers.TextVectorization(max_tokens=50, output_sequence_length=8, standardize=function)
+    layer.adapt(tf.constant(["a b c", "b c d"]))
+    model = keras.Sequential([keras.Input(shape=(1,), dtype="string"), layer, *tutorial_body()])
+    return _saved_unregistered(model, path, [function.__name__])
+
+
+def first_three_bytes(text):
+    return tf.strings.substr(tf.strings.lower(text), 0, 3)
+
+
+def transcoded(text):
+    return tf.strings.unicode_transcode(tf.strings.lower(text), "UTF-8", "UTF-8", errors="replace")
+
+
+def group_rewrite(text):
+    return tf.strings.regex_replace(text, "(a)b", r"\1")
+
+
+def unicode_lower(text):
+    return tf.strings.lower(text, encoding="utf-8")
+
+
+def nbsp_model(folder: Path) -> dict[str, Path]:
+    """Tokens ending in a no-break space (TextVectorization splits on ASCII whitespace only), saved as .h5 with
+    its vocabulary beside it, as a model trained on the default tweets has three of them."""
+    layer = keras.layers.TextVectorization(max_tokens=40, output_sequence_length=8)
+    layer.adapt(tf.constant(["great\u00a0 day", "hello\u00a0 world\u00a0 again", "great day", "\u00a0lead and\u3000wide"] * 2))
+    model = keras.Sequential([keras.Input(shape=(1,), dtype="string"), layer, *tutorial_body()])
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {"h5": folder / "nbsp.h5", "vocabulary": folder / "vocab.txt"}
     model.save(paths["h5"])
     write_vocabulary(layer, paths["vocabulary"])
     return paths

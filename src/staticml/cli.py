@@ -62,7 +62,7 @@ def cmd_api(args: argparse.Namespace) -> None:
 def cmd_verify(args: argparse.Namespace) -> int:
     from .verify import verify
 
-    checks = verify(Path(args.site), args.texts, args.json, report)
+    checks = verify(Path(args.site), args.texts, args.json, report, [Path(m) for m in args.model_folder or []])
     return 0 if all(c.passed is not False for c in checks) else 1
 
 
@@ -208,6 +208,9 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--arch", choices=["tiny", "minilm"], default="tiny")
     tr.add_argument("--finetune", action="store_true",
                     help="minilm: also train the encoder's top layers (slower, more accurate)")
+    tr.add_argument("--examples", metavar="FILE",
+                    help="example inputs the page offers (one text per line, or a JSON list); without it the site "
+                         "publishes none of your data")
     tr.add_argument("--name", help="model name (default: the --out folder's name)")
     tr.add_argument("--epochs", type=float, help="passes over the training data (fractions allowed)")
     tr.add_argument("--width", type=width, metavar="N",
@@ -266,6 +269,8 @@ def parser() -> argparse.ArgumentParser:
     vf.add_argument("site")
     vf.add_argument("--texts", help="a UTF-8 file, one text per line, checked on top of the built-in hard strings")
     vf.add_argument("--json", help="write every figure to this JSON file")
+    vf.add_argument("--model-folder", action="append", metavar="DIR",
+                    help="a trained model folder the site was built from: fail if the site holds its held-out data (repeatable)")
     vf.set_defaults(func=cmd_verify)
     pr = sub.add_parser("predict", help="score a file (CSV, TSV, JSONL, Parquet, TXT) in Python, as the page's 'Score a file'")
     pr.add_argument("model", help="a model folder, or a built site (its default model, or --model)")

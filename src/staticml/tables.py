@@ -8,6 +8,7 @@ of rows is read, scored and written before the next is read."""
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -52,22 +53,32 @@ def input_format(path: Path) -> str:
 
 
 class TextFile:
-    """A CSV/TSV/TXT/JSONL file as records, decoded as the page does (UTF-8, a BOM dropped,
-    broken bytes replaced); `done()` is the bytes read so far, for the progress bar."""
+    """A CSV/TSV/TXT/JSONL file as records, decoded as the page does (UTF-8, a BOM dropped, broken
+    bytes replaced), or, when its first 64 KiB are not UTF-8, as cp1252 (Windows' Latin-1, the usual
+    other encoding of a spreadsheet's CSV; `encoding` says which); `done()` is the bytes read so far."""
 
     def __init__(self, path: Path, kind: str):
         self.path, self.kind = path, kind
         self.size = path.stat().st_size
         self.raw = io.FileIO(path)
-        self._refuse_binary()
-        self.text = io.TextIOWrapper(io.BufferedReader(self.raw), encoding="utf-8-sig", errors="replace", newline="")
+        self.encoding = self._encoding()
+        self.text = io.TextIOWrapper(io.BufferedReader(self.raw), encoding=self.encoding, errors="replace", newline="")
 
-    def _refuse_binary(self) -> None:
+    def _encoding(self) -> str:
         sample = self.raw.read(65_536)
         self.raw.seek(0)
-        decoded = sample.decode("utf-8", errors="replace")
-        if b"\0" in sample or decoded.count("\ufffd") > len(decoded) * 0.05:
+        if b"\0" in sample:
             raise UserError(f"{self.path}: not text (it looks like binary data); use a CSV, TSV, TXT, JSONL or Parquet file")
+        try:
+            codecs.getincrementaldecoder("utf-8")().decode(sample, final=len(sample) < 65_536)
+            return "utf-8-sig"
+        except UnicodeDecodeError:
+            pass
+        decoded = sample.decode("cp1252", errors="replace")
+        unreadable = sum(1 for c in decoded if c == "\ufffd" or (not c.isprintable() and c not in "\t\r\n"))
+        if unreadable > len(decoded) * 0.05:
+            raise UserError(f"{self.path}: not text (it looks like binary data); use a CSV, TSV, TXT, JSONL or Parquet file")
+        return "cp1252"
 
     def done(self) -> int:
         return self.raw.tell()
@@ -139,12 +150,14 @@ class Source:
     close: Callable[[], None]
 
 
-def open_source(path: Path, kind: str) -> Source:
-    return _parquet_source(path) if kind == "parquet" else _text_source(path, kind)
+def open_source(path: Path, kind: str, report: Callable[[str], None] = print) -> Source:
+    return _parquet_source(path) if kind == "parquet" else _text_source(path, kind, report)
 
 
-def _text_source(path: Path, kind: str) -> Source:
+def _text_source(path: Path, kind: str, report: Callable[[str], None]) -> Source:
     file = TextFile(path, kind)
+    if file.encoding != "utf-8-sig":
+        report(f"predict: {path} is not UTF-8; read as {file.encoding} (Windows Latin-1)")
     try:
         columns, stream = file.columns_and_records()
         sample = [r for _, r in zip(range(SAMPLE_ROWS), stream)]
@@ -235,12 +248,13 @@ class ParquetScores:
 Batches = Callable[[Source, Path], tuple[Iterator[Batch], str]]
 
 
-def score_file(data: Path, out: Path | None, force: bool, progress: Progress | None, classifier, batches_of: Batches) -> int:
+def score_file(data: Path, out: Path | None, force: bool, progress: Progress | None, classifier, batches_of: Batches,
+               report: Callable[[str], None] = print) -> int:
     """Score `data` with `classifier`; write CSV/Parquet to `out` (CSV on stdout without it).
     Returns the number of rows scored. The output appears complete or not at all."""
     kind = input_format(data)
     out_kind = output_format(out, force, [data])
-    source = open_source(data, kind)
+    source = open_source(data, kind, report)
     try:
         batches, where = batches_of(source, data)
         scoring = Scoring(classifier, where, source.total, source.done, progress)

@@ -10,10 +10,10 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Callable
 
-from . import tasks
+from . import leaks, tasks
 from .checks import Check, check_csp
 from .errors import UserError
-from .site_config import read_site
+from .site_config import model_dirs, read_site
 from .tasks.base import VerifyRun
 
 
@@ -31,14 +31,19 @@ def read_texts(path: str | Path | None) -> list[str]:
 
 
 def verify(site: str | Path, texts_file: str | Path | None = None, json_path: str | Path | None = None,
-           report: Callable[[str], None] = print) -> list[Check]:
-    """Run every check on every model and variant; return the checks (all PASS/SKIP means verified)."""
+           report: Callable[[str], None] = print, model_folders: list[Path] | None = None) -> list[Check]:
+    """Run every check on every model and variant; return the checks (all PASS/SKIP means verified).
+    `model_folders`: the trained model folders the site was built from, whose held-out data the
+    site must not contain (staticml.leaks)."""
     site = Path(site)
     config = read_site(site)
     user_texts = read_texts(texts_file)
     started = time.perf_counter()
     task = tasks.of_site(site, config)
-    checks = [check_csp(site, config)] + task.verify(VerifyRun(site, config, user_texts, report))
+    checks = [check_csp(site, config)]
+    trained = {name: d for name, d in model_dirs(site, config).items() if not isinstance(tasks.for_model(d).train, tasks.Declined)}
+    checks += [Check(**finding) for finding in leaks.held_out_findings(site, trained, model_folders or [])]
+    checks += task.verify(VerifyRun(site, config, user_texts, report))
     for check in checks:
         report(f"{check.status}  {check.name}: {check.figure}")
     passed = all(c.passed is not False for c in checks)

@@ -1,5 +1,7 @@
-"""The TensorFlow tutorial's Keras model, imported from .keras and .h5, in the page: the page's token ids are
-TextVectorization's and its probabilities Keras' (|Δp| <= 1e-5) on >= 1000 held-out texts of the default corpus."""
+"""The TensorFlow tutorial's Keras model, imported from .keras and .h5, and the tutorial's own export (its
+custom_standardization translated into tokenizer.json normalizers), in the page: the page's token ids are
+TextVectorization's and its probabilities Keras' (|Δp| <= 1e-5) on >= 1000 held-out texts of the default corpus
+plus hard, HTML, punctuation and non-ASCII texts."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import pytest
 from staticml import cli, parity
 from staticml.browser import open_page, page_probabilities, served
 from staticml.site import build
+from staticml.train.tf_standardize import PROBES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow,
               pytest.mark.skipif(not all(importlib.util.find_spec(m) for m in ("tensorflow", "keras", "tf2onnx")),
@@ -31,20 +34,24 @@ def keras_site(tmp_path_factory):
     print(f"\nimport .keras: {time.perf_counter() - started:.1f} s wall")
     assert cli.main(["import", str(paths["h5"]), "--vocabulary", str(paths["vocabulary"]),
                      "--out", str(root / "models" / "tutorial-h5")]) == 0
-    build([root / "models" / "tutorial-keras", root / "models" / "tutorial-h5"], root / "site", report=lambda _: None)
+    export = keras_models.tutorial_export_model(root / "sources")  # custom_standardization, registered here
+    assert cli.main(["import", str(export), "--out", str(root / "models" / "tutorial-export")]) == 0
+    names = ["tutorial-keras", "tutorial-h5", "tutorial-export"]
+    build([root / "models" / name for name in names], root / "site", report=lambda _: None)
+    sources = {"tutorial-keras": paths["keras"], "tutorial-h5": paths["keras"], "tutorial-export": export}
     with served(root / "site") as url:
-        yield url, paths, keras_models, root / "models"
+        yield url, sources, keras_models, root / "models"
 
 
-@pytest.mark.parametrize("name, variant", [("tutorial-keras", "fp32"), ("tutorial-h5", "fp32")])
+@pytest.mark.parametrize("name, variant", [("tutorial-keras", "fp32"), ("tutorial-h5", "fp32"), ("tutorial-export", "fp32")])
 def test_page_matches_keras_on_held_out_texts(browser, keras_site, name, variant):
     import keras
 
     from staticml.train.keras_import import keras_probabilities, vectorizer_ids
 
-    url, paths, km, _ = keras_site
-    texts = km.corpus()[2] + HARD
-    model = keras.saving.load_model(str(paths["keras"]), compile=False)
+    url, sources, km, _ = keras_site
+    texts = km.corpus()[2] + HARD + PROBES + ["<br />A MOVIE<br /><br />i LOVED!!!", "It's $5.99 (cheap) — <b>wow</b>"]
+    model = keras.saving.load_model(str(sources[name]), compile=False)
     layer = next(layer for layer in model.layers if isinstance(layer, keras.layers.TextVectorization))
     expected, expected_ids = keras_probabilities(model, "sigmoid", texts, km.tf), vectorizer_ids(layer, texts, km.tf)
     context, page, _ = open_page(browser, f"{url}?model={name}&variant={variant}")

@@ -27,7 +27,7 @@ def graph(path, nodes, opset=20, inits=(), domains=(), inputs=None):
 
 @pytest.mark.parametrize("nodes, kwargs, expected", [
     ([helper.make_node("Erf", ["x"], ["logits"])], {}, ["Erf"]),
-    ([helper.make_node("Add", ["x", "x"], ["logits"])], {"opset": 11}, ["opset 11"]),
+    ([helper.make_node("Add", ["x", "x"], ["logits"])], {"opset": 11}, ["Add at opset 11"]),
     ([helper.make_node("Softmax", ["x"], ["logits"], axis=0, extra=2)], {}, ["Softmax attribute extra"]),
     ([helper.make_node("Mod", ["x", "x"], ["logits"], fmod=2)], {}, ["Mod with fmod=2"]),
     ([helper.make_node("Cast", ["x"], ["d"], to=TensorProto.DOUBLE), helper.make_node("Cast", ["d"], ["logits"], to=F)], {},
@@ -37,7 +37,13 @@ def graph(path, nodes, opset=20, inits=(), domains=(), inputs=None):
     ([helper.make_node("Add", ["x", "w"], ["logits"])], {"inits": [numpy_helper.from_array(np.ones(1), "w")]},
      ["data type double (w)"]),
     ([helper.make_node("Cast", ["i"], ["f"], to=F), helper.make_node("MatMul", ["f", "f"], ["logits"])],
-     {"inputs": [helper.make_tensor_value_info("i", TensorProto.INT32, ["n"])]}, ["data type int32 (i)"]),
+     {"inputs": [helper.make_tensor_value_info("i", TensorProto.FLOAT16, ["n"])]}, ["data type float16 (i)"]),
+    ([helper.make_node("Pad", ["x", "p"], ["logits"], mode="reflect")], {"inits": [numpy_helper.from_array(np.zeros(2, np.int64), "p")]},
+     ["Pad with mode=reflect"]),
+    ([helper.make_node("TreeEnsembleClassifier", ["x"], ["l", "logits"], domain="ai.onnx.ml", post_transform="PROBIT")],
+     {"domains": ["ai.onnx.ml"]}, ["TreeEnsembleClassifier with post_transform=PROBIT"]),
+    ([helper.make_node("ZipMap", ["x"], ["logits"], domain="ai.onnx.ml", classlabels_int64s=[0, 1])], {"domains": ["ai.onnx.ml"]},
+     ["ai.onnx.ml.ZipMap"]),
     ([helper.make_node("Cast", ["x"], ["i"], to=TensorProto.INT64), helper.make_node("Softmax", ["i"], ["s"]),
       helper.make_node("Cast", ["s"], ["logits"], to=F)], {}, ["Softmax on int64"]),
 ])

@@ -116,8 +116,8 @@ export function toPredictions(logits: Float32Array, labels: string[], rows: numb
   const predictions: Prediction[] = [];
   for (let r = 0; r < rows; r++) {
     const probs = softmax(logits.subarray(r * width, (r + 1) * width));
-    const scores: Record<string, number> = {};
-    labels.forEach((label, i) => (scores[label] = probs[i]));
+    // fromEntries defines properties: a label named __proto__ stays a label, not a prototype.
+    const scores: Record<string, number> = Object.fromEntries(labels.map((label, i) => [label, probs[i]]));
     predictions.push({ label: labels[argmax(probs)], scores });
   }
   return predictions;

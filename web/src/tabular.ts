@@ -36,7 +36,7 @@ export function checkRows(features: Feature[], rows: unknown): asserts rows is R
     }
     const unknown = Object.keys(row).filter((k) => !names.includes(k));
     if (unknown.length > 0) throw new TypeError(`rows[${i}].${unknown[0]} is not a feature of this model (features: ${names.join(", ")})`);
-    const missing = names.filter((name) => !(name in row));
+    const missing = names.filter((name) => !Object.hasOwn(row, name)); // not `in`: "constructor" is in every object
     if (missing.length > 0) throw new TypeError(`rows[${i}].${missing[0]} is missing (every feature must be present; null when unknown)`);
     for (const feature of features) {
       const problem = valueProblem(feature, (row as Row)[feature.name]);
@@ -65,17 +65,24 @@ function jsonType(value: unknown): string {
   return { boolean: "a boolean", number: "a number", string: "a string", object: "an object" }[typeof value as string] ?? typeof value;
 }
 
-/** The graph's inputs for checked rows: feature name → its [n, 1] column. */
-export function columns(features: Feature[], rows: Row[]): Record<string, Column> {
-  const out: Record<string, Column> = {};
+/** The graph's inputs for checked rows: feature name → its [n, 1] column. A Map, since a feature
+ * may be named `__proto__` (assigning that key on a plain object sets its prototype instead). */
+export function columns(features: Feature[], rows: Row[]): Map<string, Column> {
+  const out = new Map<string, Column>();
   for (const f of features) {
     const values = rows.map((row) => row[f.name]);
-    out[f.name] =
+    out.set(f.name,
       f.type === "category"
         ? { type: "string", data: values.map((v) => (v === null ? "" : String(v))) }
-        : { type: "float32", data: Float32Array.from(values, (v) => (v === null ? NaN : Number(v))) };
+        : { type: "float32", data: Float32Array.from(values, (v) => (v === null ? NaN : Number(v))) });
   }
   return out;
+}
+
+/** A plain object whose own properties are `entries`, whatever their names (`__proto__` included:
+ * Object.fromEntries defines properties, it does not assign them). */
+export function recordOf<T>(entries: Iterable<readonly [string, T]>): Record<string, T> {
+  return Object.fromEntries(entries) as Record<string, T>;
 }
 
 /** Every feature at its typical value (median, most frequent category, most frequent yes/no). */

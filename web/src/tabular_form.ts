@@ -3,7 +3,7 @@
 // may be missing), the result as a probability and a plain sentence, and "what moves this result":
 // each input set to its typical value and the row scored again, in the same run (in the page, so it
 // works for any model). DOM only; scoring is the caller's (the worker, like every prediction).
-import { formatValue, typicalRow } from "./tabular";
+import { formatValue, recordOf, typicalRow } from "./tabular";
 import type { Feature, PredictResult, Row, RowValue } from "./types";
 import { $ } from "./ui";
 
@@ -66,13 +66,13 @@ export class TabularForm {
 
   /** The row the form holds now, or the name of the first required field left empty. */
   values(): Row | string {
-    const row: Row = {};
+    const entries: [string, RowValue][] = [];
     for (const { feature, read } of this.fields) {
       const value = read();
       if (value === undefined) return feature.name;
-      row[feature.name] = value;
+      entries.push([feature.name, value]);
     }
-    return row;
+    return recordOf(entries); // not row[name] = value: a feature may be named __proto__
   }
 
   /** Scores the form; data-pending="1" on the form until the latest scoring is shown (for tests). */

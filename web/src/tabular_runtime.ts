@@ -5,7 +5,7 @@ import * as ort from "onnxruntime-web/wasm";
 import { downloadChecked, fileEntry, type ExtraFile, type OnProgress } from "./classify";
 import type { Model } from "./host";
 import { openSession, setUpOrt } from "./runtime";
-import { checkRows, columns, featuresOf, typicalRow } from "./tabular";
+import { checkRows, columns, featuresOf, recordOf, typicalRow } from "./tabular";
 import type { Feature, InitRequest, InitResult, Manifest, Prediction } from "./types";
 
 const OUTPUT = "probabilities";
@@ -53,12 +53,10 @@ export class TabularRuntime implements Model {
   async predictRows(rows: unknown): Promise<Prediction[]> {
     checkRows(this.features, rows);
     if (rows.length === 0) return [];
-    const feeds: Record<string, ort.Tensor> = {};
+    let feeds: Record<string, ort.Tensor> = {};
     let outputs: ort.InferenceSession.OnnxValueMapType | undefined;
     try {
-      for (const [name, column] of Object.entries(columns(this.features, rows))) {
-        feeds[name] = new ort.Tensor(column.type, column.data, [rows.length, 1]);
-      }
+      feeds = recordOf(Array.from(columns(this.features, rows), ([name, column]) => [name, new ort.Tensor(column.type, column.data, [rows.length, 1])] as const));
       outputs = await this.session.run(feeds, [OUTPUT]);
       return toPredictions(outputs[OUTPUT].data as Float32Array, this.manifest.labels, rows.length);
     } finally {
@@ -87,8 +85,7 @@ function toPredictions(probs: Float32Array, labels: string[], rows: number): Pre
     throw new Error(`model returned ${probs.length} probabilities for ${rows} rows and ${labels.length} labels`);
   }
   return Array.from({ length: rows }, (_, r) => {
-    const scores: Record<string, number> = {};
-    labels.forEach((label, i) => (scores[label] = probs[r * labels.length + i]));
+    const scores = recordOf(labels.map((label, i) => [label, probs[r * labels.length + i]] as const));
     const best = labels.reduce((a, b) => (scores[b] > scores[a] ? b : a));
     return { label: best, scores };
   });

@@ -5,24 +5,29 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { checkGraph } from "../src/classify";
 import { checkSha256 } from "../src/download";
-import { Engine, OPSET, unsupported } from "../src/engine/engine";
+import { Engine, unsupported } from "../src/engine/engine";
 import { parseModel } from "../src/engine/onnx";
-import { OPS } from "../src/engine/ops";
+import { KERNELS, lookup, registered } from "../src/engine/registry";
 import type { Manifest } from "../src/types";
 import { assertClose, bytes, cases, json, tensor } from "./fixtures";
 
 interface Table {
-  opset: [number, number];
-  ops: Record<string, Record<string, number[] | null>>;
+  dtypes: string[];
+  ops: Record<string, Record<string, { opsets: number[]; attrs: Record<string, (number | string)[] | null>; inputs: string[] | null }>>;
 }
 
-test("the engine implements exactly the table of staticml/compact.py", () => {
-  const table = json<Table>("table.json");
-  assert.deepEqual([...OPSET], table.opset);
-  assert.deepEqual(Object.keys(OPS).sort(), Object.keys(table.ops).sort());
-  for (const [op, attrs] of Object.entries(table.ops)) {
-    const mine = Object.fromEntries(Object.entries(OPS[op].attrs).map(([k, v]) => [k, v === null ? null : [...v]]));
-    assert.deepEqual(mine, attrs, op);
+test("the registry implements exactly the table staticml/compact.py reads: every row has a kernel, every kernel a row", () => {
+  const table = json<Table>("table.json"); // what Python's compact.table() returned
+  const rows = Object.entries(table.ops).flatMap(([domain, ops]) => Object.keys(ops).map((op) => (domain ? `${domain}.${op}` : op)));
+  const kernels = Object.entries(KERNELS).flatMap(([domain, ops]) => Object.keys(ops).map((op) => (domain ? `${domain}.${op}` : op)));
+  assert.deepEqual(registered().sort(), rows.sort());
+  assert.deepEqual(kernels.sort(), rows.sort());
+  for (const [domain, ops] of Object.entries(table.ops)) {
+    for (const [op, row] of Object.entries(ops)) {
+      const spec = lookup(domain, op)!;
+      const { opsets, attrs, inputs } = row; // "out" is a hint for Python's type inference only
+      assert.deepEqual({ opsets: [...spec.opsets], attrs: spec.attrs, inputs: spec.inputs }, { opsets, attrs, inputs }, `${domain}.${op}`);
+    }
   }
 });
 

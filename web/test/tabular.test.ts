@@ -3,7 +3,7 @@
 // path to Python onnxruntime (tests/browser/test_tabular_page.py).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { cellValue, checkRows, columns, matchColumns, positiveLabel, typicalRow } from "../src/tabular";
+import { cellValue, checkRows, columns, matchColumns, positiveLabel, recordOf, typicalRow } from "../src/tabular";
 import type { Feature, Manifest } from "../src/types";
 
 const FEATURES: Feature[] = [
@@ -20,11 +20,32 @@ test("tabular: rows become float32 / string columns, missing as NaN and the empt
   ];
   checkRows(FEATURES, rows);
   const cols = columns(FEATURES, rows);
-  assert.equal(cols.Age.type, "float32");
-  assert.deepEqual(Array.from(cols.Age.data as Float32Array), [30, NaN, 99]);
-  assert.deepEqual(cols.Home, { type: "string", data: ["rent", "", "castle"] });
-  assert.deepEqual(Array.from(cols.Records.data as Float32Array), [1, 0, NaN]);
+  assert.equal(cols.get("Age")?.type, "float32");
+  assert.deepEqual(Array.from(cols.get("Age")?.data as Float32Array), [30, NaN, 99]);
+  assert.deepEqual(cols.get("Home"), { type: "string", data: ["rent", "", "castle"] });
+  assert.deepEqual(Array.from(cols.get("Records")?.data as Float32Array), [1, 0, NaN]);
   assert.deepEqual(typicalRow(FEATURES), { Age: 36, Home: "owner", Records: false });
+});
+
+test("tabular: features named like an object's internals (__proto__, constructor, toString) are features", () => {
+  const features: Feature[] = [
+    { name: "__proto__", type: "number", optional: false, typical: 3 },
+    { name: "constructor", type: "category", categories: ["a", "b"], optional: false, typical: "b" },
+    { name: "toString", type: "yes-no", optional: false, typical: false },
+  ];
+  const row = typicalRow(features);
+  assert.deepEqual(Object.keys(row), ["__proto__", "constructor", "toString"]);
+  checkRows(features, [JSON.parse('{"__proto__": 4, "constructor": "a", "toString": true}')]);
+  const cols = columns(features, [row]);
+  assert.deepEqual([...cols.keys()], ["__proto__", "constructor", "toString"]);
+  assert.deepEqual(Array.from(cols.get("__proto__")?.data as Float32Array), [3]);
+  assert.deepEqual(cols.get("constructor"), { type: "string", data: ["b"] });
+  // A row without them is missing them: the ones every object inherits do not count.
+  assert.throws(() => checkRows(features, [JSON.parse('{"__proto__": 1, "toString": false}')]), /rows\[0\]\.constructor is missing/);
+  assert.throws(() => checkRows(features, [{}]), /rows\[0\]\.__proto__ is missing/);
+  const record = recordOf([["__proto__", 1]]);
+  assert.equal(Object.getPrototypeOf(record), Object.prototype);
+  assert.deepEqual(Object.keys(record), ["__proto__"]);
 });
 
 test("tabular: a bad row is refused naming the row and the field", () => {

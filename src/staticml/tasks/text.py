@@ -156,7 +156,7 @@ def predict(run: PredictRun) -> int:
             run.report(f"predict: scoring column '{column}' (pick another with --text-col)")
         return text_batches(source.records([column]), column), f"{data}: column '{column}'"
 
-    return score_file(run.data, run.out, run.force, run.progress, classifier, batches_of)
+    return score_file(run.data, run.out, run.force, run.progress, classifier, batches_of, run.report)
 
 
 def pick_column(path: Path, columns: list[str], sample_rows: list[dict], asked: str | None) -> str:

@@ -28,6 +28,8 @@ def train_text(args: argparse.Namespace, report: Report) -> None:
     labels = _label_list(args.labels)
     dataset = data.load(args.data, args.text_col, args.label_col, labels)
     config = _train_config(args, name=args.name or Path(args.out).name)
+    if args.examples:
+        config.examples, config.examples_source = data.read_examples(args.examples), args.examples
     config.distill = _distill_config(args)
     train(dataset, Path(args.out), config, report, force=args.force)
 
@@ -57,6 +59,8 @@ def train_tabular(args: argparse.Namespace, report: Report) -> None:
 
     if args.features and args.drop:
         raise UserError("give --features or --drop, not both")
+    if args.examples:
+        raise UserError("--examples: the tabular page shows no example rows (its form starts at each feature's typical value)")
     table = tabular.load(args.data, args.label_col, features=_names(args.features, "--features"),
                          drop=_names(args.drop, "--drop"), categorical=_names(args.categorical, "--categorical"),
                          numeric=_names(args.numeric, "--numeric"))
@@ -79,7 +83,7 @@ def demo_text(args: argparse.Namespace, workdir: Path, report: Report) -> Path:
 
     model_dir = workdir / "sentiment"
     config = _train_config(args, name="sentiment")
-    config.examples = DEMO_EXAMPLES
+    config.examples, config.examples_source = DEMO_EXAMPLES, "the demo's own hand-written examples"
     train(data.load_default(keep_labels=["negative", "positive"]), model_dir, config, report)
     return model_dir
 

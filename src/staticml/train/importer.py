@@ -26,14 +26,14 @@ from typing import Callable
 import numpy as np
 import onnx
 
-from .. import archs, parity, tasks
+from .. import archs, parity
 from ..errors import UserError
-from ..hard_texts import hard_texts
 from ..output import atomic_folder, check_writable
 from ..runtime import create_session, softmax
 from ..tasks.text import model_feeds
 from ..tokenize import TextEncoder, describe, load_tokenizer
-from . import export, keras_import, tabular_import
+from . import archives, export, keras_import, tabular_import
+from .imported_text import finish, matching_labels, parity_json, parse_json, parse_labels, probe_texts
 
 Report = Callable[[str], None]
 
@@ -43,7 +43,7 @@ WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin", "model.safetensors.ind
 SLOW_TOKENIZER_FILES = ("vocab.txt", "sentencepiece.bpe.model", "spiece.model", "tokenizer.model", "vocab.json")
 LABEL_FILES = ("labels.txt", "labels.json")
 MAX_LENGTH_CAP = 512
-PROBE_TEXTS = 48
+ARCHIVE_SUFFIXES = (".keras", ".skops")  # zip archives: checked by archives.check_archive
 QUANTIZED_OPS = {"DynamicQuantizeLinear", "MatMulInteger", "QLinearMatMul", "DequantizeLinear", "QuantizeLinear"}
 
 
@@ -53,6 +53,8 @@ def import_model(source: str | Path, out: str | Path, labels: str | None = None,
                  vocabulary: str | None = None, features: str | None = None) -> dict:
     """Write a model folder at `out` (atomically) from a Hugging Face folder or an ONNX file."""
     source, out = Path(source), Path(out)
+    if source.suffix.lower() in ARCHIVE_SUFFIXES:  # before any importer reads a member: no zip bomb gets inflated
+        archives.check_archive(source)
     if tabular_import.handles(source, features):  # form data: a skops pipeline, or ONNX + features.json
         return tabular_import.import_tabular(source, out, labels=labels, features=features, name=name,
                                              report=report, force=force)
@@ -105,7 +107,7 @@ def import_huggingface(folder: Path, out: Path, options: dict, report: Report) -
     config = _hf_config(folder)
     labels = labels_from_id2label(config.id2label, folder / "config.json")
     if options["labels"]:
-        labels = _matching(parse_labels(options["labels"]), len(labels), f"{folder / 'config.json'} (num_labels)")
+        labels = matching_labels(parse_labels(options["labels"]), len(labels), f"{folder / 'config.json'} (num_labels)")
     tokenizer_path = options["tokenizer"] or _hf_tokenizer_file(folder)
     tokenizer = load_tokenizer(tokenizer_path)
     spec = describe(tokenizer)
@@ -129,8 +131,8 @@ def import_huggingface(folder: Path, out: Path, options: dict, report: Report) -
         check = _check_against_pytorch(wrapper, target / "model.onnx", encoder, texts, folder)
         report(f"import: model.onnx vs PyTorch {check.summary()}")
         section = {"source": str(folder), "kind": "huggingface", "model_type": config.model_type,
-                   "onnx_vs_pytorch": _as_json(check)}
-        manifest = _finish(target, options, labels, encoder, {}, section, f"imported-{config.model_type}", report)
+                   "onnx_vs_pytorch": parity_json(check)}
+        manifest = finish(target, options, labels, encoder, {}, section, f"imported-{config.model_type}", report)
     report(f"model folder written: {out}")
     return manifest
 
@@ -308,7 +310,7 @@ def import_onnx(path: Path, out: Path, options: dict, report: Report) -> dict:
         onnx.save(graph, str(target / "model.onnx"))
         section = {"source": str(path), "kind": "onnx", "renamed_output": output if output != "logits" else None}
         quantized = _is_quantized(graph)
-        manifest = _finish(target, options, labels, encoder, extra_inputs, section, "imported-onnx", report,
+        manifest = finish(target, options, labels, encoder, extra_inputs, section, "imported-onnx", report,
                            quantized=quantized)
     report(f"model folder written: {out}")
     return manifest
@@ -402,41 +404,6 @@ def _labels_from_config_json(path: Path) -> list[str]:
     return labels_from_id2label(config["id2label"], path)
 
 
-def parse_labels(value: str) -> list[str]:
-    """Labels from 'a,b,c', or from a file: one label per line, or a JSON list."""
-    path = Path(value)
-    if path.is_file():
-        labels, where = _labels_file(path), str(path)
-    else:
-        labels, where = value.split(","), f"--labels {value!r}"
-    labels = [str(label).strip() for label in labels if str(label).strip()]
-    if len(labels) < 2 or len(set(labels)) != len(labels):
-        raise UserError(f"{where}: give at least two different labels, in logit order")
-    return labels
-
-
-def _labels_file(path: Path) -> list[str]:
-    """labels.txt: one label per line; labels.json: a JSON list of strings."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise UserError(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read it ({exc.strerror})") from None
-    if path.suffix != ".json":
-        return text.splitlines()
-    labels = _parse_json(text, path)
-    if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
-        raise UserError(f'{path}: expected a JSON list of label strings in logit order, e.g. ["negative", "positive"]')
-    return labels
-
-
-def _matching(labels: list[str], expected: int, where: str) -> list[str]:
-    if len(labels) != expected:
-        raise UserError(f"{where}: the model has {expected} labels but {len(labels)} were given ({', '.join(labels)})")
-    return labels
-
-
 # ---------------------------------------------------------------- shared by both sources
 
 
@@ -497,69 +464,7 @@ def _read_json(path: Path) -> dict:
         raise UserError(f"{path}: not UTF-8 text") from None
     except OSError as exc:
         raise UserError(f"{path}: cannot read it ({exc.strerror})") from None
-    value = _parse_json(text, path)
+    value = parse_json(text, path)
     if not isinstance(value, dict):
         raise UserError(f"{path}: expected a JSON object")
     return value
-
-
-def _parse_json(text: str, path: Path):
-    try:
-        return json.loads(text)
-    except RecursionError:
-        raise UserError(f"{path}: nested too deeply to read") from None
-    except ValueError as exc:  # JSONDecodeError, or a number too long to convert
-        raise UserError(f"{path}: not valid JSON ({exc})") from None
-
-
-def probe_texts(max_length: int) -> list[str]:
-    """Texts of mixed lengths, the first four include one that fills max_length (export sample)."""
-    long_text = " ".join(["word"] * (max_length * 2))
-    return ["short", long_text, "a somewhat longer text, with punctuation!", "émoji 🎉 and CJK 中文"] + hard_texts(PROBE_TEXTS)
-
-
-def _finish(folder: Path, options: dict, labels: list[str], encoder: TextEncoder, extra_inputs: dict,
-            section: dict, arch: str, report: Report, quantized: bool = False) -> dict:
-    """int8 variant, its drift against fp32, and the manifest."""
-    if quantized:  # an already-quantized graph is shipped as it is
-        (folder / "model.onnx").rename(folder / "model.int8.onnx")
-        variants = {"int8": "model.int8.onnx"}
-    else:
-        # int8 weights, float32 arithmetic, as for trained MiniLM: the page computes what Python does.
-        export.quantize("weights-int8", folder / "model.onnx", folder / "model.int8.onnx")
-        variants = {"fp32": "model.onnx", "int8": "model.int8.onnx"}
-        q4 = archs.ARCHS[arch.removeprefix("imported-")].q4_quantizer if archs.offers_webgpu(arch) else None
-        if q4:  # BERT-family: 4-bit weights too (export.quantize_q4)
-            export.quantize(q4, folder / "model.onnx", folder / "model.q4.onnx")
-            variants["q4"] = "model.q4.onnx"
-        for variant in [v for v in variants if v != "fp32"]:
-            drift = _drift(folder, encoder, extra_inputs, variants[variant])
-            section[f"{variant}_vs_fp32"] = _as_json(drift)
-            report(f"import: {variant} vs fp32 (no labeled data, agreement only) {drift.summary()}")
-    default = options["default_variant"] if options["default_variant"] in variants else next(iter(variants))
-    for variant, file in variants.items():
-        report(f"variant {variant}: {file} {(folder / file).stat().st_size / 1e6:.2f} MB")
-    return tasks.write_model_folder(
-        folder, name=options["name"], task="text-classification", labels=labels, max_length=encoder.max_length,
-        tokenizer=encoder.spec.to_json(), other_files=("tokenizer.json",), arch=arch,
-        variants=variants, default_variant=default, **{"import": section},
-        metrics={"measured": False, "note": "imported without labeled data: accuracy and macro-F1 not measured"},
-        **({"extra_inputs": extra_inputs} if extra_inputs else {}))
-
-
-def _drift(folder: Path, encoder: TextEncoder, extra_inputs: dict, file: str = "model.int8.onnx") -> parity.ParityReport:
-    texts = probe_texts(encoder.max_length)
-    runs = []
-    for file in ("model.onnx", file):
-        session = create_session(folder / file)
-        chunks = []
-        for i in range(0, len(texts), 16):
-            feeds = model_feeds(encoder, texts[i:i + 16], extra_inputs)
-            chunks.append(softmax(session.run(["logits"], feeds)[0]))
-        runs.append(np.concatenate(chunks))
-    return parity.compare(runs[0], runs[1], parity.TOLERANCE["int8"])
-
-
-def _as_json(report: parity.ParityReport) -> dict:
-    return {"max_abs_diff_probability": float(f"{report.max_abs_diff:.3g}"),
-            "label_agreement": round(report.label_agreement, 4), "texts": report.count}

@@ -10,7 +10,9 @@ itself: the tokenizer contract stays the one every text model uses.
 TensorFlow's rules, read from keras/src/layers/preprocessing/text_vectorization.py and checked
 against TensorFlow here: `tf.strings.lower` lowercases ASCII letters only (É and Σ stay),
 punctuation is TF's regex of the 32 ASCII punctuation marks, and `tf.strings.split` splits on
-ASCII whitespace only (a no-break space or U+3000 stays inside a word).
+ASCII whitespace only (a no-break space or U+3000 stays inside a word, so a token may hold one).
+A custom standardization function (the tutorial's `custom_standardization`) is traced to its
+TensorFlow graph and translated op by op (tf_standardize.py), then checked string by string.
 
 The import checks its own work and refuses when it differs: token ids against the layer's on
 probe texts, probabilities of the ONNX graph against Keras' within KERAS_TOLERANCE.
@@ -22,7 +24,6 @@ import importlib
 import importlib.util
 import os
 import re
-import string
 import sys
 import time
 import zipfile
@@ -37,6 +38,8 @@ from ..errors import UserError
 from ..output import atomic_folder
 from ..runtime import create_session, softmax
 from ..tokenize import TextEncoder, describe, load_tokenizer
+from .tf_quiet import quiet_tensorflow
+from .tf_standardize import PROBES, ascii_case, standardization_normalizers
 
 Report = Callable[[str], None]
 
@@ -45,6 +48,7 @@ INSTALL = "pip install staticml[keras]"
 PAD_TOKEN, OOV_TOKEN = "", "[UNK]"
 PUNCTUATION = r'[!"#$%&()\*\+,\-\./:;<=>?@\[\\\]^_`{|}~\']'  # TextVectorization's own regex
 ASCII_WHITESPACE = "[\t\n\x0b\x0c\r ]+"  # what tf.strings.split splits on without a separator
+ASCII_SPACES = " \t\n\x0b\x0c\r"  # not str.strip()'s: that also takes U+00A0, U+3000, \x1c..., which stay in tokens
 STANDARDIZATIONS = {None: (), "lower": ("lower",), "strip_punctuation": ("strip",),
                     "lower_and_strip_punctuation": ("lower", "strip")}
 KERAS_TOLERANCE = 1e-5
@@ -58,12 +62,20 @@ def is_keras_source(source: Path) -> bool:
 
 def import_keras(source: Path, out: Path, options: dict, report: Report) -> dict:
     """Write a model folder at `out` (atomically) from a Keras text classifier."""
-    from .importer import _finish, _matching, parse_labels, probe_texts
-
     started = time.perf_counter()
     if not _installed("tensorflow", "keras", "tf2onnx"):
         raise UserError(f"{source}: importing a Keras model needs TensorFlow ({INSTALL})")
+    _refuse_unreadable(source)
     report(f"import: {source}: loading TensorFlow and Keras (15-20 s here)")
+    with quiet_tensorflow():
+        manifest = _import(source, out, options, report)
+    report(f"model folder written: {out} ({time.perf_counter() - started:.1f} s)")
+    return manifest
+
+
+def _import(source: Path, out: Path, options: dict, report: Report) -> dict:
+    from .imported_text import finish, matching_labels, parse_labels, probe_texts
+
     tf, keras = _tensorflow(source)
     model = _load(source, options.get("custom_objects"), options.get("vocabulary"), options.get("max_length"), keras)
     vectorizer = _vectorizer(model, source, keras)
@@ -71,31 +83,40 @@ def import_keras(source: Path, out: Path, options: dict, report: Report) -> dict
     head, output = _head(model, vectorizer, source, keras)
     width = 2 if output == "sigmoid" else int(head.output.shape[-1])
     labels = parse_labels(options["labels"]) if options["labels"] else _default_labels(width, source)
-    labels = _matching(labels, width, f"{source} (outputs)")
+    labels = matching_labels(labels, width, f"{source} (outputs)")
     vocabulary = vectorizer.get_vocabulary()
+    standardize = vectorizer.get_config()["standardize"]
+    custom = callable(standardize)
+    standardization = (standardization_normalizers(standardize, tf, f"{source}: layer '{vectorizer.name}'") if custom
+                       else builtin_standardization(standardize))
     report(f"import: {source} (Keras {Path(source).suffix or 'folder'}, vocabulary {len(vocabulary)}, "
            f"sequence {length}, {output} output; labels {', '.join(labels)})")
 
     with atomic_folder(out, "model", options["force"], options["inputs"]) as target:
-        tokenizer_for(vocabulary, vectorizer.get_config()["standardize"], length).save(str(target / "tokenizer.json"),
-                                                                                       pretty=False)  # 254 -> 172 KB (10k tokens)
+        tokenizer_for(vocabulary, standardization, length).save(str(target / "tokenizer.json"),
+                                                                 pretty=False)  # 254 -> 172 KB (10k tokens)
         tokenizer = load_tokenizer(target / "tokenizer.json")
         encoder = TextEncoder(tokenizer, describe(tokenizer), length)
+        texts = probe_texts(length) + PROBES
+        standardized = check_standardization(standardize, tokenizer, texts, source, tf) if custom else None
         _convert(head, output, length, target / "model.onnx", source, tf)
-        texts = probe_texts(length)
         _check_ids(vectorizer, encoder, texts, source, tf)
         check = _check_against_keras(model, output, target / "model.onnx", encoder, texts, source, tf)
+        if custom:
+            report(f"import: standardization '{_name(standardize)}' as {len(standardization)} tokenizer.json normalizers: "
+                   f"the same text as TensorFlow's on {standardized}/{len(texts)} texts")
         report(f"import: token ids identical to TextVectorization's on {len(texts)} texts; "
                f"model.onnx vs Keras {check.summary()}")
         section = {"source": str(source), "kind": "keras", "keras_version": keras.__version__,
                    "output": output, "sequence_length": length, "vocabulary_size": len(vocabulary),
-                   "standardize": vectorizer.get_config()["standardize"],
+                   "standardize": f"custom:{_name(standardize)}" if custom else standardize,
                    "onnx_vs_keras": {"max_abs_diff_probability": float(f"{check.max_abs_diff:.3g}"),
                                      "label_agreement": round(check.label_agreement, 4), "texts": check.count}}
+        if custom:
+            section["standardization_check"] = {"texts": len(texts), "identical_text": standardized,
+                                                "identical_ids": len(texts)}
         options = {**options, "max_length": length}
-        manifest = _finish(target, options, labels, encoder, {}, section, "imported-keras", report)
-    report(f"model folder written: {out} ({time.perf_counter() - started:.1f} s)")
-    return manifest
+        return finish(target, options, labels, encoder, {}, section, "imported-keras", report)
 
 
 # ---------------------------------------------------------------- loading
@@ -106,6 +127,21 @@ def _installed(*modules: str) -> bool:
         return all(importlib.util.find_spec(m) is not None for m in modules)
     except (ImportError, ValueError):  # a module set to None in sys.modules (how the test blocks TensorFlow)
         return False
+
+
+def _refuse_unreadable(source: Path) -> None:
+    """A .keras file is a zip archive holding config.json: say so before TensorFlow loads (Keras calls a
+    corrupt one "File not found")."""
+    if source.suffix.lower() != ".keras" or not source.is_file():
+        return
+    try:
+        with zipfile.ZipFile(source) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        raise UserError(f"{source}: not a Keras archive (a .keras file is a zip archive; this one is corrupt or "
+                        "something else)") from None
+    if "config.json" not in names:
+        raise UserError(f"{source}: not a Keras archive (a zip archive without config.json)")
 
 
 def _tensorflow(source: Path):
@@ -187,12 +223,7 @@ def _custom_objects(value: str | None, registered: list[str]) -> dict:
         module_name, _, attribute = item.strip().partition(":")
         if not module_name or not attribute:
             raise UserError(f"--custom-objects {item!r}: expected module:name, e.g. my_layers:Standardize")
-        if str(Path.cwd()) not in sys.path:
-            sys.path.insert(0, str(Path.cwd()))  # a module next to the user, as `python -m` would find it
-        try:
-            module = importlib.import_module(module_name)
-        except Exception as exc:
-            raise UserError(f"--custom-objects {item!r}: cannot import {module_name} ({_first_line(exc)})") from None
+        module = _user_module(module_name, item)
         if not hasattr(module, attribute):
             raise UserError(f"--custom-objects {item!r}: {module_name} has no {attribute}")
         objects[attribute] = getattr(module, attribute)
@@ -200,10 +231,24 @@ def _custom_objects(value: str | None, registered: list[str]) -> dict:
     return objects
 
 
+def _user_module(module_name: str, item: str):
+    """The user's module, found next to them as `python -m` would; the current folder is on sys.path only
+    while it imports (left there, a tf2onnx.py in it would replace the real one for the rest of the run)."""
+    saved = list(sys.path)
+    if str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    try:
+        return importlib.import_module(module_name)
+    except Exception as exc:
+        raise UserError(f"--custom-objects {item!r}: cannot import {module_name} ({_first_line(exc)})") from None
+    finally:
+        sys.path[:] = saved
+
+
 def _with_vocabulary(model, path: Path, max_length: int | None, source: Path, keras):
     """An .h5 file holds no vocabulary (tf.keras 2 refused to save it, Keras 3 leaves it out): give it
     back, to the model's TextVectorization layer or, for a model trained on ids, as a new one in front."""
-    tokens = _vocabulary_file(path)
+    tokens = read_vocabulary(path)
     existing = [layer for layer in model.layers if isinstance(layer, keras.layers.TextVectorization)]
     if existing:
         existing[0].set_vocabulary(tokens)
@@ -222,8 +267,9 @@ def _with_vocabulary(model, path: Path, max_length: int | None, source: Path, ke
     return keras.Sequential([keras.Input(shape=(1,), dtype="string"), vectorizer, *model.layers])
 
 
-def _vocabulary_file(path: Path) -> list[str]:
-    """One token per line, as `"\\n".join(layer.get_vocabulary())` writes it ("" and "[UNK]" first)."""
+def read_vocabulary(path: Path) -> list[str]:
+    """One token per line, as `"\\n".join(layer.get_vocabulary())` writes it ("" and "[UNK]" first). A token
+    never starts or ends with ASCII whitespace (TextVectorization splits there) but may with any other."""
     try:
         lines = path.read_text(encoding="utf-8").split("\n")
     except (OSError, UnicodeDecodeError) as exc:
@@ -233,7 +279,7 @@ def _vocabulary_file(path: Path) -> list[str]:
     lines = [line.rstrip("\r") for line in lines]
     if lines[:2] == [PAD_TOKEN, OOV_TOKEN]:
         lines = lines[2:]
-    if not lines or len(set(lines)) != len(lines) or any(not t or t != t.strip() for t in lines):
+    if not lines or len(set(lines)) != len(lines) or any(not t or t != t.strip(ASCII_SPACES) for t in lines):
         raise UserError(f"--vocabulary {path}: expected distinct tokens, one per line, as get_vocabulary() gives them")
     return lines
 
@@ -261,12 +307,9 @@ def _vectorizer(model, source: Path, keras):
 def _settings(vectorizer, source: Path) -> int:
     """The layer's output_sequence_length, after checking tokenizer.json can say what the layer does."""
     config, name = vectorizer.get_config(), f"{source}: layer '{vectorizer.name}'"
-    standardize = config["standardize"]
-    if not (standardize is None or isinstance(standardize, str)):
-        raise UserError(f"{name}: a custom standardization function cannot be reproduced in tokenizer.json; "
-                        "use one of lower_and_strip_punctuation, lower, strip_punctuation or None")
-    wanted = {"standardize": tuple(STANDARDIZATIONS), "split": ("whitespace",), "output_mode": ("int",),
-              "ngrams": (None,)}
+    wanted = {"split": ("whitespace",), "output_mode": ("int",), "ngrams": (None,)}
+    if not callable(config["standardize"]):  # a function is translated op by op (tf_standardize.py)
+        wanted["standardize"] = tuple(STANDARDIZATIONS)
     for key, allowed in wanted.items():
         if config.get(key) not in allowed:
             raise UserError(f"{name}: {key}={config.get(key)!r} is not supported "
@@ -321,20 +364,25 @@ def _default_labels(width: int, source: Path) -> list[str]:
 # ---------------------------------------------------------------- tokenizer.json
 
 
-def tokenizer_for(vocabulary: list[str], standardize: str | None, length: int) -> Tokenizer:
-    """TextVectorization as tokenizer.json: its standardization, ASCII-whitespace split and vocabulary, cut and
-    padded to `length` (for anyone who reads the file alone; staticml pads per batch and the graph pads on)."""
-    if vocabulary[:2] != [PAD_TOKEN, OOV_TOKEN]:
-        raise UserError(f"TextVectorization vocabulary starts with {vocabulary[:2]}; expected '' and '[UNK]'")
+def builtin_standardization(standardize: str | None) -> list:
+    """TextVectorization's named standardizations as normalizers."""
     steps = STANDARDIZATIONS[standardize]
     parts = []
     if "lower" in steps:  # tf.strings.lower: ASCII only
-        parts += [normalizers.Replace(upper, upper.lower()) for upper in string.ascii_uppercase]
+        parts += ascii_case(to_lower=True)
     if "strip" in steps:
         parts.append(normalizers.Replace(Regex(PUNCTUATION), ""))
+    return parts
+
+
+def tokenizer_for(vocabulary: list[str], standardization: list, length: int) -> Tokenizer:
+    """TextVectorization as tokenizer.json: its standardization (normalizers), ASCII-whitespace split and vocabulary,
+    cut and padded to `length` (for anyone who reads the file alone; staticml pads per batch and the graph pads on)."""
+    if vocabulary[:2] != [PAD_TOKEN, OOV_TOKEN]:
+        raise UserError(f"TextVectorization vocabulary starts with {vocabulary[:2]}; expected '' and '[UNK]'")
     tokenizer = Tokenizer(models.WordLevel({token: i for i, token in enumerate(vocabulary)}, unk_token=OOV_TOKEN))
-    if parts:
-        tokenizer.normalizer = normalizers.Sequence(parts)
+    if standardization:
+        tokenizer.normalizer = normalizers.Sequence(standardization)
     tokenizer.pre_tokenizer = pre_tokenizers.Split(Regex(ASCII_WHITESPACE), behavior="removed")
     tokenizer.enable_truncation(length)
     tokenizer.enable_padding(length=length, pad_id=0, pad_token=PAD_TOKEN)
@@ -440,6 +488,21 @@ def vectorizer_ids(vectorizer, texts: list[str], tf) -> list[list[int]]:
     """TextVectorization's ids per text, without its trailing padding."""
     rows = vectorizer(tf.constant(texts)).numpy().tolist()
     return [row[:len(row) - next((i for i, v in enumerate(reversed(row)) if v != 0), len(row))] for row in rows]
+
+
+def check_standardization(function, tokenizer: Tokenizer, texts: list[str], source: Path, tf) -> int:
+    """The translated normalizers give TensorFlow's own standardized text for every text (else refused); the count."""
+    expected = [value.decode("utf-8", "replace") for value in function(tf.constant(texts)).numpy().tolist()]
+    for text, want in zip(texts, expected):
+        got = tokenizer.normalizer.normalize_str(text) if tokenizer.normalizer else text
+        if got != want:
+            raise UserError(f"{source}: standardization '{_name(function)}': tokenizer.json turns {text[:60]!r} into "
+                            f"{got[:60]!r}, TensorFlow into {want[:60]!r}; not imported")
+    return len(texts)
+
+
+def _name(function) -> str:
+    return getattr(function, "__name__", type(function).__name__)
 
 
 def _check_ids(vectorizer, encoder: TextEncoder, texts: list[str], source: Path, tf) -> None:

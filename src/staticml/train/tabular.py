@@ -37,6 +37,8 @@ MAX_CATEGORIES = 100  # more distinct strings than this: free text, not a choice
 FREE_TEXT_LENGTH = 30  # mean characters above which a string column reads as free text
 ID_MIN_ROWS = 20  # below this many rows, "unique per row" says nothing
 MAX_LABELS = 50
+MAX_COLUMNS = 2000  # more than a form can ask; refused before reading every value of every column
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # the graph's numbers are float32: beyond this is infinity
 # Ship the better candidate unless it is this many times larger for less than this much ROC AUC.
 SIZE_RATIO = 10
 AUC_MARGIN = 0.005
@@ -74,7 +76,7 @@ def load(path: str | Path, label_col: str, features: list[str] | None = None, dr
     kind = text_data.FORMATS.get(path.suffix.lower())
     if kind is None:
         raise UserError(f"{path}: unknown format '{path.suffix}' (use one of: {', '.join(sorted(text_data.FORMATS))})")
-    records, columns, _ = text_data._read_records(path, kind)
+    records, columns, _ = text_data.read_records(path, kind)
     return from_records(records, columns, str(path), label_col, features, drop, categorical, numeric)
 
 
@@ -95,6 +97,7 @@ def from_records(records: list[dict], columns: list[str], source: str, label_col
     import pandas as pd
 
     columns = [str(c) for c in columns]
+    _check_header(source, columns)
     _require_columns(source, columns, [label_col], "--label-col")
     for option, names in (("--features", features), ("--drop", drop), ("--categorical", categorical),
                           ("--numeric", numeric)):
@@ -105,6 +108,10 @@ def from_records(records: list[dict], columns: list[str], source: str, label_col
     records, labels, notes = _labeled_rows(records, source, label_col)
     _check_labels(source, label_col, labels)
     chosen = [c for c in (features or columns) if c != label_col and c not in (drop or [])]
+    if len(chosen) > MAX_COLUMNS:
+        raise UserError(f"{source}: {len(chosen)} feature columns; a form model takes at most {MAX_COLUMNS} "
+                        "(pick the ones to use with --features, or leave some out with --drop)")
+    _check_names_printable(source, chosen + [label_col])
     forced = {**{c: "category" for c in categorical or []}, **{c: "number" for c in numeric or []}}
     frame, kinds = {}, {}
     for name in chosen:
@@ -118,6 +125,24 @@ def from_records(records: list[dict], columns: list[str], source: str, label_col
     return Table(pd.DataFrame(frame), kinds, labels, source, notes)
 
 
+def _check_header(source: str, columns: list[str]) -> None:
+    """Each header once: a reader keeps one of two same-named columns and drops the other."""
+    duplicates = sorted(c for c, n in Counter(columns).items() if n > 1)
+    if duplicates:
+        raise UserError(f"{source}: duplicate column header(s) {', '.join(map(repr, duplicates))}; "
+                        "give every column its own name")
+
+
+def _check_names_printable(source: str, names: list[str]) -> None:
+    """A column name becomes a graph input, a form label and a manifest field: no control, format
+    (bidi overrides such as U+202E, zero-width) or other unprintable characters."""
+    for name in names:
+        if not name.isprintable():
+            bad = next(c for c in name if not c.isprintable())
+            raise UserError(f"{source}: column {name!r} has the character U+{ord(bad):04X} in its name (control "
+                            "or bidi characters are refused); rename the column")
+
+
 def _require_columns(source: str, columns: list[str], names: list[str], option: str) -> None:
     for name in names:
         if name not in columns:
@@ -127,7 +152,7 @@ def _require_columns(source: str, columns: list[str], names: list[str], option: 
 def _labeled_rows(records: list[dict], source: str, label_col: str) -> tuple[list[dict], list[str], list[str]]:
     kept, labels, skipped = [], [], 0
     for record in records:
-        label = text_data._label_value(record.get(label_col))
+        label = text_data.label_value(record.get(label_col))
         if label:
             kept.append(record)
             labels.append(label)
@@ -215,7 +240,7 @@ def read_column(source: str, name: str, raw: list[Any], forced: str | None = Non
             return _spread(raw, present_at, flags), "yes-no", None
         numbers = [parse_number(v) for v in present]
         if sum(n is not None for n in numbers) >= NUMBER_SHARE * len(numbers):
-            return _number_column(name, raw, present_at, numbers)
+            return _number_column(source, name, raw, present_at, numbers)
     return _category_column(name, raw, present_at, forced == "category")
 
 
@@ -226,7 +251,16 @@ def _spread(raw: list[Any], present_at: list[int], values: list[float | None]):
     return column
 
 
-def _number_column(name: str, raw: list[Any], present_at: list[int], numbers: list[float | None]):
+def _require_float32(source: str, name: str, numbers: list[float | None]) -> None:
+    """The graph computes in float32: a number beyond its range would be infinity there (and in scikit-learn's check)."""
+    for number in numbers:
+        if number is not None and abs(number) > FLOAT32_MAX:
+            raise UserError(f"{source}: column '{name}' has the number {number:g}, beyond float32's range "
+                            f"(±{FLOAT32_MAX:.3g}) the model computes in")
+
+
+def _number_column(source: str, name: str, raw: list[Any], present_at: list[int], numbers: list[float | None]):
+    _require_float32(source, name, numbers)
     column = _spread(raw, present_at, numbers)
     bad = [raw[i] for i, n in zip(present_at, numbers) if n is None]
     if _identifier_like([n for n in numbers if n is not None], len(raw)):
@@ -241,6 +275,7 @@ def _forced_number(source: str, name: str, raw: list[Any], present_at: list[int]
     for i, n in zip(present_at, numbers):
         if n is None:
             raise UserError(f"{source}: column '{name}' (--numeric) has a value that is not a number: {str(raw[i])[:40]!r}")
+    _require_float32(source, name, numbers)
     return _spread(raw, present_at, numbers), "number", None
 
 
@@ -547,6 +582,8 @@ def train(table: Table, out: Path, name: str = "eligibility", report: Report = p
     report(f"columns: {_kind_summary(table.kinds)}")
     for note in table.notes + _unseen_categories(table, parts):
         report(f"data: {note}")
+    report("examples: no rows will be published (the page's form starts at each feature's typical value; "
+           f"the test rows stay beside the model in {TEST_ROWS}, which build never copies)")
     features = describe_features(table, parts.train)
     from threadpoolctl import threadpool_limits
 

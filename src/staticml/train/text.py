@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import time
 from collections import Counter
@@ -14,6 +15,7 @@ import numpy as np
 
 from .. import archs, output, tasks
 from ..errors import UserError
+from ..leaks import HELD_OUT_TEXTS
 from ..tokenize import TextEncoder, describe, pad, train_tokenizer
 from ..runtime import softmax
 from . import calibrate, distill, export, features
@@ -37,7 +39,8 @@ class TrainConfig:
     lr_decay: bool | None = None  # linear decay to 0 over all steps
     seed: int = SEED
     threads: int | None = None  # None: the arch's default
-    examples: list[str] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)  # the page's example inputs: only what the user gives
+    examples_source: str = ""  # where they come from, for the training log
     distill: distill.DistillConfig | None = None  # learn from a teacher model folder's soft outputs too
 
 
@@ -76,6 +79,7 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print,
            f"split train {len(parts.train[0])} / validation {len(parts.validation[0])} / test {len(parts.test[0])}")
     for note in data.notes:
         report(f"data: {note}")
+    report_examples(config, data, parts, report)
     taught = _teacher_inputs(config.distill, teacher, extra, parts, report) if teacher else None
 
     tokenizer = _tokenizer(config, parts, report)
@@ -90,11 +94,14 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print,
 
     with output.atomic_folder(out, "model", force, inputs) as folder:
         tokenizer.save(str(folder / "tokenizer.json"), pretty=False)  # 3 KB less on the wire
+        # Beside the model for `verify --model-folder` (the site must not hold any of them), not listed
+        # in "files": build publishes listed files only.
+        (folder / HELD_OUT_TEXTS).write_text(json.dumps(parts.test[0], ensure_ascii=False), encoding="utf-8")
         result = write_variants(model, encoder, parts, folder, report, config.arch, temperature)
         manifest = tasks.write_model_folder(
             folder, name=config.name, task="text-classification", labels=parts.labels,
             max_length=config.max_length, tokenizer=encoder.spec.to_json(),
-            examples=config.examples or pick_examples(parts), other_files=("tokenizer.json",),
+            **({"examples": config.examples} if config.examples else {}), other_files=("tokenizer.json",),
             uncertain_below=not_sure,
             arch=config.arch + ("-finetuned" if config.finetune and config.arch == "minilm" else ""),
             variants=result["variants"], default_variant=result["default_variant"],
@@ -331,15 +338,16 @@ def write_variants(model, encoder: TextEncoder, parts: Split, folder: Path, repo
     return {"variants": variants, "metrics": metrics, "default_variant": default}
 
 
-def pick_examples(parts: Split, per_label: int = 2) -> list[str]:
-    """Short held-out texts, a few per label, for the page's example buttons (clean ones first:
-    rows repaired from broken bytes read as gibberish)."""
-    picked = []
-    for label in range(len(parts.labels)):
-        candidates = [t for t, y in zip(*parts.test) if y == label and 20 <= len(t) <= 90 and "@" not in t and "http" not in t]
-        clean = [t for t in candidates if t.isascii() and t.isprintable()]
-        picked += (clean if len(clean) >= per_label else candidates)[:per_label]
-    return picked
+def report_examples(config: TrainConfig, data: Dataset, parts: Split, report: Report) -> None:
+    """Say what of the user's data the page will publish: the examples they gave, or nothing."""
+    if not config.examples:
+        report("examples: no examples will be published (the page shows its own; give --examples FILE for yours)")
+        return
+    report(f"examples: the page will show {len(config.examples)} examples from {config.examples_source or 'the caller'}")
+    held_out = set(parts.test[0]) & set(config.examples)
+    if held_out:
+        report(f"examples: warning: {len(held_out)} of them are texts of the held-out test split; "
+               "`verify --model-folder` fails a site that publishes held-out data")
 
 
 def _data_summary(data: Dataset, parts: Split) -> dict:

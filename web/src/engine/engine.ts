@@ -1,41 +1,23 @@
-// The compact engine: runs an ONNX file of the operators in ops.ts, in plain JS, on the thread
+// The compact engine: runs an ONNX file of the operators in its registry (registry.ts, kernels in
+// ops/*.ts), in plain JS, on the thread
 // that calls it (the page's main thread: a tiny model predicts in microseconds, less than one
 // round trip to a worker). At load it parses the file, refuses anything it does not implement
 // (naming it), and computes once every node that depends on constants only (e.g. int8 weights
 // → float), so that a run is only the work that depends on the input.
+import { withBuffers, type Buffers, type Kernel } from "./kernel";
 import { OnnxError, parseModel, type OnnxModel, type Tensor } from "./onnx";
-import { mulReduceSum, OPS, withBuffers, type Buffers, type OpSpec } from "./ops";
+import { mulReduceSum } from "./ops/reduce";
+import { lookup, unsupported } from "./registry";
 
-/** Standard-domain opsets whose semantics ops.ts implements (axes as inputs since 13). */
-export const OPSET: readonly [number, number] = [13, 25];
-
-/** What the model needs that the engine does not implement; empty when it can run it. */
-export function unsupported(model: OnnxModel): string[] {
-  const missing = [...model.unsupported];
-  const version = model.opsets.get("") ?? 0;
-  if (version < OPSET[0] || version > OPSET[1]) missing.push(`opset ${version}`);
-  for (const node of model.nodes) {
-    const spec = node.domain === "" ? OPS[node.op] : undefined;
-    if (!spec) {
-      missing.push(node.domain ? `${node.domain}.${node.op}` : node.op);
-      continue;
-    }
-    for (const [name, value] of node.attrs) {
-      const allowed = spec.attrs[name];
-      if (allowed === undefined) missing.push(`${node.op} attribute ${name}`);
-      else if (allowed !== null && !allowed.includes(value as number)) missing.push(`${node.op} with ${name}=${value}`);
-    }
-    if (node.outputs.length !== 1) missing.push(`${node.op} with ${node.outputs.length} outputs`);
-  }
-  return [...new Set(missing)];
-}
+export { unsupported };
 
 interface Step {
-  spec: OpSpec;
+  run: Kernel;
   node: OnnxModel["nodes"][number];
   inputs: number[]; // value slots, -1 for an omitted optional input
-  output: number;
+  outputs: number[]; // value slots, -1 for an output the graph leaves unnamed
   buffers: Buffers | null; // null while folding constants: their results are kept
+  fused?: boolean;
 }
 
 export class Engine {
@@ -80,10 +62,13 @@ export class Engine {
           throw new Error(`${file}: node ${node.name} reads "${name}", which nothing before it produces (the graph is incomplete)`);
         }
       }
-      const step: Step = { spec: OPS[node.op], node, inputs: node.inputs.map((n) => (n ? slot(n) : -1)), output: slot(node.outputs[0]), buffers: null };
-      known.add(node.outputs[0]);
+      const step: Step = {
+        run: lookup(node.domain, node.op)!.run, node, inputs: node.inputs.map((n) => (n ? slot(n) : -1)),
+        outputs: node.outputs.map((n) => (n ? slot(n) : -1)), buffers: null,
+      };
+      for (const name of node.outputs) if (name) known.add(name);
       if (step.inputs.every((i) => i < 0 || constants[i] !== undefined)) {
-        constants[step.output] = runStep(step, constants); // depends on constants only: once, now
+        runStep(step, constants); // depends on constants only: once, now
       } else plan.push({ ...step, buffers: { list: [], next: 0 } });
     }
     const outputs = model.outputs.map((o) => o.name);
@@ -97,7 +82,7 @@ export class Engine {
 
   /** The operators a run executes, in order ("Mul+ReduceSum" where fused): for tests and curious readers. */
   get steps(): string[] {
-    return this.plan.map((step) => (step.spec === OPS[step.node.op] ? step.node.op : `Mul+${step.node.op}`));
+    return this.plan.map((step) => (step.fused ? `Mul+${step.node.op}` : step.node.op));
   }
 
   /** Runs the graph on `feeds` (one tensor per graph input) and returns (copies of) the named outputs. */
@@ -107,11 +92,11 @@ export class Engine {
       if (!feeds[name]) throw new Error(`no value for the graph input ${name}`);
       values[this.slots.get(name)!] = feeds[name];
     }
-    for (const step of this.plan) values[step.output] = runStep(step, values);
+    for (const step of this.plan) runStep(step, values);
     return outputs.map((name) => {
       const value = this.slots.has(name) ? values[this.slots.get(name)!] : undefined;
       if (!value) throw new Error(`the graph has no output named ${name}`);
-      return { type: value.type, dims: value.dims, data: value.data.slice() }; // its buffer is reused next run
+      return { type: value.type, dims: value.dims, data: value.data.slice() } as Tensor; // its buffer is reused next run
     });
   }
 }
@@ -134,7 +119,7 @@ function dequantizeTables(model: OnnxModel): void {
     const zero = dq.inputs[2] ? constant(dq.inputs[2]) : undefined;
     if (!gather || !table || !scale || scale.data.length !== 1 || (dq.inputs[2] && !zero) || users.get(dq.inputs[0]) !== 1) return true;
     const name = `${gather.inputs[0]}/dequantized`;
-    model.initializers.set(name, OPS.DequantizeLinear.run([table, scale, zero], dq)[0]);
+    model.initializers.set(name, lookup("", "DequantizeLinear")!.run([table, scale, zero], dq)[0]);
     gather.inputs[0] = name;
     gather.outputs[0] = dq.outputs[0];
     return false;
@@ -146,14 +131,18 @@ function fuse(plan: Step[], outputs: number[]): void {
   const reads = new Map<number, number>();
   for (const slot of [...plan.flatMap((s) => s.inputs), ...outputs]) reads.set(slot, (reads.get(slot) ?? 0) + 1);
   for (const sum of plan) {
-    const mul = plan.find((s) => s.output === sum.inputs[0] && s.node.op === "Mul");
-    if (sum.node.op !== "ReduceSum" || !mul || reads.get(mul.output) !== 1) continue;
-    Object.assign(sum, { spec: mulReduceSum(mul.node), inputs: [...mul.inputs, sum.inputs[1] ?? -1] });
+    const mul = plan.find((s) => s.outputs[0] === sum.inputs[0] && s.node.op === "Mul" && s.node.domain === "");
+    if (sum.node.op !== "ReduceSum" || sum.node.domain !== "" || !mul || reads.get(mul.outputs[0]) !== 1) continue;
+    Object.assign(sum, { run: mulReduceSum(mul.node), inputs: [...mul.inputs, sum.inputs[1] ?? -1], fused: true });
     plan.splice(plan.indexOf(mul), 1);
   }
 }
 
-function runStep(step: Step, values: (Tensor | undefined)[]): Tensor {
+/** Runs one step and stores its results in their slots. */
+function runStep(step: Step, values: (Tensor | undefined)[]): void {
   const inputs = step.inputs.map((i) => (i < 0 ? undefined : values[i]));
-  return withBuffers(step.buffers, () => step.spec.run(inputs, step.node))[0];
+  const results = withBuffers(step.buffers, () => step.run(inputs, step.node));
+  step.outputs.forEach((slot, i) => {
+    if (slot >= 0) values[slot] = results[i];
+  });
 }

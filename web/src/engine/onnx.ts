@@ -5,18 +5,27 @@
 // numbers are those of onnx.proto; anything the engine cannot honour (external data, sparse
 // initializers, subgraphs, unknown types) is recorded in `unsupported`, never silently skipped.
 
-export type DType = "float32" | "uint8" | "int8" | "int64";
-/** int64 values are held as doubles: exact up to 2^53, which the ops check where it matters. */
-export type Data = Float32Array | Uint8Array | Int8Array | Float64Array;
+export type DType = "float32" | "uint8" | "int8" | "int32" | "int64" | "bool" | "string";
+/** int64 values are held as doubles (exact up to 2^53, which the ops check where it matters), bools as 0/1 bytes. */
+export type NumData = Float32Array | Uint8Array | Int8Array | Int32Array | Float64Array;
+export type Data = NumData | string[];
 
-export interface Tensor {
-  type: DType;
+export interface NumTensor {
+  type: Exclude<DType, "string">;
   dims: number[];
-  data: Data;
+  data: NumData;
 }
 
-/** f / i → number, floats / ints → number[], s → string, t → Tensor. */
-export type Attribute = number | number[] | string | Tensor;
+export interface StringTensor {
+  type: "string";
+  dims: number[];
+  data: string[];
+}
+
+export type Tensor = NumTensor | StringTensor;
+
+/** f / i → number, floats / ints → number[], s → string, strings → string[], t → Tensor. */
+export type Attribute = number | number[] | string | string[] | Tensor;
 
 export interface Node {
   op: string;
@@ -44,7 +53,7 @@ export interface OnnxModel {
 }
 
 /** onnx.TensorProto.DataType codes the engine reads. */
-export const ELEM_TYPES: Record<number, DType> = { 1: "float32", 2: "uint8", 3: "int8", 7: "int64" };
+export const ELEM_TYPES: Record<number, DType> = { 1: "float32", 2: "uint8", 3: "int8", 6: "int32", 7: "int64", 8: "string", 9: "bool" };
 /** Names of the other types, for messages (onnx's TensorProto.DataType, lowercased). */
 const OTHER_TYPES = ",,,,uint16,int16,int32,int64,string,bool,float16,double,uint32,uint64,complex64,complex128,bfloat16".split(",");
 
@@ -206,13 +215,14 @@ function readNode(r: Reader, model: OnnxModel): Node {
   return node;
 }
 
-// AttributeProto.type: FLOAT 1, INT 2, STRING 3, TENSOR 4, FLOATS 6, INTS 7; the others (graphs,
-// strings, sparse tensors, type protos) are no attribute of an operator the engine implements.
+// AttributeProto.type: FLOAT 1, INT 2, STRING 3, TENSOR 4, FLOATS 6, INTS 7, STRINGS 8; the others
+// (graphs, tensor lists, sparse tensors, type protos) are no attribute of an operator the engine implements.
 function readAttribute(r: Reader, node: Node, model: OnnxModel): void {
   let name = "";
   let type = 0;
   let value: Attribute | undefined;
   const list: number[] = [];
+  const strings: string[] = [];
   r.fields((num, wire) => {
     if (num === 1) name = r.string();
     else if (num === 20) type = r.varint();
@@ -222,11 +232,13 @@ function readAttribute(r: Reader, node: Node, model: OnnxModel): void {
     else if (num === 5) value = readTensor(r.message(), model)?.tensor;
     else if (num === 7) r.repeated(wire, list, r.float);
     else if (num === 8) r.repeated(wire, list, r.varint);
+    else if (num === 9) strings.push(r.string());
   });
   if (type === 1 || type === 2) node.attrs.set(name, value ?? 0);
   else if (type === 3) node.attrs.set(name, value ?? "");
   else if (type === 4 && value !== undefined) node.attrs.set(name, value);
   else if (type === 6 || type === 7) node.attrs.set(name, list);
+  else if (type === 8) node.attrs.set(name, strings);
   else if (type !== 4) model.unsupported.push(`attribute ${name} of ${node.op || "a node"} (attribute type ${type})`);
 }
 
@@ -255,12 +267,14 @@ function readTensor(r: Reader, model: OnnxModel): { name: string; tensor: Tensor
   let external = false;
   const dims: number[] = [];
   const floats: number[] = [];
-  const ints: number[] = []; // int32_data (int8/uint8 live there too) and int64_data
+  const ints: number[] = []; // int32_data (int8/uint8/bool live there too) and int64_data
+  const strings: string[] = [];
   r.fields((num, wire) => {
     if (num === 1) r.repeated(wire, dims, r.varint);
     else if (num === 2) elemType = r.varint();
     else if (num === 4) r.repeated(wire, floats, r.float);
     else if (num === 5 || num === 7) r.repeated(wire, ints, r.varint);
+    else if (num === 6) strings.push(r.string());
     else if (num === 8) name = r.string();
     else if (num === 9) raw = r.bytes();
     else if (num === 13) r.message(), (external = true);
@@ -271,14 +285,15 @@ function readTensor(r: Reader, model: OnnxModel): { name: string; tensor: Tensor
   else if (!type) model.unsupported.push(`data type ${OTHER_TYPES[elemType] || elemType} (${name})`);
   if (external || !type) return null;
   const count = dims.reduce((a, b) => a * b, 1);
-  const data = raw ? fromRaw(type, raw) : fromValues(type, type === "float32" ? floats : ints);
+  const data = type === "string" ? strings : raw ? fromRaw(type, raw) : fromValues(type, type === "float32" ? floats : ints);
   if (data.length !== count) throw new OnnxError(`tensor ${name} holds ${data.length} values for shape [${dims}]`);
-  return { name, tensor: { type, dims, data } };
+  return { name, tensor: { type, dims, data } as Tensor };
 }
 
-function fromRaw(type: DType, raw: Uint8Array): Data {
+function fromRaw(type: DType, raw: Uint8Array): NumData {
   const copy = raw.slice().buffer; // aligned, and the file's buffer can be let go
   if (type === "float32") return checkedView(copy, 4, (b) => new Float32Array(b));
+  if (type === "int32") return checkedView(copy, 4, (b) => new Int32Array(b));
   if (type === "int64") return Float64Array.from(checkedView(copy, 8, (b) => new BigInt64Array(b)), Number);
   return type === "int8" ? new Int8Array(copy) : new Uint8Array(copy);
 }
@@ -288,9 +303,10 @@ function checkedView<T>(buffer: ArrayBuffer, size: number, view: (b: ArrayBuffer
   return view(buffer);
 }
 
-function fromValues(type: DType, values: number[]): Data {
+function fromValues(type: DType, values: number[]): NumData {
   if (type === "float32") return Float32Array.from(values);
   if (type === "int64") return Float64Array.from(values);
+  if (type === "int32") return Int32Array.from(values);
   return type === "int8" ? Int8Array.from(values) : Uint8Array.from(values);
 }
 

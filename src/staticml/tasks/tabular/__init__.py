@@ -92,7 +92,7 @@ def predict(run: PredictRun) -> int:
         names = [f["name"] for f in classifier.features]
         return row_batches(source.records(names), classifier.features, data), str(data)
 
-    return score_file(run.data, run.out, run.force, run.progress, classifier, batches_of)
+    return score_file(run.data, run.out, run.force, run.progress, classifier, batches_of, run.report)
 
 
 def row_batches(records: Iterator[dict], features: list[dict], path: Path) -> Iterator[Batch]:
@@ -159,7 +159,7 @@ TASK = Task(
     demo_name="tabular",
     summary="form data in (one value per column), a label and its probability out (an eligibility check)",
     page="classifier",
-    compact_page=False,  # the form page runs its graphs on onnxruntime-web
+    compact_page=True,
     fields=FIELDS,
     open=open_model,
     prepare=prepare,

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import UserError
+from ...leaks import TEST_ROWS
 from . import features as tabular
 from .runner import open_model
 
-TEST_ROWS = "test_rows.json"  # the test split's rows, beside a trained model (never in a site)
 UNSEEN = "(a value never seen in training)"
 
 
