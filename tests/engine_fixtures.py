@@ -402,7 +402,7 @@ def real_graphs(out: Path) -> list[dict]:
         return found
     from tabular_probe import FEATURES, applicants, frame, make_model_folder
 
-    from staticml import tabular
+    from staticml.tasks.tabular import features as tabular
     from staticml.train import tabular as train_tabular
 
     rows, labels = applicants(300, seed=1)

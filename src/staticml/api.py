@@ -297,7 +297,7 @@ def _describe(error: dict) -> str:
     if kind == "extra_forbidden":
         return f"{where} is not a field; the body takes 'texts' (or 'rows' for a tabular model) and optionally 'model'"
     if kind == "too_short" and loc in (["texts"], ["rows"]):
-        return f"{loc[0]} is empty; send at least one {'text' if loc == ['texts'] else 'row'}"
+        return f"{loc[0]} is empty; send at least one"
     if kind == "too_long" and loc in (["texts"], ["rows"]):
         return f"{loc[0]} has {ctx.get('actual_length')} items; send at most {MAX_TEXTS} per request (split the list)"
     if kind == "string_too_long":

@@ -12,7 +12,8 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from staticml import cli
-from staticml.site import model_dirs, precompress, read_site, web_assets
+from staticml.site import precompress, web_assets
+from staticml.site_config import model_dirs, read_site
 from staticml.manifest import read as read_manifest
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,8 @@ from cli_tools import assert_nothing_left, assert_one_line_refusal, run
 from test_tabular import applicants, write_csv
 
 from staticml import leaks, manifest as manifest_io
-from staticml.site import build, model_dirs, read_site
+from staticml.site import build
+from staticml.site_config import model_dirs, read_site
 from staticml.train import tabular as train_tabular
 
 WORDS = ["good", "great", "fine", "bad", "awful", "poor", "film", "plot", "actor", "scene", "music", "ending"]

@@ -10,7 +10,7 @@ import pytest
 from cli_tools import assert_nothing_left, assert_one_line_refusal, run
 from test_tabular import applicants, write_csv
 
-from staticml.runtime import Classifier
+from staticml import Classifier
 from staticml.train import tabular as train_tabular
 
 
