@@ -214,7 +214,6 @@ def held_out_findings(site: Path, site_models: dict[str, Path], given: list[Path
     held = {name: held_out_of(folders[name]) if name in folders else None for name in site_models}
     held = {name: found or held_out_of(site_models[name]) for name, found in held.items()}
     reachable = {name: found for name, found in held.items() if found}
-    files = list(site_files(site)) if reachable else []
     findings = []
     for name in site_models:
         if name not in reachable:
@@ -222,18 +221,20 @@ def held_out_findings(site: Path, site_models: dict[str, Path], given: list[Path
             findings.append({"name": f"{name}: held-out data", "passed": None,
                              "figure": f"not checked: the model folder {why}", "details": {}})
             continue
-        findings.append(_finding(name, reachable[name], files))
+        findings.append(_finding(name, reachable[name], site))
     return findings
 
 
-def _finding(name: str, held: HeldOut, files: list[tuple[str, bytes]]) -> dict:
+def _finding(name: str, held: HeldOut, site: Path) -> dict:
+    """Every file of the site read one at a time (a site with large models need not fit in memory twice)."""
     texts = [t for t in held.texts if len(t.strip()) >= MIN_TEXT_CHARS]
     rows = [(row, record_tokens(row)) for row in held.rows]
     searched_rows = [(row, tokens) for row, tokens in rows if len(tokens) >= MIN_RECORD_TOKENS]
     finder = TextFinder(texts)
     wanted = {token for _, tokens in searched_rows for token in tokens}
-    leaks = []
-    for file, data in files:
+    leaks, files = [], 0
+    for file, data in site_files(site):
+        files += 1
         leaks += [{"file": file, "text": text} for text in finder.find(data)]
         if searched_rows:
             index = TokenIndex(data, wanted)
@@ -241,7 +242,7 @@ def _finding(name: str, held: HeldOut, files: list[tuple[str, bytes]]) -> dict:
     searched = (f"{len(texts)} held-out texts" if held.texts else "") + (" and " if held.texts and held.rows else "") + \
         (f"{len(searched_rows)} held-out records" if held.rows else "")
     unsearched = (len(held.texts) - len(texts)) + (len(rows) - len(searched_rows))
-    details = {"held_out_from": str(held.source), "files": len(files), "texts": len(texts), "records": len(searched_rows),
+    details = {"held_out_from": str(held.source), "files": files, "texts": len(texts), "records": len(searched_rows),
                "too_short_to_search": unsearched, "found": leaks[:20],
                "files_holding_them": dict(Counter(leak["file"] for leak in leaks))}
     if leaks:
@@ -251,4 +252,4 @@ def _finding(name: str, held: HeldOut, files: list[tuple[str, bytes]]) -> dict:
                 "figure": f"{len(leaks)} held-out items published, e.g. {what} in {first['file']}"}
     short = f" ({unsearched} too short to tell from chance not searched)" if unsearched else ""
     return {"name": f"{name}: held-out data", "passed": True, "details": details,
-            "figure": f"none of {searched} in the site's {len(files)} files{short}"}
+            "figure": f"none of {searched} in the site's {files} files{short}"}
