@@ -210,6 +210,10 @@ def held_out_findings(site: Path, site_models: dict[str, Path], given: list[Path
     site holds a held-out text or record, PASS when none does, SKIP when its held-out data is not
     reachable (a model folder not given, or one that keeps none, e.g. an imported model)."""
     folders = model_folders_by_name(given)
+    strangers = sorted(set(folders) - set(site_models))
+    if strangers:
+        raise UserError(f"--model-folder {folders[strangers[0]]}: its model '{strangers[0]}' is not in the site "
+                        f"(the site has {', '.join(site_models)})")
     site_models = {name: d for name, d in site_models.items() if manifest_io.read(d).get("task") in TRAINED_TASKS}
     held = {name: held_out_of(folders[name]) if name in folders else None for name in site_models}
     held = {name: found or held_out_of(site_models[name]) for name, found in held.items()}
