@@ -25,6 +25,7 @@ from .bench_accuracy import accuracy_points
 from .errors import UserError
 from .runtime import Classifier
 from .site import model_dirs, read_site
+from .wire import AFTER_READY_S, first_visit
 
 TEXT = "Driverless cars will make our roads so much safer, I can't wait to ride in one!"
 
@@ -84,7 +85,7 @@ def bench(site: str | Path, out: str | Path, models: list[str] | None = None, al
     output.check_writable(Path(out).absolute(), "bench", force, [site])
     settings = Settings(PROFILES[:2], 40, 20) if quick else Settings(list(PROFILES))
     settings.service_worker = (site / "sw.js").is_file()
-    steps = len(targets) * (len(settings.profiles) + 4)
+    steps = len(targets) * (len(settings.profiles) + 5)
     progress = progress or (lambda _: None)
     started = time.perf_counter()
     results = []
@@ -150,6 +151,8 @@ def _bench_model(browser, url: str, name: str, variant: str, model_dir: Path, se
         result["profiles"][profile.name] = _network_profile(browser, page_url, url, name, profile, settings, sample)
     first = result["profiles"][settings.profiles[0].name]["first_visit"]
     result["first_visit_brotli_bytes"] = brotli_bytes(model_dir.parents[1], first["paths"])
+    progress(f"{label}: first visit counted at the server (until ready, and {AFTER_READY_S:.0f} s after)")
+    result["first_visit_wire"] = wire_first_visit(browser, model_dir.parents[1], f"?model={name}&variant={variant}")
     progress(f"{label}: offline after cache")
     result["profiles"][OFFLINE.name] = {"repeat_visit": _offline_visit(browser, page_url)}
     progress(f"{label}: latency in the page")
@@ -186,6 +189,14 @@ def webgpu_figures(browser, page_url: str, count: int, sample: str | dict = TEXT
             "wasm_bytes": int(info["wasm_bytes"])}
     finally:
         context.close()
+
+
+def wire_first_visit(browser, site: Path, query: str) -> dict:
+    """Bytes of the bodies the server sent during a first visit: until ready, and in the 10 s after
+    (the service worker filling its offline cache), with every file sent more than once. Counted at a
+    server of its own (staticml.wire), which sees the service worker's requests too; on loopback."""
+    visit = first_visit(browser, site, query)
+    return {key: visit[key] for key in ("before_ready_bytes", "after_ready_bytes", "after_ready_s", "sent_twice")}
 
 
 def _model_bytes(model_dir: Path, variant: str) -> int:
