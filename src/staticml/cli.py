@@ -49,7 +49,10 @@ def cmd_import(args: argparse.Namespace) -> None:
 def cmd_serve(args: argparse.Namespace) -> None:
     from .server import serve
 
-    serve(Path(args.site), args.host, args.port, api=args.api)
+    if args.api:
+        from .api import site_api
+
+    serve(Path(args.site), args.host, args.port, api=site_api if args.api else None)
 
 
 def cmd_api(args: argparse.Namespace) -> None:

@@ -93,14 +93,17 @@ def point_embed_page_at(site: Path, model_path: str) -> None:
 PRELOAD_AFTER = '<link rel="stylesheet" href="assets/style.css">'
 
 
-def preload_default_model(site: Path, model_path: str, manifest: dict) -> None:
+def preload_default_model(site: Path, model_path: str, manifest: dict, runs_in_page: bool = True) -> None:
     """Let the browser fetch site.json and the default model's files while the script loads: they
-    are known at build time, and otherwise each waits for the one before it (a round trip each)."""
+    are known at build time, and otherwise each waits for the one before it (a round trip each).
+    Only what the page's own thread reads: a preload is not shared with a worker, so the model and
+    tokenizer of a model that runs in the worker (`runs_in_page` False) would cross the network twice."""
     page = site / "index.html"
     text = page.read_text(encoding="utf-8")
-    model_files = ["manifest.json", manifest["variants"][manifest["default_variant"]]]
-    if "tokenizer" in manifest:
-        model_files.insert(1, manifest["tokenizer"]["file"])
+    model_files = ["manifest.json"]
+    if runs_in_page:
+        model_files += ([manifest["tokenizer"]["file"]] if "tokenizer" in manifest else []) \
+            + [manifest["variants"][manifest["default_variant"]]]
     files = ["site.json"] + [model_path + name for name in model_files]
     links = "".join(f'\n  <link rel="preload" href="{html.escape(quote(f, safe="/"), quote=True)}" as="fetch" crossorigin>'
                     for f in files)

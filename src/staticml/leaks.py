@@ -203,16 +203,20 @@ def model_folders_by_name(folders: list[Path]) -> dict[str, Path]:
     return {manifest_io.read(folder)["name"]: Path(folder) for folder in folders}
 
 
-def held_out_findings(site: Path, site_models: dict[str, Path], given: list[Path]) -> list[dict]:
-    """One finding ({name, passed, figure, details}) per model of the site (`site_models`: those of a
-    task `train` keeps a held-out split for): FAIL when a file of the site holds a held-out text or
+def held_out_findings(site: Path, site_models: dict[str, Path], given: list[Path], trained: set[str]) -> list[dict]:
+    """One finding ({name, passed, figure, details}) per model of the site that `train` keeps a
+    held-out split for (`trained`: their names): FAIL when a file of the site holds a held-out text or
     record, PASS when none does, SKIP when its held-out data is not reachable (a model folder not
     given, or one that keeps none, e.g. an imported model)."""
     folders = model_folders_by_name(given)
+    strangers = sorted(set(folders) - set(site_models))
+    if strangers:
+        raise UserError(f"--model-folder {folders[strangers[0]]}: its model '{strangers[0]}' is not in the site "
+                        f"(the site has {', '.join(site_models)})")
+    site_models = {name: d for name, d in site_models.items() if name in trained}
     held = {name: held_out_of(folders[name]) if name in folders else None for name in site_models}
     held = {name: found or held_out_of(site_models[name]) for name, found in held.items()}
     reachable = {name: found for name, found in held.items() if found}
-    files = list(site_files(site)) if reachable else []
     findings = []
     for name in site_models:
         if name not in reachable:
@@ -220,18 +224,20 @@ def held_out_findings(site: Path, site_models: dict[str, Path], given: list[Path
             findings.append({"name": f"{name}: held-out data", "passed": None,
                              "figure": f"not checked: the model folder {why}", "details": {}})
             continue
-        findings.append(_finding(name, reachable[name], files))
+        findings.append(_finding(name, reachable[name], site))
     return findings
 
 
-def _finding(name: str, held: HeldOut, files: list[tuple[str, bytes]]) -> dict:
+def _finding(name: str, held: HeldOut, site: Path) -> dict:
+    """Every file of the site read one at a time (a site with large models need not fit in memory twice)."""
     texts = [t for t in held.texts if len(t.strip()) >= MIN_TEXT_CHARS]
     rows = [(row, record_tokens(row)) for row in held.rows]
     searched_rows = [(row, tokens) for row, tokens in rows if len(tokens) >= MIN_RECORD_TOKENS]
     finder = TextFinder(texts)
     wanted = {token for _, tokens in searched_rows for token in tokens}
-    leaks = []
-    for file, data in files:
+    leaks, files = [], 0
+    for file, data in site_files(site):
+        files += 1
         leaks += [{"file": file, "text": text} for text in finder.find(data)]
         if searched_rows:
             index = TokenIndex(data, wanted)
@@ -239,7 +245,7 @@ def _finding(name: str, held: HeldOut, files: list[tuple[str, bytes]]) -> dict:
     searched = (f"{len(texts)} held-out texts" if held.texts else "") + (" and " if held.texts and held.rows else "") + \
         (f"{len(searched_rows)} held-out records" if held.rows else "")
     unsearched = (len(held.texts) - len(texts)) + (len(rows) - len(searched_rows))
-    details = {"held_out_from": str(held.source), "files": len(files), "texts": len(texts), "records": len(searched_rows),
+    details = {"held_out_from": str(held.source), "files": files, "texts": len(texts), "records": len(searched_rows),
                "too_short_to_search": unsearched, "found": leaks[:20],
                "files_holding_them": dict(Counter(leak["file"] for leak in leaks))}
     if leaks:
@@ -249,4 +255,4 @@ def _finding(name: str, held: HeldOut, files: list[tuple[str, bytes]]) -> dict:
                 "figure": f"{len(leaks)} held-out items published, e.g. {what} in {first['file']}"}
     short = f" ({unsearched} too short to tell from chance not searched)" if unsearched else ""
     return {"name": f"{name}: held-out data", "passed": True, "details": details,
-            "figure": f"none of {searched} in the site's {len(files)} files{short}"}
+            "figure": f"none of {searched} in the site's {files} files{short}"}

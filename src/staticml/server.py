@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import mimetypes
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import h11
 from starlette.applications import Starlette
@@ -86,15 +86,11 @@ class PrecompressedFiles(StaticFiles):
         return response
 
 
-def create_app(site: Path, api: bool = False) -> Starlette:
-    """The static site; with `api`, a FastAPI app holding the HTTP API with the site mounted at /."""
+def create_app(site: Path, api: Callable[[Path, dict], Starlette] | None = None) -> Starlette:
+    """The static site; with `api` (api.site_api, given by the caller so that serving a site needs
+    no model loaded), the app it makes holding the HTTP API, with the site mounted at /."""
     config = read_site(site)
-    if api:
-        from .api import site_api
-
-        app = site_api(site, config)
-    else:
-        app = Starlette()
+    app = api(site, config) if api else Starlette()
     # Not a mount at "/": the site answers only paths no route takes, so a wrong method on an
     # API path still gets the API's 405 with its own Allow header.
     app.router.default = PrecompressedFiles(directory=str(site), html=True)
@@ -102,7 +98,7 @@ def create_app(site: Path, api: bool = False) -> Starlette:
     return app
 
 
-def serve(site: Path, host: str = "127.0.0.1", port: int = 8000, api: bool = False) -> None:
+def serve(site: Path, host: str = "127.0.0.1", port: int = 8000, api: Callable[[Path, dict], Starlette] | None = None) -> None:
     run(create_app(Path(site), api=api), host, port, f"serving {site}")
 
 

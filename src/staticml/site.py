@@ -80,7 +80,9 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
         (folder / SITE_CONFIG).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         hosting.point_embed_page_at(folder, config["models"][0]["path"])
         if PAGES[page]["preload"]:  # a page whose worker fetches the model itself: a preload would be a second download
-            hosting.preload_default_model(folder, config["models"][0]["path"], manifests[0][1])
+            default = manifests[0][1]
+            in_page = engines[default["name"]][0].get(default["default_variant"]) == "compact"
+            hosting.preload_default_model(folder, config["models"][0]["path"], default, runs_in_page=in_page)
         hosting.write_headers(folder)
         build_hash = hosting.write_precache(folder, site_manifests)
         report(f"build: _headers (CSP, COOP/COEP) and offline cache list written (build {build_hash})")

@@ -41,8 +41,9 @@ def verify(site: str | Path, texts_file: str | Path | None = None, json_path: st
     started = time.perf_counter()
     task = tasks.of_site(site, config)
     checks = [check_csp(site, config)]
-    trained = {name: d for name, d in model_dirs(site, config).items() if not isinstance(tasks.for_model(d).train, tasks.Declined)}
-    checks += [Check(**finding) for finding in leaks.held_out_findings(site, trained, model_folders or [])]
+    models = model_dirs(site, config)
+    trained = {name for name, d in models.items() if not isinstance(tasks.for_model(d).train, tasks.Declined)}
+    checks += [Check(**finding) for finding in leaks.held_out_findings(site, models, model_folders or [], trained)]
     checks += task.verify(VerifyRun(site, config, user_texts, report))
     for check in checks:
         report(f"{check.status}  {check.name}: {check.figure}")

@@ -16,6 +16,7 @@ from cli_tools import assert_nothing_left, assert_one_line_refusal, run
 from test_tabular import applicants, write_csv
 
 from staticml import leaks, manifest as manifest_io
+from staticml.errors import UserError
 from staticml.site import build
 from staticml.site_config import model_dirs, read_site
 from staticml.train import tabular as train_tabular
@@ -44,7 +45,8 @@ def every_file(site) -> dict[str, str]:
 
 def findings(site, *folders) -> list[dict]:
     """The check verify runs, on this site, given these model folders."""
-    return leaks.held_out_findings(site, model_dirs(site, read_site(site)), list(folders))
+    models = model_dirs(site, read_site(site))
+    return leaks.held_out_findings(site, models, list(folders), set(models))
 
 
 # ---------------------------------------------------------------- text models
@@ -108,6 +110,11 @@ def test_the_check_is_skipped_not_passed_without_the_model_folder(site, tmp_path
     shutil.copytree(site / "models" / "sentiment", imported)  # a model folder without a held-out split
     [check] = findings(site, imported)
     assert check["passed"] is None and "keeps no held-out split" in check["figure"], check
+
+
+def test_a_model_folder_the_site_does_not_hold_is_refused(site, tabular_site):
+    with pytest.raises(UserError, match="its model 'loans' is not in the site"):
+        findings(site, tabular_site[0])
 
 
 def small_texts(path, rows: int = 90) -> str:

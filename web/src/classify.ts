@@ -1,14 +1,14 @@
 // What both engines share: the variant's files (downloaded with progress, checked against the
 // manifest's sha256 with the same words), the graph's inputs and its `logits` output, batching
 // as the Python side does, and logits → predictions.
-import { checkSha256, download } from "./download";
+import { downloadChecked, type CheckedFile, type OnProgress } from "./download";
 import { TextTokenizer } from "./tokenize";
 import type { FileEntry, InitRequest, Manifest, Prediction } from "./types";
 
 /** Same as the Python side's batch size (staticml.runtime.Classifier.probabilities). */
 export const BATCH_SIZE = 64;
 
-export type OnProgress = (loaded: number, total: number) => void;
+export type { OnProgress };
 
 export interface Fetched {
   modelFile: string;
@@ -20,11 +20,7 @@ export interface Fetched {
   bytes: number;
 }
 
-export interface ExtraFile {
-  url: string;
-  name: string;
-  entry: FileEntry;
-}
+export type ExtraFile = CheckedFile;
 
 /** Downloads the variant's model file and the tokenizer (and `extra`), all checked by sha256. */
 export async function fetchModel(request: InitRequest, onProgress: OnProgress, extra: ExtraFile[] = []): Promise<Fetched> {
@@ -39,26 +35,9 @@ export async function fetchModel(request: InitRequest, onProgress: OnProgress, e
     { url: request.modelUrl + manifest.tokenizer.file, name: manifest.tokenizer.file, entry: fileEntry(manifest, manifest.tokenizer.file) },
     ...extra,
   ];
-  const data = await downloadChecked(files, onProgress);
+  const data = await downloadChecked(files, onProgress, request.keepDownloads);
   const tokenizer = new TextTokenizer(JSON.parse(new TextDecoder().decode(data[1])), manifest.tokenizer, manifest.max_length);
   return { modelFile, model: data[0], tokenizer, extra: data.slice(2), bytes: data.reduce((sum, d) => sum + d.length, 0) };
-}
-
-/** Every file downloaded (progress over their total) and checked against its manifest sha256. */
-export async function downloadChecked(files: ExtraFile[], onProgress: OnProgress): Promise<Uint8Array[]> {
-  const total = files.reduce((sum, f) => sum + f.entry.bytes, 0);
-  let loaded = 0;
-  onProgress(0, total);
-  const data = await Promise.all(
-    files.map((f) =>
-      download(f.url, (n) => {
-        loaded += n;
-        onProgress(loaded, Math.max(total, loaded));
-      }),
-    ),
-  );
-  await Promise.all(files.map((f, i) => checkSha256(f.name, data[i], f.entry.sha256)));
-  return data;
 }
 
 export function fileEntry(manifest: Manifest, name: string): FileEntry {

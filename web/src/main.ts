@@ -2,6 +2,7 @@
 // the page, or onnxruntime-web in the worker), exposes window.staticml, and drives the UI.
 import { FileScoring } from "./file_scoring";
 import { registerServiceWorker } from "./offline";
+import { pageKeepsDownloads } from "./offline_copy";
 import { ServerMode } from "./server_mode";
 import { featuresOf, positiveLabel } from "./tabular";
 import { TabularForm } from "./tabular_form";
@@ -97,6 +98,7 @@ async function load(): Promise<void> {
     variant,
     ortUrl: new URL("assets/ort/", location.href).href,
     threads: chooseThreads(settings.threads),
+    keepDownloads: pageKeepsDownloads(),
   };
   info.engine = engineOf(manifest, variant);
   const connected = await connectModel(manifest, variant, request, new URL("./", import.meta.url), handlers, settings.backend);

@@ -3,10 +3,14 @@
 // from that cache, so that after one visit the page loads and predicts with the network off. The
 // cache is named after a hash of the build, which `staticml build` writes into this file and into
 // precache.json: a new build is a new sw.js, which installs its own cache and deletes the old ones.
+//
+// Each file crosses the network once per first visit: what the page and its worker already
+// downloaded (and checked) is adopted from offline_copy.ts's DOWNLOADS after a revalidation (a 304,
+// headers only), the rest is revalidated against the HTTP cache or downloaded.
+import { cacheKey, DOWNLOADS, PREFIX, validatorsOf } from "./offline_copy";
 
 /** Replaced by `staticml build` (site.py) with the hash of the site's files. */
 const BUILD = "__STATICML_BUILD__";
-const PREFIX = "staticml-";
 const CACHE = `${PREFIX}${BUILD}`;
 const LAZY = ["models/", "assets/ort/", "assets/worker.js"];
 
@@ -20,7 +24,10 @@ interface FetchEvent extends ExtendableEvent {
 interface ServiceWorkerScope {
   readonly registration: { readonly scope: string };
   skipWaiting(): Promise<void>;
-  readonly clients: { claim(): Promise<void> };
+  readonly clients: {
+    claim(): Promise<void>;
+    matchAll(options: { type: "window"; includeUncontrolled: boolean }): Promise<readonly { readonly url: string }[]>;
+  };
   addEventListener(type: "install" | "activate", listener: (event: ExtendableEvent) => void): void;
   addEventListener(type: "fetch", listener: (event: FetchEvent) => void): void;
 }
@@ -40,21 +47,75 @@ async function precache(): Promise<void> {
   const list = (await response.json()) as PrecacheList;
   if (list.build !== BUILD) throw new Error(`precache.json is of build ${list.build}, sw.js of ${BUILD}`);
   const cache = await caches.open(CACHE);
-  await cache.addAll(list.files.map((file) => new Request(new URL(file, scope), { cache: "no-cache" })));
+  const downloads = (await caches.has(DOWNLOADS)) ? await caches.open(DOWNLOADS) : null;
+  const index = await indexUrl();
+  try {
+    await Promise.all(list.files.map((file) => cacheFile(cache, downloads, file === "index.html" ? index : new URL(file, scope))));
+    if (downloads) await adoptLazyDownloads(cache, downloads, new Set(list.files.map((file) => cacheKey(new URL(file, scope)))));
+  } catch (error) {
+    await caches.delete(CACHE); // all or nothing (as cache.addAll was): a half-filled cache never serves
+    throw error;
+  }
+  await caches.delete(DOWNLOADS);
   await sw.skipWaiting();
+}
+
+/** index.html as the visitor's page asked for it ("./", "index.html", with its query): the HTTP
+ * cache holds that URL, so that its revalidation is a 304, not a second download of the page. */
+async function indexUrl(): Promise<URL> {
+  const index = new URL("index.html", scope);
+  const pages = await sw.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const page = pages.map((p) => new URL(p.url)).find((url) => cacheKey(url) === index.href);
+  if (page) page.hash = "";
+  return page ?? index;
+}
+
+/** One file into the offline cache: the page's checked download if the host still has that file,
+ * else revalidated or downloaded. */
+async function cacheFile(cache: Cache, downloads: Cache | null, url: URL): Promise<void> {
+  const key = cacheKey(url);
+  const kept = await downloads?.match(key);
+  const current = kept ? await stillCurrent(url, kept) : null;
+  if (current) return cache.put(key, current);
+  const response = await fetch(new Request(url, { cache: "no-cache" }));
+  if (!response.ok) throw new Error(`${url.pathname}: HTTP ${response.status}`);
+  await cache.put(key, response);
+}
+
+/**
+ * The kept download if the host answers 304 to its validators, or the newer file the host answers
+ * with instead (a new build was deployed since); null when the host cannot be asked. A copy without
+ * validators is taken as it is: it was checked against the manifest of this same visit.
+ */
+async function stillCurrent(url: URL, kept: Response): Promise<Response | null> {
+  const validators = validatorsOf(kept);
+  if (!validators) return kept;
+  try {
+    // A conditional request of our own: the browser passes the host's 304 through (cache "no-store").
+    const answer = await fetch(url, { headers: validators, cache: "no-store" });
+    if (answer.status === 304) return kept;
+    return answer.ok ? answer : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The page's other checked downloads that the worker would keep once fetched (another variant,
+ * onnxruntime-web for it): kept now rather than downloaded again on their next use. */
+async function adoptLazyDownloads(cache: Cache, downloads: Cache, precached: Set<string>): Promise<void> {
+  const lazy = (await downloads.keys()).map((request) => request.url)
+    .filter((key) => !precached.has(key) && LAZY.some((prefix) => key.startsWith(new URL(prefix, scope).href)));
+  await Promise.all(lazy.map(async (key) => {
+    const kept = await downloads.match(key);
+    const current = kept && (await stillCurrent(new URL(key), kept));
+    if (current) await cache.put(key, current);
+  }));
 }
 
 async function dropOldCaches(): Promise<void> {
   const names = await caches.keys();
   await Promise.all(names.filter((n) => n.startsWith(PREFIX) && n !== CACHE).map((n) => caches.delete(n)));
   await sw.clients.claim();
-}
-
-/** Files of the site are static: the query (?model=…&variant=…) never changes a file. */
-function cacheKey(url: URL): string {
-  const key = new URL(url.pathname, url.origin);
-  if (key.pathname.endsWith("/")) key.pathname += "index.html";
-  return key.href;
 }
 
 async function respond(request: Request, url: URL): Promise<Response> {

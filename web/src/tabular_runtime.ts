@@ -2,7 +2,8 @@
 // worker: the model file and the WASM downloaded and checked by sha256 like a text model's, one
 // input per feature ([n, 1] float32 or string), the "probabilities" output as the scores.
 import * as ort from "onnxruntime-web/wasm";
-import { downloadChecked, fileEntry, type ExtraFile, type OnProgress } from "./classify";
+import { fileEntry, type ExtraFile, type OnProgress } from "./classify";
+import { downloadChecked } from "./download";
 import type { Model } from "./host";
 import { openSession, setUpOrt } from "./runtime";
 import { checkRows, columns, featuresOf, recordOf, typicalRow } from "./tabular";
@@ -27,7 +28,7 @@ export class TabularRuntime implements Model {
       { url: request.modelUrl + modelFile, name: modelFile, entry: fileEntry(manifest, modelFile) },
       setUpOrt(request),
     ];
-    const [model, wasm] = await downloadChecked(files, onProgress);
+    const [model, wasm] = await downloadChecked(files, onProgress, request.keepDownloads);
     const session = await openSession(model, wasm, modelFile);
     checkInputs(session, features, modelFile);
     const runtime = new TabularRuntime(session, manifest, features, {

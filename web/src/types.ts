@@ -128,6 +128,8 @@ export interface InitRequest {
   threads: number;
   /** onnxruntime-web's execution provider (the WebGPU worker runs "webgpu"); absent: "wasm". */
   backend?: BackendName;
+  /** A first visit (no service worker serves the page yet): keep the checked downloads for it (offline_copy.ts). */
+  keepDownloads?: boolean;
 }
 
 export interface TextsRequest {

@@ -2,6 +2,7 @@
 // info, camera control), runs the camera loop (one frame in flight, transferred as an
 // ImageBitmap) and turns head movement into `staticml:navigate` events on document.
 import { registerServiceWorker } from "../offline";
+import { pageKeepsDownloads } from "../offline_copy";
 import { fromQuery } from "../settings";
 import type { Manifest, SiteConfig } from "../types";
 import { fetchJson } from "../worker_client";
@@ -61,6 +62,7 @@ async function load(): Promise<void> {
     modelEntry: manifest.files[modelFile],
     ortUrl: new URL("assets/ort/", location.href).href,
     threads: settings.threads ?? CAMERA_THREADS,
+    keepDownloads: pageKeepsDownloads(),
   });
   Object.assign(info, result, { model: manifest.name, variant, load_ms: performance.now() });
 }

@@ -13,6 +13,8 @@ export interface InitCameraRequest {
   /** Absolute URL of the folder holding ort-wasm-simd-threaded.{mjs,wasm}, ending in "/". */
   ortUrl: string;
   threads: number;
+  /** A first visit (no service worker serves the page yet): keep the checked downloads for it (offline_copy.ts). */
+  keepDownloads?: boolean;
 }
 
 /** One frame: a transferred ImageBitmap (camera, video), or the transferred pixels of an ImageData. */

@@ -3,7 +3,7 @@
 // never freezes. Frames are drawn into the model's input square, run, decoded and dropped: nothing
 // is kept, stored or sent.
 import * as ort from "onnxruntime-web/wasm";
-import { checkSha256, download } from "../download";
+import { downloadChecked } from "../download";
 import type { DetectorSpec, FileEntry } from "../types";
 import { anchors, decode, inputTensor, placement, suppress, toFrame, type Detection, type Placement } from "./decode";
 import type { CameraReply, CameraRequest, DetectRequest, InitCameraRequest } from "./protocol";
@@ -27,13 +27,11 @@ async function init(request: InitCameraRequest): Promise<unknown> {
     { url: request.modelUrl + request.modelFile, name: request.modelFile, entry: request.modelEntry },
     { url: request.ortUrl + WASM_FILE, name: WASM_FILE, entry: wasmEntry },
   ];
-  const total = files.reduce((sum, f) => sum + f.entry.bytes, 0);
   let loaded = 0;
-  const data = await Promise.all(files.map((f) => download(f.url, (n) => {
-    loaded += n;
-    self.postMessage({ type: "progress", loaded, total: Math.max(total, loaded) });
-  })));
-  await Promise.all(files.map((f, i) => checkSha256(f.name, data[i], f.entry.sha256)));
+  const data = await downloadChecked(files, (done, total) => {
+    loaded = done;
+    self.postMessage({ type: "progress", loaded: done, total });
+  }, request.keepDownloads);
   ort.env.wasm.wasmBinary = data[1];
   try {
     session = await ort.InferenceSession.create(data[0], { executionProviders: ["wasm"], graphOptimizationLevel: "all" });

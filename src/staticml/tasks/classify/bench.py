@@ -20,6 +20,7 @@ from ...browser import CHROMIUM_FLAGS, WEBGPU_FLAGS, chromium, chromium_path, op
 from ...errors import UserError
 from ...site_config import model_dirs, read_site
 from ...visits import OFFLINE, PROFILES, Profile, break_even, brotli_bytes, offline_visit, summary, visit
+from ...wire import AFTER_READY_S, first_visit
 from ..base import BenchRun
 from .accuracy import accuracy_points
 
@@ -48,7 +49,7 @@ def bench_site(run: BenchRun, open_model: Opener, sample: Sample) -> dict:
     output.check_writable(Path(run.out).absolute(), "bench", run.force, [site])
     settings = Settings(PROFILES[:2], 40, 20) if run.quick else Settings(list(PROFILES))
     settings.service_worker = (site / "sw.js").is_file()
-    steps = len(targets) * (len(settings.profiles) + 4)
+    steps = len(targets) * (len(settings.profiles) + 5)
     started = time.perf_counter()
     results = []
     with served(site, api=True, port=run.port) as url, chromium() as browser:
@@ -119,6 +120,8 @@ def _bench_model(browser, url: str, model: Target, settings: Settings, progress:
         result["profiles"][profile.name] = _network_profile(browser, page_url, url, body, profile, settings)
     first = result["profiles"][settings.profiles[0].name]["first_visit"]
     result["first_visit_brotli_bytes"] = brotli_bytes(model_dir.parents[1], first["paths"])
+    progress(f"{label}: first visit counted at the server (until ready, and {AFTER_READY_S:.0f} s after)")
+    result["first_visit_wire"] = wire_first_visit(browser, model_dir.parents[1], f"?model={name}&variant={variant}")
     progress(f"{label}: offline after cache")
     result["profiles"][OFFLINE.name] = {"repeat_visit": offline_visit(browser, page_url)}
     progress(f"{label}: latency in the page")
@@ -155,6 +158,14 @@ def webgpu_figures(browser, page_url: str, count: int, sample: Any) -> dict:
             "wasm_bytes": int(info["wasm_bytes"])}
     finally:
         context.close()
+
+
+def wire_first_visit(browser, site: Path, query: str) -> dict:
+    """Bytes of the bodies the server sent during a first visit: until ready, and in the 10 s after
+    (the service worker filling its offline cache), with every file sent more than once. Counted at a
+    server of its own (staticml.wire), which sees the service worker's requests too; on loopback."""
+    visit = first_visit(browser, site, query)
+    return {key: visit[key] for key in ("before_ready_bytes", "after_ready_bytes", "after_ready_s", "sent_twice")}
 
 
 def read_manifest(model_dir: Path) -> dict:

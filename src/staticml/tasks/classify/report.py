@@ -85,6 +85,12 @@ def _model_section(result: dict) -> list[str]:
     if result.get("first_visit_brotli_bytes"):
         lines += ["", f"On the wire as brotli (an https host serving the build's `.br` copies; Chromium asks for "
                       f"brotli over https only): {result['first_visit_brotli_bytes'] / MB:.2f} MB of bodies."]
+    wire = result.get("first_visit_wire")
+    if wire:
+        twice = ", ".join(f"{path} ×{n}" for path, n in wire["sent_twice"].items()) or "none"
+        lines += ["", f"First visit counted at the server (page, workers and service worker): "
+                      f"{wire['before_ready_bytes'] / MB:.2f} MB until ready, {wire['after_ready_bytes'] / MB:.2f} MB in the "
+                      f"{wire['after_ready_s']:.0f} s after (the offline cache); files sent more than once: {twice}."]
     lines += ["", "| path | p50 | p95 |", "|---|---|---|", *page_rows,
               f"| native onnxruntime, 1 thread | {native1['p50_ms']:.2f} ms | {native1['p95_ms']:.2f} ms |",
               f"| native onnxruntime, {native['threads']} threads | {native['p50_ms']:.2f} ms | {native['p95_ms']:.2f} ms |",
