@@ -343,6 +343,12 @@ def graphs() -> list[dict]:
         chain("Gather→DequantizeLinear per axis (not rewritten)",
               [helper.make_node("Gather", ["q", "i"], ["g"], axis=0), helper.make_node("DequantizeLinear", ["g", "s"], ["y"], axis=2)],
               {"i": idx}, {"q": q.astype(np.int8) // 2, "s": (np.abs(floats(4)) / 10).astype(np.float32)}, ["y"]),
+        chain("Gather(int8)→Cast→Mul(Gather(row scales))→ReduceMean (Keras int8: table dequantized once, mean fused)",
+              [helper.make_node("Gather", ["q", "i"], ["g"], axis=0), helper.make_node("Gather", ["s", "i"], ["gs"], axis=0),
+               helper.make_node("Cast", ["g"], ["gf"], to=F), helper.make_node("Mul", ["gf", "gs"], ["e"]),
+               helper.make_node("ReduceMean", ["e", "a"], ["y"], keepdims=0)],
+              {"i": np.abs(idx)}, {"q": q.astype(np.int8) // 2, "s": (np.abs(floats(8, 1)) / 10).astype(np.float32),
+                                   "a": np.array([1], dtype=np.int64)}, ["y"]),
         chain("Gather→DequantizeLinear, the gathered int8 also an output (not rewritten)",
               [helper.make_node("Gather", ["q", "i"], ["g"], axis=0), helper.make_node("DequantizeLinear", ["g", "s", "z"], ["y"])],
               {"i": idx}, {"q": q, "s": np.array(0.5, dtype=np.float32), "z": np.array(3, dtype=np.uint8)}, ["y", "g"], (F, U8)),
@@ -393,8 +399,11 @@ def real_graphs(out: Path) -> list[dict]:
     ids = rng.integers(1, 50, size=(3, 5)).astype(np.int64)
     mask = np.ones_like(ids)
     ids[1, 3:], mask[1, 3:] = 0, 0
-    found = [{"name": "tf2onnx Keras text graph (replica)", "op": "graph", "model": keras_text_graph(),
-              "inputs": {"input_ids": ids, "attention_mask": mask}, "outputs": ["logits"]}]
+    keras = keras_text_graph()
+    found = [{"name": "tf2onnx Keras text graph (replica)", "op": "graph", "model": keras,
+              "inputs": {"input_ids": ids, "attention_mask": mask}, "outputs": ["logits"]},
+             {"name": "tf2onnx Keras text graph (replica), shorter texts", "op": "graph", "model": keras,
+              "inputs": {"input_ids": ids[:2, :3], "attention_mask": mask[:2, :3]}, "outputs": ["logits"]}]
     try:
         import sklearn  # noqa: F401
         import skl2onnx  # noqa: F401

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 
 import numpy as np
 import onnx
@@ -193,3 +194,130 @@ def test_onnxruntime_web_needed_by_another_variant_only_is_cached_once_used_and_
             assert len(page.evaluate("() => window.staticml.predict(['offline on onnxruntime-web'])")) == 1
         finally:
             context.close()
+
+
+# ---- issue 24: tabular and Keras-imported models on the compact engine (the light page) ----
+
+def tabular_model(folder, key: str):
+    """A model folder of staticml's own tabular candidate `key` (logistic_regression or gradient_boosting),
+    fitted on the probe's applicants and exported by train --task tabular's skl2onnx export."""
+    from tabular_probe import FEATURES, applicants, frame
+
+    from staticml import manifest as manifest_io
+    from staticml.train import tabular as train_tabular
+
+    rows, labels = applicants(400)
+    kinds = {f["name"]: f["type"] for f in FEATURES}
+    pipeline = train_tabular.candidates(kinds, 0, ["Seniority"])[key].fit(frame(rows), labels)
+    folder.mkdir(parents=True)
+    (folder / "model.onnx").write_bytes(train_tabular.to_onnx(pipeline, FEATURES).SerializeToString())
+    manifest_io.write_model_folder(folder, name=folder.name, task="tabular-classification", labels=["bad", "good"],
+                                   features=FEATURES, variants={"fp32": "model.onnx"}, default_variant="fp32", metrics={},
+                                   arch=train_tabular.ARCHS[key])
+    return folder
+
+
+def edge_rows() -> list[dict]:
+    from tabular_probe import applicants
+
+    rows = applicants(150, seed=3)[0]
+    return rows + [{"Seniority": None, "Home <type>": None, "Income": 10.0, "Records": True},
+                   {"Seniority": 40, "Home <type>": "never seen", "Income": 500.0, "Records": False},
+                   {"Seniority": 0, "Home <type>": "", "Income": 255.5, "Records": 1}]
+
+
+@pytest.fixture(scope="module")
+def tabular_sites(tmp_path_factory):
+    root = tmp_path_factory.mktemp("compact-tabular")
+    sites, lines = {}, []
+    for key in ("logistic_regression", "gradient_boosting"):
+        model = tabular_model(root / "models" / key.replace("_", "-"), key)
+        build([model], root / key, report=lines.append)
+        sites[key] = (root / key, model)
+    return sites, lines
+
+
+@pytest.mark.parametrize("key", ["logistic_regression", "gradient_boosting"])
+def test_a_tabular_site_runs_on_the_compact_engine_with_python_onnxruntime_s_probabilities(browser, tabular_sites, key):
+    from staticml import tabular_page
+
+    sites, lines = tabular_sites
+    site, model = sites[key]
+    name = model.name
+    assert f"build: model '{name}' engine: compact for fp32" in lines
+    assert not (site / "assets" / "ort").exists() and not (site / "assets" / "worker.js").exists()
+    rows = edge_rows()
+    with served(site) as url:
+        context, page, requests = open_page(browser, url)
+        try:
+            info = page.evaluate("window.staticml.info()")
+            predictions = page.evaluate("rows => window.staticml.predict(rows)", rows)
+        finally:
+            context.close()
+    assert (info["engine"], info["backend"], info["wasm_bytes"]) == ("compact", "js", 0)
+    assert not [u for u in requests if ORT.search(u) or u.endswith(".wasm")]
+    manifest = json.loads((model / "manifest.json").read_text())
+    native = tabular_page.native_probabilities(model, manifest, "fp32", rows)
+    in_page = np.array([[p["scores"][label] for label in manifest["labels"]] for p in predictions])
+    diff = float(np.abs(native - in_page).max())
+    labels_agree = all(p["label"] == manifest["labels"][int(i)] for p, i in zip(predictions, native.argmax(1)))
+    print(f"\n{key} on the compact engine: max |Δp| {diff:.2e} on {len(rows)} rows, labels identical: {labels_agree}")
+    assert diff <= 1e-5 and labels_agree
+
+
+def test_a_tabular_graph_with_an_operator_outside_the_table_goes_to_onnxruntime_web_and_build_says_why(tabular_sites, tmp_path):
+    from onnx import helper
+
+    from staticml import manifest as manifest_io
+
+    _, model = tabular_sites[0]["logistic_regression"]
+    copy = tmp_path / "with-erf"
+    shutil.copytree(model, copy)
+    graph = onnx.load(str(copy / "model.onnx"))
+    for node in graph.graph.node:
+        node.output[:] = ["raw" if o == "probabilities" else o for o in node.output]
+    graph.graph.node.extend([helper.make_node("Erf", ["raw"], ["erf"]), helper.make_node("Max", ["raw", "erf"], ["probabilities"])])
+    onnx.save(graph, str(copy / "model.onnx"))
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest_io.write(copy, {**manifest, "name": "with-erf", "files": manifest_io.file_entries(copy, list(manifest["files"]))})
+    lines: list[str] = []
+    build([copy], tmp_path / "site", report=lines.append)
+    assert "build: model 'with-erf' engine: onnxruntime-web for fp32 (Erf, Max not in the compact engine)" in lines
+    assert (tmp_path / "site" / "assets" / "ort" / "ort-wasm-simd-threaded.wasm").is_file()
+
+
+@pytest.fixture(scope="module")
+def keras_compact_site(tmp_path_factory):
+    pytest.importorskip("tf2onnx")
+    import keras_models
+
+    from staticml import cli
+
+    root = tmp_path_factory.mktemp("compact-keras")
+    paths = keras_models.tutorial_model(root / "sources")
+    assert cli.main(["import", str(paths["keras"]), "--out", str(root / "tutorial"), "--default-variant", "int8"]) == 0
+    lines: list[str] = []
+    build([root / "tutorial"], root / "site", report=lines.append)
+    return root / "site", root / "tutorial", lines
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", ["int8", "fp32"])
+def test_an_imported_keras_text_model_runs_on_the_compact_engine_with_python_onnxruntime_s_probabilities(
+        browser, keras_compact_site, variant):
+    site, model, lines = keras_compact_site
+    assert "build: model 'tutorial' engine: compact for fp32, int8" in lines
+    assert not (site / "assets" / "ort").exists() and not (site / "assets" / "worker.js").exists()
+    texts = hard_texts(300) + ["", "a", "<br />A MOVIE<br /><br />i LOVED!!!", "word " * 200]
+    with served(site) as url:
+        context, page, requests = open_page(browser, f"{url}?variant={variant}")
+        try:
+            info = page.evaluate("window.staticml.info()")
+            predictions = page.evaluate("texts => window.staticml.predict(texts)", texts)
+        finally:
+            context.close()
+    assert (info["engine"], info["variant"]) == ("compact", variant) and not [u for u in requests if ORT.search(u)]
+    native = Classifier(model, variant)
+    in_page = np.array([[p["scores"][label] for label in native.labels] for p in predictions])
+    report = parity.require(f"keras {variant} on compact", native.probabilities(texts), in_page, 1e-5, texts)
+    print(f"\nKeras tutorial {variant} on the compact engine: {report.summary()}")

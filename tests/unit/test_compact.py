@@ -114,3 +114,16 @@ def test_onnxruntime_web_needed_only_by_another_variant_is_cached_once_used(tiny
     assert (site / "assets" / "ort" / "ort-wasm-simd-threaded.wasm").is_file()
     precache = json.loads((site / "precache.json").read_text())["files"]
     assert not [f for f in precache if f.startswith("assets/ort/") or f == "assets/worker.js"]
+
+
+def test_a_task_whose_page_has_no_compact_path_runs_on_onnxruntime_web_whatever_its_graph(tiny_model):
+    manifest = {**json.loads((tiny_model / "manifest.json").read_text()), "task": "face-detection"}
+    chosen, missing = compact.engines(tiny_model, manifest)
+    assert set(chosen.values()) == {"onnxruntime-web"} and all(m == [compact.PAGE_REASON] for m in missing.values())
+    assert compact.describe(chosen, missing) == f"onnxruntime-web for {', '.join(chosen)} (its page runs onnxruntime-web only)"
+
+
+def test_the_table_is_the_file_the_page_bundle_reads():
+    table = compact.table()
+    assert table == json.loads(compact.TABLE_FILE.read_text())
+    assert {"", "ai.onnx.ml"} == set(table["ops"]) and "TreeEnsembleClassifier" in table["ops"]["ai.onnx.ml"]

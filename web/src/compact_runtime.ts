@@ -2,6 +2,7 @@
 // variant's ONNX file and the tokenizer, then predicts in batches like runtime.ts does with
 // onnxruntime-web. Long batches give the event loop a turn every few milliseconds.
 import { checkGraph, fetchModel, inBatches, inputData, toPredictions, type OnProgress } from "./classify";
+import { CompactTabularRuntime } from "./compact_tabular";
 import { Engine } from "./engine/engine";
 import type { Tensor } from "./engine/onnx";
 import type { Model } from "./host";
@@ -21,8 +22,10 @@ export class CompactRuntime implements Model {
     readonly result: InitResult,
   ) {}
 
-  static async load(request: InitRequest, onProgress: OnProgress): Promise<CompactRuntime> {
+  /** A text model; a tabular one (rows of form data, no tokenizer) loads as a CompactTabularRuntime. */
+  static async load(request: InitRequest, onProgress: OnProgress): Promise<Model> {
     const { manifest } = request;
+    if (manifest.task === "tabular-classification") return CompactTabularRuntime.load(request, onProgress);
     const files = await fetchModel(request, onProgress);
     const engine = Engine.load(files.model, files.modelFile);
     checkGraph(engine.inputNames, engine.outputNames, manifest, files.modelFile);

@@ -63,6 +63,22 @@ test("at load, int8 tables are dequantized once and the pooling's Mul runs insid
   assert.deepEqual(steps("Gather→DequantizeLinear, the gathered"), ["Gather", "DequantizeLinear"]);
 });
 
+test("at load, a row-quantized table is dequantized once and an averaged Gather runs inside its ReduceMean", () => {
+  const steps = (name: string) => Engine.load(bytes(cases.find((c) => c.name.startsWith(name))!.file), name).steps;
+  assert.deepEqual(steps("Gather(int8)→Cast→Mul(Gather(row scales))→ReduceMean"), ["Gather+ReduceMean"]);
+  assert.ok(steps("tf2onnx Keras text graph (replica)").includes("Gather+ReduceMean"));
+});
+
+test("shape arithmetic kept from the previous run is recomputed when the input's shape changes", () => {
+  const [long, short] = ["tf2onnx Keras text graph (replica)", "tf2onnx Keras text graph (replica), shorter texts"]
+    .map((name) => cases.find((c) => c.name === name)!);
+  const engine = Engine.load(bytes(long.file), long.file);
+  for (const c of [long, long, short, short, long]) {
+    const feeds = Object.fromEntries(Object.entries(c.inputs).map(([name, t]) => [name, tensor(t)]));
+    assertClose(engine.run(feeds, ["logits"])[0], c.outputs.logits, 1e-6, c.name);
+  }
+});
+
 test("a truncated file fails to load with a message, wherever it is cut", () => {
   const whole = bytes("tiny.onnx");
   for (const at of [0, 5, 40, 1000, Math.floor(whole.length / 2), whole.length - 30, whole.length - 1]) {

@@ -100,6 +100,11 @@ function arithmetic(float: Row, int: IntOp): Kernel {
     const a = num(node, inputs, 0, NUMERIC);
     const b = num(node, inputs, 1, [a.type]);
     if (a.type === "float32") return [broadcast(node, a, b, a.type, float)];
+    if (a.type === "int64" && float !== divRow) { // exact in float64 up to 2^53: compute as floats, then check
+      const out = broadcast(node, a, b, a.type, float);
+      for (let i = 0; i < out.data.length; i++) out.data[i] = checkInt(node, out.data[i]);
+      return [out];
+    }
     const f = int(node, a.type);
     return [broadcast(node, a, b, a.type, scalarRow(a.type === "int64" ? (x, y) => checkInt(node, f(x, y)) : f))];
   };

@@ -88,4 +88,33 @@ export function mulReduceSum(mul: Node): Kernel {
   };
 }
 
+/**
+ * Gather(table [V, D], ids [B, T]) → ReduceMean over the T axis (an embedding averaged over tokens,
+ * as Keras' GlobalAveragePooling1D exports) in one pass: the rows summed in token order in float64,
+ * divided and rounded as ReduceMean does, without writing the [B, T, D] gathered tensor out.
+ */
+export function gatherMean(gather: Node): Kernel {
+  return (inputs, node) => {
+    const table = num(gather, inputs, 0, ["float32"]);
+    const ids = num(gather, inputs, 1, ["int64", "int32"]);
+    if (ids.dims.length !== 2 || table.dims.length !== 2) fail(node, `averaged rows of [${table.dims}] picked by [${ids.dims}]; expected [batch, tokens] ids`);
+    const [batch, tokens] = ids.dims;
+    const [rows, width] = table.dims;
+    const acc = alloc("int64", batch * width, true);
+    const td = table.data;
+    for (let b = 0; b < batch; b++) {
+      for (let t = 0; t < tokens; t++) {
+        let row = ids.data[b * tokens + t];
+        if (row < -rows || row >= rows) fail(gather, `index ${row} is out of range (${rows} entries)`);
+        if (row < 0) row += rows;
+        for (let j = 0, from = row * width, to = b * width; j < width; j++) acc[to + j] += td[from + j];
+      }
+    }
+    if (tokens === 0) fail(node, "the mean of no values");
+    const out = alloc("float32", acc.length);
+    for (let i = 0; i < acc.length; i++) out[i] = acc[i] / tokens;
+    return [{ type: "float32", dims: attr(node, "keepdims", 1) === 1 ? [batch, 1, width] : [batch, width], data: out }];
+  };
+}
+
 export const REDUCE: Record<string, Kernel> = { ReduceSum: reduceSum, ReduceMean: reduceMean };
