@@ -29,8 +29,9 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from staticml import manifest as manifest_io, tabular
-from staticml.bench import LATENCY_JS, TEXT, brotli_bytes
+from staticml import tasks
+from staticml.tasks.classify.bench import LATENCY_JS
+from staticml.visits import brotli_bytes
 from staticml.browser import chromium, served, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,8 +68,8 @@ def build_sites(work: Path, keras_variant: str) -> dict[str, Path]:
 
 def sample_of(site: Path) -> str | dict:
     config = json.loads((site / "site.json").read_text())
-    manifest = manifest_io.read(site / config["models"][0]["path"])
-    return tabular.typical_row(manifest["features"]) if manifest["task"] == "tabular-classification" else TEXT
+    manifest = tasks.read_model(site / config["models"][0]["path"])
+    return tasks.get(manifest["task"]).sample(manifest)
 
 
 def first_visit(browser, url: str, site: Path) -> dict:

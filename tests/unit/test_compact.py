@@ -117,8 +117,10 @@ def test_onnxruntime_web_needed_only_by_another_variant_is_cached_once_used(tiny
 
 
 def test_a_task_whose_page_has_no_compact_path_runs_on_onnxruntime_web_whatever_its_graph(tiny_model):
+    from staticml import tasks
+
     manifest = {**json.loads((tiny_model / "manifest.json").read_text()), "task": "face-detection"}
-    chosen, missing = compact.engines(tiny_model, manifest)
+    chosen, missing = compact.engines(tiny_model, manifest, tasks.get("face-detection").compact_page)
     assert set(chosen.values()) == {"onnxruntime-web"} and all(m == [compact.PAGE_REASON] for m in missing.values())
     assert compact.describe(chosen, missing) == f"onnxruntime-web for {', '.join(chosen)} (its page runs onnxruntime-web only)"
 
