@@ -49,9 +49,9 @@ await esbuild.build({
     staticml: join(here, "src", "main.ts"),
     "staticml-element": join(here, "src", "element.ts"),
     worker: join(here, "src", "worker.ts"),
-    // The camera page (face detection): its own entry and worker, in sites of a face detector only.
-    camera: join(here, "src", "camera", "main.ts"),
-    "camera-worker": join(here, "src", "camera", "worker.ts"),
+    // The video page (camera.html, the face-detection task): its own entry and the task's worker, in sites of a face detector only.
+    camera: join(here, "src", "video.ts"),
+    "camera-worker": join(here, "src", "tasks", "camera", "worker.ts"),
   },
   outdir: join(out, "assets"),
 });

@@ -1,7 +1,7 @@
 // Private file scoring (in the worker, or in the page for the compact engine): holds the opened
 // file and scores one column in chunks, reporting progress and stopping between chunks when cancelled.
 import { columnTexts, MAX_FILE_BYTES, parseTable, suggestColumn, tooLarge, type Table } from "./table";
-import { cellValue, describeRow, matchColumns } from "./tabular";
+import { cellValue, describeRow, matchColumns } from "./tasks/tabular/rows";
 import type { Feature, FileScores, FileSummary, Prediction, Row } from "./types";
 import { nextTask } from "./yield";
 

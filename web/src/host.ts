@@ -1,7 +1,7 @@
 // The model behind the page's requests (init, predict, tokenize, open-file, score-file, cancel),
 // whichever engine runs it: in the worker for onnxruntime-web (worker.ts), on the page's own thread
 // for the compact engine (local_client.ts). Both answer the same messages with the same results.
-import type { OnProgress } from "./classify";
+import type { OnProgress } from "./download";
 import { FileScorer } from "./file_scorer";
 import type { Feature, FileProgressMessage, InitRequest, InitResult, Prediction, ProgressMessage, WorkerRequest } from "./types";
 

@@ -1,8 +1,9 @@
 // Models on the compact engine run on the page's own thread, behind the same requests as the
 // worker answers: no worker, no WASM, no round trip. `connect` picks the client for a variant
 // from manifest.json's "engines" (written by `staticml build`; absent means onnxruntime-web).
-import { CompactRuntime } from "./compact_runtime";
 import { ModelHost } from "./host";
+import { COMPACT } from "./tasks/compact";
+import { partFor } from "./tasks/index";
 import type { EngineName, Manifest } from "./types";
 import { WorkerClient, type ModelClient, type ProgressHandlers, type Request } from "./worker_client";
 
@@ -10,7 +11,7 @@ export class LocalClient implements ModelClient {
   private readonly host: ModelHost;
 
   constructor(handlers: ProgressHandlers) {
-    this.host = new ModelHost(CompactRuntime.load, (message) => {
+    this.host = new ModelHost((request, onProgress) => partFor(COMPACT, request.manifest, "classifier")(request, onProgress), (message) => {
       if (message.type === "progress") handlers.onDownload?.(message.loaded, message.total);
       else handlers.onFileProgress?.(message.done, message.total);
     });

@@ -1,31 +1,21 @@
-// Page entry: reads site.json and the manifest, loads the model on its engine (the compact one in
-// the page, or onnxruntime-web in the worker), exposes window.staticml, and drives the UI.
+// The classifier page's entry: reads site.json and the manifest, looks the model's task up in the
+// registry (tasks/classifier.ts) and mounts its view, loads the model on its engine (the compact
+// one in the page, or onnxruntime-web in the worker), and exposes window.staticml: ready, info,
+// scoreFile, and the members the task offers (tasks/api.ts).
 import { FileScoring } from "./file_scoring";
 import { registerServiceWorker } from "./offline";
 import { pageKeepsDownloads } from "./offline_copy";
 import { ServerMode } from "./server_mode";
-import { featuresOf, positiveLabel } from "./tabular";
-import { TabularForm } from "./tabular_form";
-import type { FileScores, Info, Manifest, Prediction, PredictResult, Row, SiteConfig } from "./types";
-import { $, Ui } from "./ui";
+import type { FileScores, Info, Manifest, PredictResult, SiteConfig } from "./types";
+import { Ui } from "./ui";
 import { engineOf } from "./local_client";
 import { backendLabel, connectModel, type BackendChoice, type InitCall } from "./backend";
-import { debounce } from "./debounce";
-import { chooseThreads, DEBOUNCE_MS, fromQuery } from "./settings";
-import { fetchJson, type ModelClient, type ProgressHandlers } from "./worker_client";
-
-const DEFAULT_EXAMPLES = [
-  "I love this, it made my day!",
-  "This is the worst service I have ever had.",
-  "The meeting is at 3 pm tomorrow.",
-  "Not bad at all, better than I expected.",
-];
-
-function assertStrings(texts: unknown): asserts texts is string[] {
-  if (!Array.isArray(texts) || !texts.every((t) => typeof t === "string")) {
-    throw new TypeError("expected an array of strings");
-  }
-}
+import { chooseThreads, fromQuery } from "./settings";
+import { lateApi, type Loaded } from "./tasks/api";
+import { CLASSIFIER_PAGE } from "./tasks/classifier";
+import { partFor } from "./tasks/index";
+import type { ClassifierPage, ClassifierView } from "./tasks/task";
+import { fetchJson, type ModelClient, type ProgressHandlers, type Request } from "./worker_client";
 
 const ui = new Ui();
 const settings = fromQuery(location.search);
@@ -59,10 +49,13 @@ const info: Info = {
 };
 let manifest: Manifest | null = null;
 let backendChoice: BackendChoice | null = null;
-let serverMode: ServerMode | null = null;
-// A tabular model's page: the form instead of the text box (tabular_form.ts).
-let tabularForm: TabularForm | null = null;
-const TABULAR = "tabular-classification";
+let view: ClassifierView | null = null;
+let resolveTask: (task: Loaded<ClassifierPage>) => void = () => undefined;
+let rejectTask: (error: unknown) => void = () => undefined;
+const task = new Promise<Loaded<ClassifierPage>>((resolve, reject) => {
+  resolveTask = resolve;
+  rejectTask = reject;
+});
 
 async function load(): Promise<void> {
   const site = await fetchJson<SiteConfig>("site.json");
@@ -72,24 +65,21 @@ async function load(): Promise<void> {
     const known = site.models.map((m) => m.name).join(", ");
     throw new Error(`unknown model "${name}" (available: ${known})`);
   }
-  ui.setTitle(site.title ?? "Text classifier");
   ui.showModelPicker(site.models, entry.name, (picked) => {
     location.search = `?model=${encodeURIComponent(picked)}`;
   });
-  serverMode = ServerMode.offer(site, entry.name);
+  const serverMode = ServerMode.offer(site, entry.name);
   const modelUrl = new URL(entry.path.endsWith("/") ? entry.path : `${entry.path}/`, location.href).href;
   manifest = await fetchJson<Manifest>(`${modelUrl}manifest.json`);
   const variant = settings.variant ?? manifest.default_variant;
   info.model = manifest.name;
   info.variant = variant;
   ui.showModelName(manifest.name, variant);
-  if (manifest.task === TABULAR) {
-    if (!site.title) ui.setTitle("Check your answers privately");
-    tabularForm = new TabularForm(featuresOf(manifest), positiveLabel(manifest), predictRowsWithTime, (ms) => {
-      $("d-infer").textContent = `${ms.toFixed(1)} ms`;
-    });
-    tabularForm.mount();
-  }
+  const classifier = partFor(CLASSIFIER_PAGE, manifest, "classifier");
+  ui.setTitle(site.title ?? classifier.title);
+  const page: ClassifierPage = { manifest, ui, fileScoring, serverMode, client, run };
+  view = classifier.mount(page);
+  resolveTask({ api: classifier.api, context: page, label: `model ${manifest.name} (${manifest.task})` });
 
   const request: InitCall = {
     type: "init",
@@ -109,32 +99,14 @@ async function load(): Promise<void> {
 }
 
 const ready: Promise<void> = load();
+ready.catch(rejectTask);
 
-async function predictWithTime(texts: string[]): Promise<PredictResult> {
-  if (await isTabular()) return predictRowsWithTime(texts as unknown as Row[]);
-  assertStrings(texts);
+/** A prediction request (texts, rows) once the model is ready; its time goes to info(). */
+async function run(request: Request): Promise<PredictResult> {
   await ready;
-  const result = await client.call<PredictResult>({ type: "predict", texts });
+  const result = await client.call<PredictResult>(request);
   info.last_inference_ms = result.ms;
   return result;
-}
-
-/** Known once the page is ready (or failed): a manifest with task "tabular-classification". */
-function isTabular(): Promise<boolean> {
-  const tabular = (): boolean => manifest?.task === TABULAR;
-  return ready.then(tabular, tabular);
-}
-
-/** Rows of form data ([{column: value}]), checked in the worker (each error names the row and field). */
-async function predictRowsWithTime(rows: Row[]): Promise<PredictResult> {
-  await ready;
-  const result = await client.call<PredictResult>({ type: "predict-rows", rows });
-  info.last_inference_ms = result.ms;
-  return result;
-}
-
-async function predict(texts: string[]): Promise<Prediction[]> {
-  return (await predictWithTime(texts)).predictions;
 }
 
 /** Scores one column of a file (CSV/TSV/TXT/JSONL) in the worker, like the "Score a file" card. */
@@ -144,38 +116,10 @@ async function scoreFile(file: File, column?: string): Promise<FileScores> {
   return fileScoring.score(column ?? summary.suggested);
 }
 
-async function tokenize(texts: string[]): Promise<number[][]> {
-  assertStrings(texts);
-  await ready;
-  return client.call<number[][]>({ type: "tokenize", texts });
-}
-
-declare global {
-  interface Window {
-    staticml: {
-      ready: Promise<void>;
-      /** Texts, or for a tabular model rows of form data: [{column: value}]. */
-      predict(input: string[] | Row[]): Promise<Prediction[]>;
-      tokenize(texts: string[]): Promise<number[][]>;
-      scoreFile(file: File, column?: string): Promise<FileScores>;
-      info(): Info;
-    };
-  }
-}
-window.staticml = { ready, predict, tokenize, scoreFile, info: () => ({ ...info }) };
-
-// ---- UI wiring ----
-
-let latest = 0;
-async function score(text: string): Promise<void> {
-  const ticket = ++latest;
-  if (text.trim() === "") return ui.showPrediction(null, null);
-  const result = serverMode?.enabled ? await serverMode.predict([text]) : await predictWithTime([text]);
-  if (ticket === latest) ui.showPrediction(result.predictions[0], result.ms);
-}
-
-const report = (error: unknown): void => console.error(error);
-ui.onInput(debounce((text) => score(text).catch(report), DEBOUNCE_MS));
+// The members the task offers (predict, tokenize, …) wait for the task; a model whose load failed
+// rejects them with the reason, as `ready` does.
+const taskApi = lateApi(CLASSIFIER_PAGE, task.then(async (loaded) => (await ready, loaded)));
+(window as unknown as { staticml: object }).staticml = { ready, ...taskApi, scoreFile, info: () => ({ ...info }) };
 
 ready.then(
   () => {
@@ -187,18 +131,12 @@ ready.then(
       backend: backendLabel(info.engine, backendChoice),
       threads: info.threads,
     });
-    if (tabularForm && manifest) {
-      tabularForm.enable();
-      fileScoring.view.scoreWholeRows(featuresOf(manifest).map((f) => f.name));
-    } else {
-      ui.uncertainBelow = manifest?.uncertain_below ?? 0;
-      ui.showExamples(manifest?.examples ?? DEFAULT_EXAMPLES, (text) => score(text).catch(report));
-    }
+    view?.ready();
     fileScoring.enable(manifest?.labels ?? []);
     // After ready, so that installing it (which downloads the site once more, from the HTTP
     // cache when the host allows) never competes with the first load.
     // Several threads help onnxruntime-web only: a page on the compact engine never reloads for them.
-    registerServiceWorker(info.engine !== "compact" && navigator.hardwareConcurrency > 1).catch(report);
+    registerServiceWorker(info.engine !== "compact" && navigator.hardwareConcurrency > 1).catch((error: unknown) => console.error(error));
   },
   (error: unknown) => {
     ui.showError(error instanceof Error ? error.message : String(error));

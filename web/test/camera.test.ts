@@ -3,8 +3,8 @@
 // no face → no move).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { anchors, largest, placement, type Detection } from "../src/camera/decode";
-import { Tracker } from "../src/camera/tracker";
+import { anchors, largest, placement, type Detection } from "../src/tasks/camera/decode";
+import { Tracker } from "../src/tasks/camera/tracker";
 import type { DetectorSpec } from "../src/types";
 
 const SPEC: DetectorSpec = {

@@ -3,7 +3,7 @@
 // message that names the problem.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { checkGraph } from "../src/classify";
+import { checkGraph } from "../src/tasks/text/classify";
 import { checkSha256 } from "../src/download";
 import { Engine, unsupported } from "../src/engine/engine";
 import { parseModel } from "../src/engine/onnx";

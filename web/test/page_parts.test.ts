@@ -5,7 +5,7 @@ import { mock, test } from "node:test";
 import { debounce } from "../src/debounce";
 import { chooseThreads, DEFAULTS, fromAttributes, fromQuery } from "../src/settings";
 import { columnTexts, parseTable, suggestColumn } from "../src/table";
-import { TextTokenizer } from "../src/tokenize";
+import { TextTokenizer } from "../src/tasks/text/tokenize";
 import type { TokenizerSpec } from "../src/types";
 import { json } from "./fixtures";
 

@@ -1,4 +1,4 @@
-// npm test: the compact engine's unit tests. Python onnxruntime computes the expected outputs
+// npm test: the page's unit tests (the compact engine, the page's parts, the task registry). Python onnxruntime computes the expected outputs
 // (tests/engine_fixtures.py writes them into a temporary folder), esbuild bundles test/*.test.ts
 // for Node, and Node's own test runner runs them.
 import { execFileSync, spawnSync } from "node:child_process";
@@ -29,7 +29,7 @@ try {
   const files = tests.map((name) => join(work, "out", name.replace(/\.ts$/, ".mjs")));
   const run = spawnSync(process.execPath, ["--test", ...files], {
     stdio: "inherit",
-    env: { ...process.env, ENGINE_FIXTURES: join(work, "fixtures") },
+    env: { ...process.env, ENGINE_FIXTURES: join(work, "fixtures"), STATICML_ROOT: root },
   });
   process.exitCode = run.status ?? 1;
 } finally {

@@ -3,7 +3,7 @@
 // path to Python onnxruntime (tests/browser/test_tabular_page.py).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { cellValue, checkRows, columns, matchColumns, positiveLabel, recordOf, typicalRow } from "../src/tabular";
+import { cellValue, checkRows, columns, matchColumns, positiveLabel, recordOf, typicalRow } from "../src/tasks/tabular/rows";
 import type { Feature, Manifest } from "../src/types";
 
 const FEATURES: Feature[] = [

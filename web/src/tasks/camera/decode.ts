@@ -1,7 +1,7 @@
 // Face detection from the manifest's one description: MediaPipe SSD anchors, box and keypoint
 // decoding, (weighted) non-maximum suppression and letterboxing. The same steps, in the same
 // order and in float64, as src/staticml/detect.py, so that the page's detections equal Python's.
-import type { DetectorSpec } from "../types";
+import type { DetectorSpec } from "../../types";
 
 /** `window.staticml.detect` result: coordinates normalised to the frame (0..1). */
 export interface Detection {

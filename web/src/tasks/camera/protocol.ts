@@ -1,5 +1,6 @@
-// The camera page <-> its worker: a request carries an id, the reply carries it back.
-import type { DetectorSpec, FileEntry } from "../types";
+// The camera page <-> its worker (camera-worker.js): a request carries an id, the reply carries it
+// back (worker_client.ts, worker_shell.ts).
+import type { DetectorSpec, FileEntry } from "../../types";
 import type { Detection } from "./decode";
 
 export interface InitCameraRequest {
@@ -42,12 +43,7 @@ export interface DetectResult {
   ms: number;
 }
 
-export type CameraReply =
-  | { type: "reply"; id: number; ok: true; result: unknown }
-  | { type: "reply"; id: number; ok: false; error: string };
-
-export interface ProgressMessage {
-  type: "progress";
-  loaded: number;
-  total: number;
+/** What a frame request moves to the worker rather than copying: its bitmap or its pixel buffer. */
+export function transferOf(request: Omit<DetectRequest, "id">): Transferable[] {
+  return request.bitmap ? [request.bitmap] : request.pixels ? [request.pixels] : [];
 }

@@ -1,50 +1,29 @@
-// The camera page's worker: onnxruntime-web runs the face detector here, on frames the page
-// transfers (an ImageBitmap from the camera, or the pixels of an ImageData), so that the page
-// never freezes. Frames are drawn into the model's input square, run, decoded and dropped: nothing
-// is kept, stored or sent.
+// The camera page's worker (camera-worker.js): onnxruntime-web (set up by ort_session.ts) runs the
+// face detector here, on frames the page transfers (an ImageBitmap from the camera, or the pixels
+// of an ImageData), so that the page never freezes. Frames are drawn into the model's input square,
+// run, decoded and dropped: nothing is kept, stored or sent.
 import * as ort from "onnxruntime-web/wasm";
-import { downloadChecked } from "../download";
-import type { DetectorSpec, FileEntry } from "../types";
+import { loadOrtModel } from "../../ort_session";
+import type { DetectorSpec } from "../../types";
+import { send, serve } from "../../worker_shell";
 import { anchors, decode, inputTensor, placement, suppress, toFrame, type Detection, type Placement } from "./decode";
-import type { CameraReply, CameraRequest, DetectRequest, InitCameraRequest } from "./protocol";
-
-declare const __ORT_WASM_BYTES__: number;
-declare const __ORT_WASM_SHA256__: string;
-const WASM_FILE = "ort-wasm-simd-threaded.wasm";
+import type { CameraRequest, DetectRequest, DetectResult, InitCameraRequest, InitCameraResult } from "./protocol";
 
 let session: ort.InferenceSession | null = null;
 let spec: DetectorSpec | null = null;
 let centres: Float64Array = new Float64Array(0);
-let canvas: OffscreenCanvas | null = null;
 let context: OffscreenCanvasRenderingContext2D | null = null;
 
-async function init(request: InitCameraRequest): Promise<unknown> {
-  ort.env.wasm.wasmPaths = request.ortUrl;
-  ort.env.wasm.numThreads = request.threads;
-  ort.env.wasm.proxy = false;
-  const wasmEntry: FileEntry = { bytes: __ORT_WASM_BYTES__, sha256: __ORT_WASM_SHA256__ };
-  const files = [
-    { url: request.modelUrl + request.modelFile, name: request.modelFile, entry: request.modelEntry },
-    { url: request.ortUrl + WASM_FILE, name: WASM_FILE, entry: wasmEntry },
-  ];
-  let loaded = 0;
-  const data = await downloadChecked(files, (done, total) => {
-    loaded = done;
-    self.postMessage({ type: "progress", loaded: done, total });
-  }, request.keepDownloads);
-  ort.env.wasm.wasmBinary = data[1];
-  try {
-    session = await ort.InferenceSession.create(data[0], { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
-  } catch (error) {
-    throw new Error(`${request.modelFile}: onnxruntime-web cannot load it (${String(error).slice(0, 300)})`);
-  }
+async function init(request: InitCameraRequest): Promise<InitCameraResult> {
+  const file = { url: request.modelUrl + request.modelFile, name: request.modelFile, entry: request.modelEntry };
+  const loaded = await loadOrtModel(request, [file], (done, total) => send({ type: "progress", loaded: done, total }));
+  session = loaded.session;
   spec = request.spec;
   centres = anchors(spec);
-  canvas = new OffscreenCanvas(spec.input.width, spec.input.height);
-  context = canvas.getContext("2d", { willReadFrequently: true });
+  context = new OffscreenCanvas(spec.input.width, spec.input.height).getContext("2d", { willReadFrequently: true });
   // The first run of a session is several times slower: pay for it before "ready".
   await run(new Uint8ClampedArray(spec.input.width * spec.input.height * 4));
-  return { threads: ort.env.wasm.numThreads ?? 1, bytes_downloaded: loaded, model_bytes: data[0].byteLength, wasm_bytes: data[1].byteLength };
+  return { threads: loaded.threads, bytes_downloaded: loaded.bytesDownloaded, model_bytes: loaded.modelBytes, wasm_bytes: loaded.wasmBytes };
 }
 
 async function run(rgba: Uint8ClampedArray, place?: Placement): Promise<Detection[]> {
@@ -84,21 +63,16 @@ function pixelsBitmap(request: DetectRequest): OffscreenCanvas {
   return frame;
 }
 
-async function detect(request: DetectRequest): Promise<unknown> {
+async function detect(request: DetectRequest): Promise<DetectResult> {
   const started = performance.now();
   const { rgba, place } = pixels(request);
   const detections = await run(rgba, place);
   return { detections, ms: performance.now() - started };
 }
 
-self.onmessage = async (event: MessageEvent<CameraRequest>): Promise<void> => {
-  const request = event.data;
-  try {
-    const result = request.type === "init" ? await init(request) : await detect(request);
-    self.postMessage({ type: "reply", id: request.id, ok: true, result } satisfies CameraReply);
-  } catch (error) {
+serve<CameraRequest>(
+  (request) => (request.type === "init" ? init(request) : detect(request)),
+  (request) => {
     if (request.type === "detect") request.bitmap?.close();
-    const message = error instanceof Error ? error.message : String(error);
-    self.postMessage({ type: "reply", id: request.id, ok: false, error: message } satisfies CameraReply);
-  }
-};
+  },
+);

@@ -3,9 +3,9 @@
 // may be missing), the result as a probability and a plain sentence, and "what moves this result":
 // each input set to its typical value and the row scored again, in the same run (in the page, so it
 // works for any model). DOM only; scoring is the caller's (the worker, like every prediction).
-import { formatValue, recordOf, typicalRow } from "./tabular";
-import type { Feature, PredictResult, Row, RowValue } from "./types";
-import { $ } from "./ui";
+import { formatValue, recordOf, typicalRow } from "./rows";
+import type { Feature, PredictResult, Row, RowValue } from "../../types";
+import { $ } from "../../ui";
 
 /** Inputs listed under "what moves this result", and the smallest move worth a line (in probability). */
 const MOVES_SHOWN = 5;

@@ -1,8 +1,8 @@
 // Rows of form data ({column: value}) for a tabular model: the checks (each error names the row
 // and the field) and the graph's inputs, one [n, 1] column per feature: float32 for numbers and
 // yes/no (yes = 1, no = 0, missing = NaN), string for categories (missing = ""), as
-// staticml.tabular.feeds builds them in Python. Pure: no DOM, no onnxruntime (tabular_runtime.ts).
-import type { Feature, Manifest, Row, RowValue } from "./types";
+// staticml.tabular.feeds builds them in Python. Pure: no DOM, no onnxruntime (runtime.ts, compact_runtime.ts).
+import type { Feature, Manifest, Prediction, Row, RowValue } from "../../types";
 
 export type Column = { type: "float32"; data: Float32Array } | { type: "string"; data: string[] };
 
@@ -123,4 +123,33 @@ export function formatValue(feature: Feature, value: RowValue): string {
   if (value === null) return "not given";
   if (feature.type === "yes-no") return value === true || value === 1 ? "yes" : "no";
   return String(value);
+}
+
+/** The output a tabular graph answers with: one probability per label per row. */
+export const OUTPUT = "probabilities";
+
+/** The graph's inputs are exactly the features, and it answers "probabilities" (either engine). */
+export function checkTabularGraph(inputs: readonly string[], outputs: readonly string[], features: Feature[], modelFile: string): void {
+  const names = new Set(features.map((f) => f.name));
+  const extra = inputs.filter((n) => !names.has(n));
+  const missing = features.filter((f) => !inputs.includes(f.name)).map((f) => f.name);
+  if (extra.length || missing.length) {
+    throw new Error(`${modelFile}: its inputs do not match manifest.json "features"` +
+      (extra.length ? ` (not in features: ${extra.join(", ")})` : "") + (missing.length ? ` (no input for: ${missing.join(", ")})` : ""));
+  }
+  if (!outputs.includes(OUTPUT)) {
+    throw new Error(`${modelFile}: the graph has no output named '${OUTPUT}' (its outputs: ${outputs.join(", ")})`);
+  }
+}
+
+/** Rows of probabilities (rows × labels) as predictions: the most probable label and every score. */
+export function toPredictions(probs: Float32Array, labels: string[], rows: number): Prediction[] {
+  if (probs.length !== rows * labels.length) {
+    throw new Error(`model returned ${probs.length} probabilities for ${rows} rows and ${labels.length} labels`);
+  }
+  return Array.from({ length: rows }, (_, r) => {
+    const scores = recordOf(labels.map((label, i) => [label, probs[r * labels.length + i]] as const));
+    const best = labels.reduce((a, b) => (scores[b] > scores[a] ? b : a));
+    return { label: best, scores };
+  });
 }

@@ -1,15 +1,13 @@
 // A tabular model (a scikit-learn pipeline exported whole by skl2onnx) on onnxruntime-web, in the
-// worker: the model file and the WASM downloaded and checked by sha256 like a text model's, one
-// input per feature ([n, 1] float32 or string), the "probabilities" output as the scores.
+// worker: the model file and the WASM downloaded and checked by sha256 (ort_session.ts), one input
+// per feature ([n, 1] float32 or string), the "probabilities" output as the scores.
 import * as ort from "onnxruntime-web/wasm";
-import { fileEntry, type ExtraFile, type OnProgress } from "./classify";
-import { downloadChecked } from "./download";
-import type { Model } from "./host";
-import { openSession, setUpOrt } from "./runtime";
-import { checkRows, columns, featuresOf, recordOf, typicalRow } from "./tabular";
-import type { Feature, InitRequest, InitResult, Manifest, Prediction } from "./types";
-
-const OUTPUT = "probabilities";
+import type { OnProgress } from "../../download";
+import type { Model } from "../../host";
+import { checkedFile, variantFile } from "../../model_files";
+import { loadOrtModel, ORT_BACKEND } from "../../ort_session";
+import type { Feature, InitRequest, InitResult, Manifest, Prediction } from "../../types";
+import { checkRows, checkTabularGraph, columns, featuresOf, OUTPUT, recordOf, toPredictions, typicalRow } from "./rows";
 
 export class TabularRuntime implements Model {
   private constructor(
@@ -22,22 +20,16 @@ export class TabularRuntime implements Model {
   static async load(request: InitRequest, onProgress: OnProgress): Promise<TabularRuntime> {
     const { manifest, variant } = request;
     const features = featuresOf(manifest);
-    const modelFile = manifest.variants[variant];
-    if (!modelFile) throw new Error(`model ${manifest.name} has no variant "${variant}" (available: ${Object.keys(manifest.variants).join(", ")})`);
-    const files: ExtraFile[] = [
-      { url: request.modelUrl + modelFile, name: modelFile, entry: fileEntry(manifest, modelFile) },
-      setUpOrt(request),
-    ];
-    const [model, wasm] = await downloadChecked(files, onProgress, request.keepDownloads);
-    const session = await openSession(model, wasm, modelFile);
-    checkInputs(session, features, modelFile);
-    const runtime = new TabularRuntime(session, manifest, features, {
+    const modelFile = variantFile(manifest, variant);
+    const loaded = await loadOrtModel(request, [checkedFile(manifest, request.modelUrl, modelFile)], onProgress);
+    checkTabularGraph(loaded.session.inputNames, loaded.session.outputNames, features, modelFile);
+    const runtime = new TabularRuntime(loaded.session, manifest, features, {
       engine: "onnxruntime-web",
-      backend: "wasm",
-      threads: ort.env.wasm.numThreads ?? 1,
-      bytes_downloaded: model.byteLength + wasm.byteLength,
-      model_bytes: model.byteLength,
-      wasm_bytes: wasm.byteLength,
+      backend: ORT_BACKEND,
+      threads: loaded.threads,
+      bytes_downloaded: loaded.bytesDownloaded,
+      model_bytes: loaded.modelBytes,
+      wasm_bytes: loaded.wasmBytes,
     });
     await runtime.predictRows([typicalRow(features)]); // the first run is the slow one: before "ready"
     return runtime;
@@ -65,29 +57,4 @@ export class TabularRuntime implements Model {
       for (const tensor of Object.values(outputs ?? {})) tensor.dispose();
     }
   }
-}
-
-/** The graph's inputs are exactly the features, and it answers "probabilities". */
-function checkInputs(session: ort.InferenceSession, features: Feature[], modelFile: string): void {
-  const names = new Set(features.map((f) => f.name));
-  const extra = session.inputNames.filter((n) => !names.has(n));
-  const missing = features.filter((f) => !session.inputNames.includes(f.name)).map((f) => f.name);
-  if (extra.length || missing.length) {
-    throw new Error(`${modelFile}: its inputs do not match manifest.json "features"` +
-      (extra.length ? ` (not in features: ${extra.join(", ")})` : "") + (missing.length ? ` (no input for: ${missing.join(", ")})` : ""));
-  }
-  if (!session.outputNames.includes(OUTPUT)) {
-    throw new Error(`${modelFile}: the graph has no output named '${OUTPUT}' (its outputs: ${session.outputNames.join(", ")})`);
-  }
-}
-
-function toPredictions(probs: Float32Array, labels: string[], rows: number): Prediction[] {
-  if (probs.length !== rows * labels.length) {
-    throw new Error(`model returned ${probs.length} probabilities for ${rows} rows and ${labels.length} labels`);
-  }
-  return Array.from({ length: rows }, (_, r) => {
-    const scores = recordOf(labels.map((label, i) => [label, probs[r * labels.length + i]] as const));
-    const best = labels.reduce((a, b) => (scores[b] > scores[a] ? b : a));
-    return { label: best, scores };
-  });
 }

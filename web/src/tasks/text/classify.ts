@@ -1,51 +1,38 @@
 // What both engines share: the variant's files (downloaded with progress, checked against the
 // manifest's sha256 with the same words), the graph's inputs and its `logits` output, batching
 // as the Python side does, and logits → predictions.
-import { downloadChecked, type CheckedFile, type OnProgress } from "./download";
+import { downloadChecked, type CheckedFile, type OnProgress } from "../../download";
+import { checkedFile, variantFile } from "../../model_files";
+import type { InitRequest, Manifest, Prediction } from "../../types";
 import { TextTokenizer } from "./tokenize";
-import type { FileEntry, InitRequest, Manifest, Prediction } from "./types";
 
 /** Same as the Python side's batch size (staticml.runtime.Classifier.probabilities). */
 export const BATCH_SIZE = 64;
-
-export type { OnProgress };
 
 export interface Fetched {
   modelFile: string;
   model: Uint8Array;
   /** Built from the checked tokenizer.json, with the page's tokenization rule. */
   tokenizer: TextTokenizer;
-  /** Extra files (the WASM runtime), in the order asked. */
-  extra: Uint8Array[];
   bytes: number;
 }
 
-export type ExtraFile = CheckedFile;
-
-/** Downloads the variant's model file and the tokenizer (and `extra`), all checked by sha256. */
-export async function fetchModel(request: InitRequest, onProgress: OnProgress, extra: ExtraFile[] = []): Promise<Fetched> {
-  const { manifest, variant } = request;
-  const modelFile = manifest.variants[variant];
-  if (!modelFile) {
-    const known = Object.keys(manifest.variants).join(", ");
-    throw new Error(`model ${manifest.name} has no variant "${variant}" (available: ${known})`);
-  }
-  const files: ExtraFile[] = [
-    { url: request.modelUrl + modelFile, name: modelFile, entry: fileEntry(manifest, modelFile) },
-    { url: request.modelUrl + manifest.tokenizer.file, name: manifest.tokenizer.file, entry: fileEntry(manifest, manifest.tokenizer.file) },
-    ...extra,
-  ];
-  const data = await downloadChecked(files, onProgress, request.keepDownloads);
-  const tokenizer = new TextTokenizer(JSON.parse(new TextDecoder().decode(data[1])), manifest.tokenizer, manifest.max_length);
-  return { modelFile, model: data[0], tokenizer, extra: data.slice(2), bytes: data.reduce((sum, d) => sum + d.length, 0) };
+/** The variant's graph and the tokenizer, to be downloaded and checked by sha256 (in this order). */
+export function textFiles(request: InitRequest): CheckedFile[] {
+  const { manifest, variant, modelUrl } = request;
+  return [checkedFile(manifest, modelUrl, variantFile(manifest, variant)), checkedFile(manifest, modelUrl, manifest.tokenizer.file)];
 }
 
-export function fileEntry(manifest: Manifest, name: string): FileEntry {
-  const entry = manifest.files[name];
-  if (!entry || typeof entry.sha256 !== "string" || typeof entry.bytes !== "number") {
-    throw new Error(`manifest.json of model ${manifest.name} has no sha256/bytes for ${name}`);
-  }
-  return entry;
+/** The page's tokenizer from the checked bytes of tokenizer.json. */
+export function readTokenizer(manifest: Manifest, bytes: Uint8Array): TextTokenizer {
+  return new TextTokenizer(JSON.parse(new TextDecoder().decode(bytes)), manifest.tokenizer, manifest.max_length);
+}
+
+/** Downloads the variant's model file and the tokenizer, both checked by sha256. */
+export async function fetchModel(request: InitRequest, onProgress: OnProgress): Promise<Fetched> {
+  const files = textFiles(request);
+  const [model, tokenizer] = await downloadChecked(files, onProgress, request.keepDownloads);
+  return { modelFile: files[0].name, model, tokenizer: readTokenizer(request.manifest, tokenizer), bytes: model.length + tokenizer.length };
 }
 
 /** Fails at load time, with a clear message, if the graph wants an input we cannot feed or has no logits. */

@@ -1,14 +1,14 @@
 // The model on the compact engine (engine/), on the page's own thread: downloads and checks the
 // variant's ONNX file and the tokenizer, then predicts in batches like runtime.ts does with
 // onnxruntime-web. Long batches give the event loop a turn every few milliseconds.
-import { checkGraph, fetchModel, inBatches, inputData, toPredictions, type OnProgress } from "./classify";
-import { CompactTabularRuntime } from "./compact_tabular";
-import { Engine } from "./engine/engine";
-import type { Tensor } from "./engine/onnx";
-import type { Model } from "./host";
+import type { OnProgress } from "../../download";
+import { Engine } from "../../engine/engine";
+import type { Tensor } from "../../engine/onnx";
+import type { Model } from "../../host";
+import type { InitRequest, InitResult, Manifest, Prediction } from "../../types";
+import { nextTask } from "../../yield";
+import { checkGraph, fetchModel, inBatches, inputData, toPredictions } from "./classify";
 import type { TextTokenizer } from "./tokenize";
-import type { InitRequest, InitResult, Manifest, Prediction } from "./types";
-import { nextTask } from "./yield";
 
 const INT64 = 7;
 /** Work between two turns of the event loop, so that a page running a long batch stays responsive. */
@@ -22,10 +22,8 @@ export class CompactRuntime implements Model {
     readonly result: InitResult,
   ) {}
 
-  /** A text model; a tabular one (rows of form data, no tokenizer) loads as a CompactTabularRuntime. */
-  static async load(request: InitRequest, onProgress: OnProgress): Promise<Model> {
+  static async load(request: InitRequest, onProgress: OnProgress): Promise<CompactRuntime> {
     const { manifest } = request;
-    if (manifest.task === "tabular-classification") return CompactTabularRuntime.load(request, onProgress);
     const files = await fetchModel(request, onProgress);
     const engine = Engine.load(files.model, files.modelFile);
     checkGraph(engine.inputNames, engine.outputNames, manifest, files.modelFile);

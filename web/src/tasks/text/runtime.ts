@@ -1,38 +1,13 @@
-// Owns onnxruntime-web: WASM setup, threads, model download + integrity, one session, predict.
-// Runs in the worker (worker.ts), for the models the compact engine cannot run.
+// A text model on onnxruntime-web, in the worker (worker.ts), for the models the compact engine
+// cannot run: the tokenizer and the variant downloaded and checked with the WASM (ort_session.ts),
+// one session, predictions in the batches the Python side uses.
 import * as ort from "onnxruntime-web/wasm";
-import { checkGraph, fetchModel, inBatches, inputData, toPredictions, type ExtraFile, type OnProgress } from "./classify";
-import type { Model } from "./host";
+import type { OnProgress } from "../../download";
+import type { Model } from "../../host";
+import { loadOrtModel, ORT_BACKEND } from "../../ort_session";
+import type { InitRequest, InitResult, Manifest, Prediction } from "../../types";
+import { checkGraph, inBatches, inputData, readTokenizer, textFiles, toPredictions } from "./classify";
 import type { TextTokenizer } from "./tokenize";
-import type { BackendName, InitRequest, InitResult, Manifest, Prediction } from "./types";
-
-// Written by build.mjs: worker.js runs the CPU build ("wasm"), worker-webgpu.js the same code on
-// onnxruntime-web's WebGPU build ("webgpu", with its own, larger WASM file).
-declare const __ORT_BACKEND__: BackendName;
-declare const __ORT_WASM_FILE__: string;
-declare const __ORT_WASM_BYTES__: number;
-declare const __ORT_WASM_SHA256__: string;
-const WASM_FILE = __ORT_WASM_FILE__;
-
-/** Sets onnxruntime-web up for this request (before the first session) and names its WASM file,
- * to be downloaded and checked with the model's files. */
-export function setUpOrt(request: InitRequest): ExtraFile {
-  ort.env.wasm.wasmPaths = request.ortUrl;
-  ort.env.wasm.numThreads = request.threads;
-  ort.env.wasm.proxy = false; // we already are in a worker
-  return { url: request.ortUrl + WASM_FILE, name: WASM_FILE, entry: { bytes: __ORT_WASM_BYTES__, sha256: __ORT_WASM_SHA256__ } };
-}
-
-/** One session on the checked model bytes, with the checked WASM; a graph ORT cannot load names the file. */
-export async function openSession(model: Uint8Array, wasm: Uint8Array, modelFile: string): Promise<ort.InferenceSession> {
-  ort.env.wasm.wasmBinary = wasm;
-  try {
-    return await ort.InferenceSession.create(model, { executionProviders: [__ORT_BACKEND__], graphOptimizationLevel: "all" });
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`${modelFile}: onnxruntime-web cannot load it (${reason.slice(0, 300)})`);
-  }
-}
 
 export class Runtime implements Model {
   private constructor(
@@ -45,17 +20,16 @@ export class Runtime implements Model {
   /** Downloads the WASM, the tokenizer and the model variant, checks them, opens the session. */
   static async load(request: InitRequest, onProgress: OnProgress): Promise<Runtime> {
     const { manifest } = request;
-    const files = await fetchModel(request, onProgress, [setUpOrt(request)]);
-    const [wasm] = files.extra;
-    const session = await openSession(files.model, wasm, files.modelFile);
-    checkGraph(session.inputNames, session.outputNames, manifest, files.modelFile);
-    const runtime = new Runtime(session, files.tokenizer, manifest, {
+    const files = textFiles(request);
+    const loaded = await loadOrtModel(request, files, onProgress);
+    checkGraph(loaded.session.inputNames, loaded.session.outputNames, manifest, files[0].name);
+    const runtime = new Runtime(loaded.session, readTokenizer(manifest, loaded.files[1]), manifest, {
       engine: "onnxruntime-web",
-      backend: __ORT_BACKEND__,
-      threads: ort.env.wasm.numThreads ?? 1, // ORT lowers it to 1 without cross-origin isolation
-      bytes_downloaded: files.bytes,
-      model_bytes: files.model.byteLength,
-      wasm_bytes: wasm.byteLength,
+      backend: ORT_BACKEND,
+      threads: loaded.threads,
+      bytes_downloaded: loaded.bytesDownloaded,
+      model_bytes: loaded.modelBytes,
+      wasm_bytes: loaded.wasmBytes,
     });
     // The first run of a session is several times slower: pay for it before "ready".
     await runtime.predict(["warm up"]);

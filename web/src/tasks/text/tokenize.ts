@@ -5,7 +5,7 @@
 // A batch is padded to its longest sequence with pad_id; attention_mask is 1 on real tokens.
 // The truncation/padding settings inside tokenizer.json are deliberately ignored.
 import { Tokenizer } from "@huggingface/tokenizers";
-import type { TokenizerSpec } from "./types";
+import type { TokenizerSpec } from "../../types";
 
 export interface Batch {
   inputIds: BigInt64Array;
