@@ -239,7 +239,7 @@ def tabular_sites(tmp_path_factory):
 
 @pytest.mark.parametrize("key", ["logistic_regression", "gradient_boosting"])
 def test_a_tabular_site_runs_on_the_compact_engine_with_python_onnxruntime_s_probabilities(browser, tabular_sites, key):
-    from staticml import tabular_page
+    from staticml.tasks.tabular import rows as tabular_page
 
     sites, lines = tabular_sites
     site, model = sites[key]
