@@ -12,8 +12,8 @@ import pytest
 from face_frames import import_face_model, parity_frames
 
 from staticml.tasks.face_detection.runner import open_detector
-from staticml.tasks.face_detection import clip as camera_clip, verify as verify_camera
-from staticml.tasks.face_detection.verify import page_detections
+from staticml.tasks.face_detection import clip as camera_clip
+from staticml.tasks.face_detection.verify import open_camera_page as open_verified_page, page_detections
 from staticml.browser import chromium, served, wait_until
 from staticml.site import build
 
@@ -36,7 +36,7 @@ def camera_url(face_model, tmp_path_factory):
 
 
 def open_camera_page(browser, url: str):
-    context, page, _ = verify_camera.open_camera_page(browser, url)
+    context, page, _ = open_verified_page(browser, url)
     page.evaluate("""() => { window.moves = [];
         document.addEventListener('staticml:navigate', e => window.moves.push([performance.now(), e.detail.direction, e.detail.source])); }""")
     return context, page
