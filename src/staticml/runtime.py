@@ -17,7 +17,7 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=-1, keepdims=True)
 
 
-BATCH_SIZE = 64  # texts per run; the page uses the same batches (web/src/classify.ts)
+BATCH_SIZE = 64  # texts per run; the page uses the same batches (web/src/tasks/text/classify.ts)
 
 
 def create_session(path: Path, threads: int = 0, spin: bool = True) -> ort.InferenceSession:

@@ -1,6 +1,6 @@
 """The one tokenizer definition (`tokenizer.json`) and the rule that turns texts into model inputs.
 
-The page applies the same rule in `web/src/tokenize.ts`: encode without special tokens,
+The page applies the same rule in `web/src/tasks/text/tokenize.ts`: encode without special tokens,
 truncate to leave room for them, wrap with the prefix/suffix ids, pad each batch to its
 longest sequence. Truncation and padding stored inside tokenizer.json are ignored on both
 sides (the JS library ignores truncation, and some shipped files pad to a fixed length).

@@ -3,7 +3,7 @@ navigation by head movement. The frames never leave the page: the camera page ru
 BlazeFace (imported from its .tflite) in a worker on onnxruntime-web.
 
 The manifest's `detector` describes the whole pipeline once (input size and resize, anchors,
-thresholds, non-maximum suppression), for the page (web/src/camera/decode.ts) and for Python
+thresholds, non-maximum suppression), for the page (web/src/tasks/camera/decode.ts) and for Python
 (detect.py)."""
 
 from __future__ import annotations

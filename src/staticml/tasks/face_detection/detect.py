@@ -1,6 +1,6 @@
 """Face detection from a model folder's one description (manifest `detector`): MediaPipe SSD
 anchors, box and keypoint decoding, (weighted) non-maximum suppression and letterboxing, in
-numpy only. web/src/camera/decode.ts implements the same description in the same words, step by
+numpy only. web/src/tasks/camera/decode.ts implements the same description in the same words, step by
 step, so that the page's detections equal these (tests/browser/test_camera_page.py).
 
 A detection is `{score, box: [x, y, w, h], keypoints: [[x, y], ...]}` in coordinates normalised

@@ -24,7 +24,7 @@ from .runner import FIELDS, open_model, read_model
 
 NAME = "tabular-classification"
 MAX_ROWS = 256  # per API request
-# A tabular model's cells as the page reads them (web/src/tabular.ts cellValue).
+# A tabular model's cells as the page reads them (web/src/tasks/tabular/rows.ts cellValue).
 MISSING_WORDS = {"", "na", "n/a", "nan", "null", "none", "-"}
 YES_WORDS = {"yes", "true", "1", "y"}
 NO_WORDS = {"no", "false", "0", "n"}
@@ -140,7 +140,7 @@ def feature_value(feature: dict, text: str | None, row: int, path: Path):
 
 
 def describe_row(features: list[dict], row: dict) -> str:
-    """The page's short description of a row (web/src/tabular.ts describeRow)."""
+    """The page's short description of a row (web/src/tasks/tabular/rows.ts describeRow)."""
     return " · ".join(f"{f['name']} {_shown(f, row[f['name']])}" for f in features)
 
 
