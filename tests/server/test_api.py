@@ -81,7 +81,7 @@ def test_api_matches_the_page(browser, api_url, classifier):
 def test_models_health_and_openapi(api_url, classifier):
     models = httpx.get(api_url + "v1/models").json()
     assert models["default"] == "sentiment"
-    assert models["models"] == [{"name": "sentiment", "task": "text-classification", "labels": classifier.labels,
+    assert models["models"] == [{"name": "sentiment", "task": "text-classification", "input": "texts", "labels": classifier.labels,
                                  "variant": classifier.variant,
                                  "max_length": classifier.manifest["max_length"], "micro_batching": True}]
     assert httpx.get(api_url + "healthz").json()["status"] == "ok"
@@ -98,7 +98,7 @@ def test_site_is_still_served_with_isolation_headers(api_url):
 
 BAD_INPUTS = {
     # name: (request, status, words the message must contain)
-    "empty list": (dict(body={"texts": []}), 422, ["at least one text"]),
+    "empty list": (dict(body={"texts": []}), 422, ["send at least one"]),
     "non-string item": (dict(body={"texts": ["ok", 3]}), 422, ["texts[1]", "must be a string"]),
     "texts not a list": (dict(body={"texts": "hello"}), 422, ["texts", "list of strings"]),
     "1 MB text": (dict(body={"texts": ["a" * 1_000_000]}), 422, ["texts[0]", f"{MAX_CHARS}"]),
