@@ -217,3 +217,67 @@ def test_members_that_together_unpack_past_the_limit_are_refused(tmp_path, monke
             z.writestr(f"{i}.npy", np.random.default_rng(i).bytes(1_000_000))
     with pytest.raises(UserError, match=r"its members unpack to 4.0 MB \(at most 3.0 MB\)"):
         archives.check_archive(archive)
+
+
+# ---------------------------------------------------------------- .tflite read in a child process
+
+
+def damaged_detectors(folder: Path) -> dict[str, Path]:
+    """The real face detector cut short, with bytes flipped, and a TFL3 header over random bytes."""
+    from face_frames import tflite_model
+
+    good = tflite_model().read_bytes()
+    rng = np.random.default_rng(1)
+    flipped = bytearray(good)
+    for i in rng.integers(8, len(good), 64):
+        flipped[i] ^= 0xFF
+    files = {"truncated": good[:100_000], "bit-flipped": bytes(flipped), "random": good[:8] + rng.bytes(200_000)}
+    for name, data in files.items():
+        (folder / f"{name}.tflite").write_bytes(data)
+    return {name: folder / f"{name}.tflite" for name in files}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["truncated", "bit-flipped", "random"])
+def test_a_damaged_tflite_is_one_line_exit_2_and_nothing_written(tmp_path, case):
+    """As a user runs it: a separate process, whose stderr must be exactly the one line (no
+    segmentation fault, no TensorFlow or absl log lines)."""
+    pytest.importorskip("tf2onnx")
+    source = damaged_detectors(tmp_path)[case]
+    out = tmp_path / "out"
+    done = subprocess.run([*STATICML, "import", source, "--out", out], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith(f"staticml: error: {source}: "), done.stderr
+    assert done.stdout == ""
+    assert_nothing_left(out)
+
+
+def test_a_child_that_crashes_is_one_user_error(tmp_path):
+    from staticml.train import isolation
+
+    with pytest.raises(UserError, match=r"^x.tflite: reading it crashed \(SIGSEGV\)"):
+        isolation.run_isolated("ctypes:string_at", [0], Path("x.tflite"), "reading it")
+
+
+def test_a_child_past_its_memory_limit_is_one_user_error():
+    from staticml.train import isolation
+
+    with pytest.raises(UserError, match=r"^x.tflite: reading it needed more than 1 GB of memory"):
+        isolation.run_isolated("builtins:bytearray", [2 << 30], Path("x.tflite"), "reading it", memory_bytes=1 << 30)
+
+
+def test_a_child_past_its_time_limit_is_stopped():
+    import time
+
+    from staticml.train import isolation
+
+    started = time.monotonic()
+    with pytest.raises(UserError, match=r"^x.tflite: reading it took longer than 2 s and was stopped"):
+        isolation.run_isolated("time:sleep", [60], Path("x.tflite"), "reading it", seconds=2)
+    assert time.monotonic() - started < 20
+
+
+def test_what_the_child_returns_comes_back():
+    from staticml.train import isolation
+
+    assert isolation.run_isolated("json:loads", ['{"a": [1, 2]}'], Path("x"), "reading it") == {"a": [1, 2]}
