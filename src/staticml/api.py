@@ -9,6 +9,8 @@ are run together as one batch of at most `max_texts` texts. Bad input gets a 4xx
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,8 @@ from . import tasks
 from .errors import UserError
 from .runtime import Classifier
 from .site_config import model_dirs
+
+log = logging.getLogger("staticml.api")
 
 MAX_TEXTS = 256  # inputs (texts, rows) per request
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -135,7 +139,9 @@ def batch_dependent(path: Path) -> bool:
 
 
 class Batcher:
-    """One model's queue: gathers waiting requests into one `Classifier.predict` call in a thread."""
+    """One model's queue: gathers waiting requests into one `Classifier.predict` call in a thread.
+    Requests are checked before they join a batch; should a batch still fail, each of its requests
+    runs alone, so only the one that cannot be scored is refused."""
 
     def __init__(self, classifier: Classifier, settings: BatchSettings):
         self.classifier = classifier
@@ -160,11 +166,35 @@ class Batcher:
             texts = [text for job in jobs for text in job.texts]
             try:
                 predictions = await asyncio.to_thread(self.classifier.predict, texts)
-            except Exception as exc:  # answer every waiting request, keep serving
-                _settle(jobs, exc)
+            except Exception as exc:  # keep serving: find the request at fault, answer every other one
+                if len(jobs) == 1:
+                    _settle(jobs, self._refusal(exc))
+                else:
+                    await self._run_alone(jobs)
                 continue
             self._count(jobs, len(texts))
             _settle(jobs, predictions)
+
+    async def _run_alone(self, jobs: list[_Job]) -> None:
+        """A failed batch's requests, one run each: one bad request never fails another."""
+        for job in jobs:
+            try:
+                predictions = await asyncio.to_thread(self.classifier.predict, job.texts)
+            except Exception as exc:
+                _settle([job], self._refusal(exc))
+                continue
+            self._count([job], len(job.texts))
+            _settle([job], predictions)
+
+    def _refusal(self, exc: Exception) -> "ApiError":
+        """A request that fails on its own: its input is at fault (4xx), unless the server ran out of memory."""
+        if isinstance(exc, MemoryError):
+            return ApiError(503, "the server is out of memory; retry later or send fewer texts per request")
+        if isinstance(exc, UserError):
+            return ApiError(422, str(exc))
+        log.warning("model '%s' could not score a request", self.classifier.name, exc_info=exc)
+        reason = (str(exc).splitlines() or [""])[0][:200]
+        return ApiError(422, f"model '{self.classifier.name}' cannot score this input ({type(exc).__name__}: {reason})")
 
     async def _gather(self) -> list[_Job]:
         first = self._carry or await self._queue.get()
@@ -271,7 +301,8 @@ def _replay(body: bytes) -> Receive:
 
 
 def _error(status: int, detail: str) -> JSONResponse:
-    return JSONResponse({"detail": detail}, status_code=status)
+    # A detail may quote the request (a key, a model name); a lone surrogate there must not turn a 4xx into a 500.
+    return JSONResponse({"detail": detail.encode("utf-8", "backslashreplace").decode("utf-8")}, status_code=status)
 
 
 def describe_validation(errors: list[dict]) -> tuple[int, str]:
@@ -302,6 +333,8 @@ def _describe(error: dict) -> str:
         return f"{loc[0]} has {ctx.get('actual_length')} items; send at most {MAX_TEXTS} per request (split the list)"
     if kind == "string_too_long":
         return f"{where} has more than {ctx.get('max_length')} characters; shorten or split it"
+    if kind == "string_unicode":
+        return f"{where} is not valid Unicode text (it holds a lone surrogate such as \\ud800); send UTF-8 text"
     if kind == "string_type":
         return f"{where} must be a string, not {_json_type(error.get('input'))}"
     if kind == "list_type":
@@ -364,7 +397,12 @@ def create_api(classifiers: dict[str, Classifier], settings: BatchSettings | Non
         if name not in batchers:
             raise ApiError(404, f"unknown model '{name}'; known models: {', '.join(batchers)} "
                                 f"(omit \"model\" for the default, '{default}')")
-        return JSONResponse({"predictions": await batchers[name].predict(_inputs(body, batchers[name].classifier))})
+        classifier = batchers[name].classifier
+        predictions = await batchers[name].predict(_inputs(body, classifier))
+        problem = unscorable(predictions, _api_of(classifier).field)
+        if problem:
+            raise ApiError(422, problem)
+        return JSONResponse({"predictions": predictions})
 
     predict.__annotations__["body"] = request_type(classifiers)  # FastAPI reads the body's type from here
     app.post("/v1/predict", response_model=PredictResponse, responses=errors)(predict)
@@ -395,6 +433,16 @@ def _inputs(body: BaseModel, classifier: Classifier) -> list:
     except UserError as exc:
         raise ApiError(422, str(exc)) from None
     return items
+
+
+def unscorable(predictions: list[dict], what: str) -> str | None:
+    """A prediction whose probabilities are not numbers (NaN): numbers far outside the training data
+    can overflow inside the graph. JSON has no NaN, so such a request is refused, naming the item."""
+    for i, prediction in enumerate(predictions):
+        if not all(math.isfinite(p) for p in prediction["scores"].values()):
+            return (f"{what}[{i}]: the model's probabilities for it are not numbers (NaN); its values are too far "
+                    "outside what the model was trained on (check its numbers)")
+    return None
 
 
 def _info(batcher: Batcher) -> ModelInfo:

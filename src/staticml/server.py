@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -27,6 +28,17 @@ from .site_config import read_site
 # silent connections holds each socket for 10 s, not forever.
 IDLE_TIMEOUT = 10.0
 KEEP_ALIVE = 5
+# A request's body must be whole within BODY_TIMEOUT of its head, however steadily it trickles in (one
+# byte every 2 s would otherwise hold the connection forever); the API's largest body, 2 MB, takes
+# 30 s at 70 KB/s. A client that reads nothing of a response for WRITE_TIMEOUT is dropped.
+BODY_TIMEOUT = 30.0
+WRITE_TIMEOUT = 30.0
+# At most MAX_CONNECTIONS open connections (more get a 503), and never more than the open-files
+# limit leaves room for: FD_RESERVE descriptors stay for the model files, onnxruntime and logging.
+MAX_CONNECTIONS = 4096
+FD_RESERVE = 128
+MAX_HEAD_BYTES = 16 * 1024  # a request line and headers beyond this get a 400
+SHUTDOWN_GRACE = 5  # seconds Ctrl-C waits for requests in progress
 
 mimetypes.add_type("application/wasm", ".wasm")
 mimetypes.add_type("text/javascript", ".mjs")
@@ -108,27 +120,75 @@ def run(app: ASGIApp, host: str, port: int, what: str) -> None:
 
     port = port or free_port(host)  # 0, "any free port": picked here, so that the line below names it
     check_port_free(host, port)
+    raise_open_files_limit()
     print(f"{what} at http://{host}:{port}/  (Ctrl-C to stop)", flush=True)
     uvicorn.run(app, host=host, port=port, **uvicorn_options())
 
 
-def uvicorn_options(idle_timeout: float = IDLE_TIMEOUT) -> dict[str, Any]:
-    """How `run` configures uvicorn (tests start a uvicorn.Server with a shorter `idle_timeout`)."""
-    protocol = type("TimedH11Protocol", (TimedH11Protocol,), {"idle_timeout": idle_timeout})
-    return {"http": protocol, "ws": "none", "timeout_keep_alive": KEEP_ALIVE, "log_level": "warning"}
+def uvicorn_options(idle_timeout: float = IDLE_TIMEOUT, body_timeout: float = BODY_TIMEOUT,
+                    write_timeout: float = WRITE_TIMEOUT, max_connections: int | None = None) -> dict[str, Any]:
+    """How `run` configures uvicorn (tests start a uvicorn.Server with shorter timeouts). The
+    connection cap defaults to what the current open-files limit allows (`connection_cap`)."""
+    timeouts = {"idle_timeout": idle_timeout, "body_timeout": body_timeout, "write_timeout": write_timeout}
+    protocol = type("TimedH11Protocol", (TimedH11Protocol,), timeouts)
+    return {"http": protocol, "ws": "none", "timeout_keep_alive": KEEP_ALIVE, "log_level": "warning",
+            "limit_concurrency": max_connections or connection_cap(), "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
+            "timeout_graceful_shutdown": SHUTDOWN_GRACE}
+
+
+def open_files_limit() -> int | None:
+    """The process's soft limit on open files (None where there is none to read: Windows)."""
+    if sys.platform == "win32":
+        return None
+    import resource
+
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def raise_open_files_limit() -> int | None:
+    """Raises the soft open-files limit to the hard one (often 1,024 against 500,000 or more): each
+    connection holds a descriptor, and running out of them stops the server accepting any."""
+    if sys.platform == "win32":
+        return None
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+    if soft == resource.RLIM_INFINITY or soft >= target:
+        return soft
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError):  # macOS caps the soft limit below an unlimited hard one
+        return soft
+    return target
+
+
+def connection_cap(limit: int | None = None) -> int:
+    """MAX_CONNECTIONS, or fewer when the open-files limit would run out first."""
+    limit = open_files_limit() if limit is None else limit
+    if limit is None or limit < 0:  # no limit to respect (RLIM_INFINITY is -1)
+        return MAX_CONNECTIONS
+    return max(16, min(MAX_CONNECTIONS, limit - FD_RESERVE))
 
 
 class TimedH11Protocol(H11Protocol):
-    """uvicorn's HTTP/1.1 protocol with a request timeout: a connection that does not deliver a
-    request's head within `idle_timeout` (from when it opened or its previous response ended), or
-    pauses longer than that inside a body, is closed. uvicorn alone times out only a keep-alive
-    connection that sends nothing at all after a response: a silent new connection, or half a
-    request, stays open forever. Once a whole request is in, the app takes the time it needs."""
+    """uvicorn's HTTP/1.1 protocol with request and write timeouts: a connection that does not
+    deliver a request's head within `idle_timeout` (from when it opened or its previous response
+    ended), pauses longer than that inside a body, or has not delivered the whole body within
+    `body_timeout` of its head, is closed (with a 408 when no response has started). uvicorn alone
+    times out only a keep-alive connection that sends nothing at all after a response: a silent new
+    connection, half a request, or a body trickled a byte at a time stays open forever. Once a whole
+    request is in, the app takes the time it needs. A client that leaves the response unread (the
+    send buffer full) for `write_timeout` is dropped."""
 
     idle_timeout: float = IDLE_TIMEOUT
+    body_timeout: float = BODY_TIMEOUT
+    write_timeout: float = WRITE_TIMEOUT
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._request_timer: asyncio.TimerHandle | None = None
+        self._body_deadline: float | None = None
+        self._write_timer: asyncio.TimerHandle | None = None
         super().connection_made(transport)
         self._track(fresh=True)
 
@@ -144,21 +204,46 @@ class TimedH11Protocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_timer()
+        self._stop_write_timer()
         super().connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._write_timer is None:
+            self._write_timer = self.loop.call_later(self.write_timeout, self._write_timed_out)
+
+    def resume_writing(self) -> None:
+        self._stop_write_timer()
+        super().resume_writing()
+
+    def _stop_write_timer(self) -> None:
+        if self._write_timer is not None:
+            self._write_timer.cancel()
+            self._write_timer = None
+
+    def _write_timed_out(self) -> None:
+        self._write_timer = None
+        if not self.transport.is_closing():
+            self.transport.abort()  # close() would wait for the unread buffer to drain, which it never does
 
     def _track(self, fresh: bool) -> None:
         state = self.conn.their_state
+        if state is not h11.SEND_BODY:
+            self._body_deadline = None
         if state is h11.IDLE:  # waiting for a request's head: one deadline, more bytes do not extend it
             if fresh or self._request_timer is None:
                 self._start_timer()
-        elif state is h11.SEND_BODY:  # inside a body: the deadline restarts with each chunk
-            self._start_timer()
+        elif state is h11.SEND_BODY:  # inside a body: restarts with each chunk, but never past the body's deadline
+            now = self.loop.time()
+            if self._body_deadline is None:
+                self._body_deadline = now + self.body_timeout
+            self._start_timer(min(self.idle_timeout, self._body_deadline - now))
         else:  # the whole request is in (or the connection is closing)
             self._stop_timer()
 
-    def _start_timer(self) -> None:
+    def _start_timer(self, delay: float | None = None) -> None:
         self._stop_timer()
-        self._request_timer = self.loop.call_later(self.idle_timeout, self._timed_out)
+        self._request_timer = self.loop.call_later(self.idle_timeout if delay is None else max(delay, 0.0), self._timed_out)
 
     def _stop_timer(self) -> None:
         if self._request_timer is not None:
@@ -169,9 +254,12 @@ class TimedH11Protocol(H11Protocol):
         self._request_timer = None
         if self.transport.is_closing():
             return
-        if self.flow.read_paused:  # the server stopped reading (the app is behind), not the client
+        body_overdue = self._body_deadline is not None and self.loop.time() >= self._body_deadline
+        if self.flow.read_paused and not body_overdue:  # the server stopped reading (the app is behind), not the client
             self._start_timer()
             return
-        if self.conn.their_state is h11.IDLE and self.conn.trailing_data[0]:  # half a request head
+        half_head = self.conn.their_state is h11.IDLE and self.conn.trailing_data[0]
+        unanswered_body = body_overdue and not (self.cycle is not None and self.cycle.response_started)
+        if half_head or unanswered_body:
             self.transport.write(b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
         self.transport.close()

@@ -1,5 +1,5 @@
 """The camera page in real headless Chromium with a fake camera (y4m clips made from the sample
-portrait): the page's detections equal Python onnxruntime + staticml.detect on the same frames,
+portrait): the page's detections equal Python onnxruntime + staticml.tasks.face_detection.detect on the same frames,
 head movement gives previous/next in order and nothing while still, a camera that is refused or
 shows no face leaves the page usable and says so."""
 

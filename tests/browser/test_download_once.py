@@ -39,6 +39,8 @@ def tabular_site(tmp_path_factory):
     root = tmp_path_factory.mktemp("download-once")
     model = import_model(root / "model", "internals", PADDING_BYTES)
     build([model], root / "site", report=quiet)
+    manifest = json.loads((root / "site" / "models" / "internals" / "manifest.json").read_text())
+    assert set(manifest["engines"].values()) == {"onnxruntime-web"}  # the worker path (LabelEncoder is ai.onnx.ml)
     return root / "site"
 
 

@@ -1,5 +1,5 @@
 """The page of a tabular model in real Chromium: the form, predict(rows), file scoring and verify,
-each held to Python onnxruntime on the same graph (staticml.tabular.feeds)."""
+each held to Python onnxruntime on the same graph (staticml.tasks.tabular.features.feeds)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""staticml.detect: MediaPipe's anchors, decoding and NMS from the manifest's description, the face
+"""staticml.tasks.face_detection.detect: MediaPipe's anchors, decoding and NMS from the manifest's description, the face
 that is followed, letterboxing; and `staticml import` of the .tflite detector (slow: TensorFlow)."""
 
 from __future__ import annotations

@@ -294,7 +294,7 @@ def bad_imports(tmp_path, trained, pipeline_file) -> dict:
         "joblib": ([tmp_path / "model.joblib"], "a pickle file is refused"),
         "skops not a pipeline": ([folder / "classifier.skops"], "holds a LogisticRegression, not a scikit-learn Pipeline"),
         "not a skops file": ([features_file("x.skops", [1])], "not a skops file"),
-        "skops asks for other code": ([folder / "untrusted.skops"], "holds the type 'collections.Counter', which is not scikit-learn's"),
+        "skops asks for other code": ([folder / "untrusted.skops"], "refused the type 'collections.Counter'"),
         "feature not in graph": ([onnx_file, "--features", features_file("a.json", features + [{"name": "Pets", "type": "number"}]),
                                   "--labels", "bad,good"], "feature 'Pets' is not an input of model.onnx"),
         "graph input without feature": ([onnx_file, "--features", features_file("b.json", features[1:]), "--labels", "bad,good"],

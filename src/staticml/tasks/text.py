@@ -60,6 +60,17 @@ class TextClassifier(Classifier):
     def probe(self) -> str:
         return "a short text"
 
+    def check(self, items: list) -> None:
+        """The first text that is not valid Unicode (a lone surrogate cannot be encoded as UTF-8), named."""
+        from ..errors import UserError
+
+        for i, text in enumerate(items):
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise UserError(f"texts[{i}] is not valid Unicode text (a lone surrogate \\u{ord(text[exc.start]):04x} "
+                                f"at character {exc.start}); send UTF-8 text") from None
+
     def logits(self, texts: list[str]) -> np.ndarray:
         return self.session.run(["logits"], model_feeds(self.encoder, texts, self.extra_inputs))[0]
 

@@ -48,8 +48,7 @@ def check_archive(path: Path) -> None:
         check_member(path, info)
     total = sum(info.file_size for info in infos)
     if total > MAX_UNPACKED_BYTES:
-        raise UserError(f"{path}: refused: its members unpack to {total / 1e9:.1f} GB "
-                        f"(at most {MAX_UNPACKED_BYTES / 1e9:.1f} GB)")
+        raise UserError(f"{path}: refused: its members unpack to {size_text(total)} (at most {size_text(MAX_UNPACKED_BYTES)})")
 
 
 def check_member(path: Path, info: zipfile.ZipInfo) -> None:
@@ -58,11 +57,15 @@ def check_member(path: Path, info: zipfile.ZipInfo) -> None:
     if name.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
         raise UserError(f"{path}: refused: the member {name!r} points outside the archive's folder")
     if info.file_size > MAX_UNPACKED_BYTES:
-        raise UserError(f"{path}: refused: the member {name!r} unpacks to {info.file_size / 1e9:.1f} GB "
-                        f"(at most {MAX_UNPACKED_BYTES / 1e9:.1f} GB)")
+        raise UserError(f"{path}: refused: the member {name!r} unpacks to {size_text(info.file_size)} "
+                        f"(at most {size_text(MAX_UNPACKED_BYTES)})")
     if info.file_size >= RATIO_FROM_BYTES and info.file_size > MAX_RATIO * max(info.compress_size, 1):
         raise UserError(f"{path}: refused: the member {name!r} unpacks {info.file_size / max(info.compress_size, 1):.0f} times "
-                        f"its packed size to {info.file_size / 1e6:.0f} MB (a zip bomb; at most {MAX_RATIO} times)")
+                        f"its packed size to {size_text(info.file_size)} (a zip bomb; at most {MAX_RATIO} times)")
+
+
+def size_text(size: int) -> str:
+    return f"{size / 1e9:.1f} GB" if size >= 1e9 else f"{size / 1e6:.1f} MB"
 
 
 def directory_extent(path: Path) -> tuple[int, int]:

@@ -1,13 +1,48 @@
-"""Probabilities that mean what they say: one temperature, fitted on the validation split after
-training (Guo et al. 2017), folded into the model's last linear layer, so the exported graph
-itself is calibrated and Python, the API and the page apply it identically (one place: the file).
-Dividing logits by T > 0 never changes a prediction, only how sure it sounds."""
+"""Probabilities that mean what they say: one temperature, fitted after training (Guo et al. 2017)
+on a calibration split that early stopping never saw, folded into the model's last linear layer,
+so the exported graph itself is calibrated and Python, the API and the page apply it identically
+(one place: the file). Dividing logits by T > 0 never changes a prediction, only how sure it sounds.
+
+Why a separate split: early stopping keeps the epoch that scores best on the validation split, so
+that split's logits look better than unseen data's and a temperature fitted on them is too low
+(the model stays overconfident on the test split). Half of the validation split (stratified) picks
+the epoch; the other half fits the temperature; the test split is untouched.
+"""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 ECE_BINS = 15
+CALIBRATION_SHARE = 0.5  # of the validation split; early stopping uses the rest
+# Below this many rows the log-loss minimum is too noisy to trust (a few confident mistakes
+# decide T): the model ships uncalibrated (T = 1) and the manifest says so.
+MIN_CALIBRATION_ROWS = 100
+
+
+def split_off_calibration(texts: list[str], labels: list[int], seed: int) -> tuple[tuple[list[str], list[int]], tuple[list[str], list[int]] | None]:
+    """(rows for early stopping, rows for calibration): the validation split cut in two, stratified
+    where every label has two rows; None for calibration when its share would be under
+    MIN_CALIBRATION_ROWS rows (then early stopping keeps all of them)."""
+    from collections import Counter
+
+    from sklearn.model_selection import train_test_split
+
+    if round(len(texts) * CALIBRATION_SHARE) < MIN_CALIBRATION_ROWS:
+        return (list(texts), list(labels)), None
+    stratify = labels if min(Counter(labels).values()) >= 2 else None
+    x_stop, x_cal, y_stop, y_cal = train_test_split(texts, labels, test_size=CALIBRATION_SHARE, random_state=seed,
+                                                    stratify=stratify)
+    return (list(x_stop), list(y_stop)), (list(x_cal), list(y_cal))
+
+
+def too_small_note(validation_rows: int) -> str:
+    """Why a model was shipped uncalibrated, for the training log and the manifest."""
+    needed = math.ceil(MIN_CALIBRATION_ROWS / CALIBRATION_SHARE)
+    return (f"the validation split has {validation_rows} rows; a calibration split of at least {MIN_CALIBRATION_ROWS} "
+            f"rows needs {needed}: shipped uncalibrated (temperature 1)")
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:

@@ -2,8 +2,9 @@
 features.json and labels), or a fitted scikit-learn pipeline saved with skops.
 
 A pickle (.pkl, .pickle, .joblib) is refused: unpickling runs whatever code the file holds. skops
-files are loaded with only scikit-learn's own types trusted (and numpy's dtype), so a file that asks
-for anything else is refused naming the type, before any of it is built.
+files are loaded only when every node of their schema is a listed scikit-learn class (or a plain
+value, array or dtype): a function, a call or any other type is refused naming it, before any of it
+is built (skops_trust.py).
 """
 
 from __future__ import annotations
@@ -20,15 +21,12 @@ from ..tasks.tabular import features as tabular
 from ..errors import UserError
 from ..output import atomic_folder, check_writable
 from ..runtime import create_session
-from . import tabular as train_tabular
+from . import archives, skops_trust, tabular as train_tabular
 
 Report = Callable[[str], None]
 
 PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib")
 SKOPS_SUFFIX = ".skops"
-# skops types that are trusted on top of its own defaults (which are scikit-learn's estimators).
-TRUSTED_PREFIXES = ("sklearn.",)
-TRUSTED_TYPES = ("numpy.dtype",)
 ONNX_TYPES = {"number": "tensor(float)", "yes-no": "tensor(float)", "category": "tensor(string)"}
 
 
@@ -171,21 +169,18 @@ def import_onnx(source: Path, out: Path, labels: list[str], features: list[dict]
 
 
 def load_skops(path: Path):
-    """skops.io.load trusting only scikit-learn's types (and numpy's dtype): anything else is refused."""
+    """skops.io.load of a file whose every node is on skops_trust's lists (checked from its schema
+    first, after its zip directory: archives.check_archive); anything else is refused, naming the type."""
     import skops.io as sio
 
+    archives.check_archive(path)
+    trusted = skops_trust.trusted_types(path)
     try:
-        untrusted = sio.get_untrusted_types(file=path)
-    except Exception as exc:  # skops raises several types for a file that is not its format
-        raise UserError(f"{path}: not a skops file ({exc.__class__.__name__}: {str(exc)[:120]})") from None
-    refused = [t for t in untrusted if not t.startswith(TRUSTED_PREFIXES) and t not in TRUSTED_TYPES]
-    if refused:
-        raise UserError(f"{path}: holds the type '{refused[0]}', which is not scikit-learn's; only scikit-learn "
-                        "pipelines are loaded (nothing from the file was run)")
-    try:
-        return sio.load(path, trusted=untrusted)
+        pipeline = sio.load(path, trusted=trusted)
     except Exception as exc:  # a damaged file
         raise UserError(f"{path}: skops cannot load it ({exc.__class__.__name__}: {str(exc)[:120]})") from None
+    skops_trust.check_tree_predictors(pipeline, path)
+    return pipeline
 
 
 def check_pipeline(pipeline: Any, path: Path) -> None:

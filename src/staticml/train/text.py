@@ -18,7 +18,7 @@ from ..errors import UserError
 from ..leaks import HELD_OUT_TEXTS
 from ..tokenize import TextEncoder, describe, pad, train_tokenizer
 from ..runtime import softmax
-from . import calibrate, distill, export, features
+from . import calibrate, counterfactual, distill, export, features
 from .data import SEED, Dataset, Split, split
 
 Report = Callable[[str], None]
@@ -42,6 +42,7 @@ class TrainConfig:
     examples: list[str] = field(default_factory=list)  # the page's example inputs: only what the user gives
     examples_source: str = ""  # where they come from, for the training log
     distill: distill.DistillConfig | None = None  # learn from a teacher model folder's soft outputs too
+    counterfactual: bool = False  # add negated / contrasted training texts labelled by rule (train/counterfactual.py)
 
 
 SMALL_MODEL = 100_000  # trainable parameters below which `fit` uses one thread
@@ -71,6 +72,8 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print,
     started = time.perf_counter()
     parts = split(data)  # the held-out split stays fixed; config.seed only seeds the model
     require_repeated_words(parts, data.source)  # before minutes of training, not after
+    if config.counterfactual:
+        parts = with_counterfactuals(parts, config.seed, report)
     teacher = distill.load_teacher(config.distill.teacher, parts.labels, config.distill.teacher_subset) \
         if config.distill else None
     extra = distill.transfer_texts(config.distill, parts.train[0], parts.validation[0] + parts.test[0],
@@ -86,10 +89,16 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print,
     encoder = TextEncoder(tokenizer, describe(tokenizer), config.max_length)
     model = _build_model(config, tokenizer.get_vocab_size(), len(parts.labels))
     learned = taught["parts"] if taught else parts
-    train_set, val_set, trained = _training_inputs(model, encoder, learned, config, report)
-    fit_seconds = fit(trained, train_set, learned.train[1], val_set, parts.validation[1], config, report,
+    early_stop, held = calibrate.split_off_calibration(*parts.validation, seed=SEED)
+    learned = dataclasses.replace(learned, validation=early_stop)
+    train_set, val_set, calibration_set, trained = _training_inputs(model, encoder, learned, config, report,
+                                                                    held[0] if held else [])
+    fit_seconds = fit(trained, train_set, learned.train[1], val_set, early_stop[1], config, report,
                       taught["loss"] if taught else None)
-    temperature, not_sure = calibrate_on_validation(model, trained, val_set, parts.validation[1], report)
+    if held:
+        temperature, not_sure, calibrated = calibrate_on_held_out(model, trained, calibration_set, held[1], report)
+    else:
+        temperature, not_sure, calibrated = ship_uncalibrated(trained, val_set, early_stop[1], report)
     baseline = tfidf_baseline(parts, report)
 
     with output.atomic_folder(out, "model", force, inputs) as folder:
@@ -111,14 +120,23 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print,
                 "baselines": {"tfidf_logreg": baseline},
                 "train_seconds": round(fit_seconds, 1),
                 **({"distillation": taught["summary"]} if taught else {}),
-                "calibration": {"temperature": round(temperature, 4), "fitted_on": "validation split",
-                                "ece_bins": calibrate.ECE_BINS},
+                "calibration": calibrated,
                 "training": {k: getattr(config, k) for k in ("epochs", "batch_size", "learning_rate")}
                 | ({"train_layers": config.train_layers if config.finetune else 0} if config.arch == "minilm" else {})
-                | ({"width": config.width} if config.width else {}),
+                | ({"width": config.width} if config.width else {})
+                | ({"counterfactual": True} if config.counterfactual else {}),
             })
     report(f"model folder written: {out} ({time.perf_counter() - started:.1f} s in all)")
     return manifest
+
+
+def with_counterfactuals(parts: Split, seed: int, report: Report) -> Split:
+    """The training split plus its rule-labelled counterfactuals (none equal to a held-out text)."""
+    texts, labels = counterfactual.counterfactuals(*parts.train, parts.labels, seed)
+    held_out = set(parts.validation[0]) | set(parts.test[0])
+    kept = [(t, y) for t, y in zip(texts, labels) if t not in held_out]
+    report(f"counterfactuals: {len(kept)} negated or contrasted training texts labelled by rule")
+    return dataclasses.replace(parts, train=(parts.train[0] + [t for t, _ in kept], parts.train[1] + [y for _, y in kept]))
 
 
 def _tokenizer(config: TrainConfig, parts: Split, report: Report):
@@ -136,18 +154,19 @@ def _build_model(config: TrainConfig, vocab_size: int, num_labels: int):
     return archs.get(config.arch, archs.TRAINED).build(config, vocab_size, num_labels)
 
 
-def _training_inputs(model, encoder: TextEncoder, parts: Split, config: TrainConfig, report: Report):
-    """(train inputs, validation inputs, module to train): token ids, or a frozen part's cached outputs."""
-    train_ids, val_ids = encoder.ids(parts.train[0]), encoder.ids(parts.validation[0])
+def _training_inputs(model, encoder: TextEncoder, parts: Split, config: TrainConfig, report: Report,
+                     calibration_texts: list[str]):
+    """(train, validation and calibration inputs, module to train): token ids, or a frozen part's
+    cached outputs."""
+    groups = [encoder.ids(parts.train[0]), encoder.ids(parts.validation[0]), encoder.ids(calibration_texts)]
     if not hasattr(model, "bottom"):
-        return features.TokenIds(train_ids, encoder.spec.pad_id), features.TokenIds(val_ids, encoder.spec.pad_id), model
+        return (*(features.TokenIds(ids, encoder.spec.pad_id) for ids in groups), model)
     identity = f"{config.arch} cut {model.cut} {model.identity()}"
     what = "all layers frozen" if model.frozen else f"first {model.cut} layers frozen"
     report(f"model: MiniLM-L6 encoder ({what}) + mean pooling + linear head; caching the frozen part's outputs")
-    cached = features.cached_bottom(model, train_ids + val_ids, encoder.spec.pad_id, identity, report)
-    split_at = len(train_ids)
-    train_rows, val_rows = np.arange(split_at), np.arange(split_at, len(cached))
-    return cached.subset(train_rows), cached.subset(val_rows), model.trainable()
+    cached = features.cached_bottom(model, [ids for group in groups for ids in group], encoder.spec.pad_id, identity, report)
+    ends = np.cumsum([len(group) for group in groups])
+    return (*(cached.subset(np.arange(end - len(group), end)) for group, end in zip(groups, ends)), model.trainable())
 
 
 def fit(model, train_set, train_y: list[int], val_set, val_y: list[int], config: TrainConfig, report: Report,
@@ -255,20 +274,32 @@ def logits_of(model, inputs, batch_size: int = 1024) -> np.ndarray:
     return logits
 
 
-def calibrate_on_validation(model, trained, val_set, val_y: list[int], report: Report) -> tuple[float, float]:
-    """Fit the temperature on the validation split and fold it into the model's head; and the top
-    probability below which the page says "not sure" (calibrate.uncertain_below)."""
-    logits = logits_of(trained, val_set)
-    temperature = calibrate.fit_temperature(logits, val_y)
+def calibrate_on_held_out(model, trained, calibration_set, calibration_y: list[int], report: Report) -> tuple[float, float, dict]:
+    """Fit the temperature on the calibration split (rows early stopping never saw) and fold it into
+    the model's head; the top probability below which the page says "not sure"
+    (calibrate.uncertain_below); and what the manifest records."""
+    logits = logits_of(trained, calibration_set).astype(np.float64)
+    temperature = calibrate.fit_temperature(logits, calibration_y)
     calibrate.fold_temperature(model.head, temperature)
-    before = calibrate.calibration(softmax(logits.astype(np.float64)), val_y)
-    after = calibrate.calibration(softmax(logits.astype(np.float64) / temperature), val_y)
-    report(f"calibration: temperature {temperature:.3f} on the validation split; "
-           f"ECE {before['ece']:.4f} -> {after['ece']:.4f}, log-loss {before['log_loss']:.4f} -> {after['log_loss']:.4f}")
-    not_sure = calibrate.uncertain_below(softmax(logits.astype(np.float64) / temperature), val_y)
+    before = calibrate.calibration(softmax(logits), calibration_y)
+    after = calibrate.calibration(softmax(logits / temperature), calibration_y)
+    report(f"calibration: temperature {temperature:.3f} on the calibration split ({len(calibration_y)} rows that early "
+           f"stopping did not use); ECE {before['ece']:.4f} -> {after['ece']:.4f}, "
+           f"log-loss {before['log_loss']:.4f} -> {after['log_loss']:.4f}")
+    not_sure = calibrate.uncertain_below(softmax(logits / temperature), calibration_y)
     report(f"calibration: the page says \"not sure\" below a top probability of {not_sure:.3f} "
-           f"(validation predictions below it are right at most {calibrate.NOT_SURE_ACCURACY:.0%} of the time)")
-    return temperature, not_sure
+           f"(calibration predictions below it are right at most {calibrate.NOT_SURE_ACCURACY:.0%} of the time)")
+    record = {"temperature": round(temperature, 4), "fitted_on": "calibration split (half of validation, not used for "
+              "early stopping)", "rows": len(calibration_y), "ece_bins": calibrate.ECE_BINS}
+    return temperature, not_sure, record
+
+
+def ship_uncalibrated(trained, val_set, val_y: list[int], report: Report) -> tuple[float, float, dict]:
+    """Too few validation rows to set a calibration split aside: temperature 1, said and recorded."""
+    note = calibrate.too_small_note(len(val_y))
+    report(f"calibration: skipped: {note}")
+    not_sure = calibrate.uncertain_below(softmax(logits_of(trained, val_set).astype(np.float64)), val_y)
+    return 1.0, not_sure, {"temperature": 1.0, "fitted_on": None, "skipped": note, "ece_bins": calibrate.ECE_BINS}
 
 
 BASELINE_MIN_DF = 2  # a word must occur in this many training texts to count
@@ -352,5 +383,6 @@ def report_examples(config: TrainConfig, data: Dataset, parts: Split, report: Re
 
 def _data_summary(data: Dataset, parts: Split) -> dict:
     return {"source": Path(data.source).name, "rows": len(data.texts), "skipped_rows": data.skipped_rows,
-            "repaired_rows": data.repaired_rows, "split": "stratified 80/20 train/test, 10% of train for validation",
+            "repaired_rows": data.repaired_rows,
+            "split": "stratified 80/20 train/test, 10% of train for validation (early stopping; half of it for calibration)",
             "seed": SEED, "test_rows": len(parts.test[0])}

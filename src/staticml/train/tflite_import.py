@@ -22,6 +22,7 @@ from .. import tasks
 from ..tasks.face_detection import detect
 from ..errors import UserError
 from ..output import atomic_folder, check_writable
+from . import isolation
 
 Report = Callable[[str], None]
 # The detectors staticml knows how to decode, by their input and output shapes.
@@ -37,16 +38,18 @@ def is_tflite(path: Path) -> bool:
 
 
 def import_tflite(source: Path, out: Path, name: str | None = None, report: Report = print, force: bool = False) -> dict:
-    """Write a face-detection model folder at `out` (atomically) from a MediaPipe detector .tflite."""
+    """Write a face-detection model folder at `out` (atomically) from a MediaPipe detector .tflite.
+    TensorFlow and tf2onnx read the file in a child process (isolation.py): a damaged file that
+    crashes them or asks for tens of GB is one line, and their log lines stay off the terminal."""
     source, out = Path(source), Path(out)
     check_writable(out.absolute(), "model", force, [source])
-    arch, config = _recognise(source)
-    report(f"import: {source} is {arch} ({config['input']['width']}x{config['input']['height']} RGB in "
-           f"{config['input']['range']}, {config['anchors']['count']} anchors)")
+    check_header(source)
     with atomic_folder(out, "model", force, [source]) as target:
-        _convert(source, target / "model.onnx", report)
-        difference = _check_against_tflite(source, target / "model.onnx", config)
-        report(f"import: ONNX vs TFLite on 8 frames, max |difference| {difference:.2g}")
+        converted = isolation.run_isolated(f"{__name__}:convert_and_check", [str(source), str(target / "model.onnx")],
+                                           source, "reading it with TensorFlow Lite and tf2onnx")
+        for line in converted["reports"]:
+            report(line)
+        arch, config, difference = converted["arch"], converted["config"], converted["difference"]
         report(f"variant fp32: model.onnx {(target / 'model.onnx').stat().st_size / 1e6:.2f} MB")
         manifest = tasks.write_model_folder(
             target, name=name or out.name, task="face-detection", labels=None, variants={"fp32": "model.onnx"},
@@ -56,6 +59,29 @@ def import_tflite(source: Path, out: Path, name: str | None = None, report: Repo
                           "max_abs_diff_vs_tflite": float(f"{difference:.3g}"), "source_bytes": source.stat().st_size}})
     report(f"model folder written: {out}")
     return manifest
+
+
+def check_header(source: Path) -> None:
+    if not source.is_file():
+        raise UserError(f"{source}: no such file")
+    with open(source, "rb") as f:
+        head = f.read(8)
+    if head[4:8] != TFLITE_MAGIC:
+        raise UserError(f"{source}: not a TFLite model (no TFL3 header)")
+
+
+def convert_and_check(source: str, target: str) -> dict:
+    """The child's work (isolation.run_isolated): recognise the detector, convert it, compare the ONNX
+    graph with the TFLite interpreter; returns what the parent reports and writes in the manifest."""
+    source_path, target_path = Path(source), Path(target)
+    reports: list[str] = []
+    arch, config = _recognise(source_path)
+    reports.append(f"import: {source_path} is {arch} ({config['input']['width']}x{config['input']['height']} RGB in "
+                   f"{config['input']['range']}, {config['anchors']['count']} anchors)")
+    _convert(source_path, target_path, reports.append)
+    difference = _check_against_tflite(source_path, target_path, config)
+    reports.append(f"import: ONNX vs TFLite on 8 frames, max |difference| {difference:.2g}")
+    return {"arch": arch, "config": config, "difference": difference, "reports": reports}
 
 
 def _needs(module: str):
@@ -69,7 +95,7 @@ def _needs(module: str):
 
 
 def _interpreter(source: Path):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up lines are not the user's business
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"  # TensorFlow's start-up lines are not the user's business
     tf = _needs("tensorflow")
 
     warnings.filterwarnings("ignore", message=r"(?s).*tf.lite.Interpreter is deprecated")
@@ -84,12 +110,7 @@ def _interpreter(source: Path):
 
 def _recognise(source: Path) -> tuple[str, dict]:
     """Which known detector this file is, from its tensors; refuses anything else."""
-    if not source.is_file():
-        raise UserError(f"{source}: no such file")
-    with open(source, "rb") as f:
-        head = f.read(8)
-    if head[4:8] != TFLITE_MAGIC:
-        raise UserError(f"{source}: not a TFLite model (no TFL3 header)")
+    check_header(source)
     interpreter = _interpreter(source)
     inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
     shapes = {o["name"]: list(o["shape"]) for o in outputs}

@@ -46,7 +46,7 @@ def open_camera_page(browser, url: str):
 
 
 def detection_parity(page, model_dir: Path, variant: str, frames: list[np.ndarray]) -> dict:
-    """Page vs Python onnxruntime + staticml.detect on the same frames."""
+    """Page vs Python onnxruntime + staticml.tasks.face_detection.detect on the same frames."""
     python = open_detector(model_dir, variant)
     worst_box = worst_score = 0.0
     faces, count_mismatches = 0, []

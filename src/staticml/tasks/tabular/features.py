@@ -19,6 +19,7 @@ from ...errors import UserError
 
 TYPES = ("number", "category", "yes-no")
 MISSING_CATEGORY = ""
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class RowError(UserError):
@@ -28,7 +29,9 @@ class RowError(UserError):
 # ---- the manifest's "features" field ----
 
 def _finite(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return abs(value) <= FLOAT32_MAX if isinstance(value, int) else math.isfinite(value)
 
 
 def _feature_problem(feature: Any) -> str | None:
@@ -94,15 +97,45 @@ def _value_problem(feature: dict, value: Any) -> str | None:
         return None
     kind = feature["type"]
     if kind == "number":
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isinf(value)
-        return None if ok else f"must be a number or null, not {_json_type(value)}"
+        return _number_value_problem(value)
     if kind == "category":
-        return None if isinstance(value, str) else f"must be a string or null, not {_json_type(value)}"
+        return _category_value_problem(value)
     ok = isinstance(value, bool) or (isinstance(value, (int, float)) and value in (0, 1))
     return None if ok else f"must be true, false, 0, 1 or null, not {_json_value(value)}"
 
 
+def _number_value_problem(value: Any) -> str | None:
+    """A number the graph's float32 input holds as it is: finite and within float32's range. A huge
+    integer is compared as an integer (float() of it raises OverflowError)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return f"must be a number or null, not {_json_type(value)}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"must be a finite number or null (null for a missing value), not {_json_type(value)}"
+    if abs(value) > FLOAT32_MAX:
+        return f"is {_short_number(value)}, beyond the model's float32 range (at most ±{FLOAT32_MAX:.4g})"
+    return None
+
+
+def _category_value_problem(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return f"must be a string or null, not {_json_type(value)}"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return (f"is not valid Unicode text (a lone surrogate \\u{ord(value[exc.start]):04x} at character {exc.start}); "
+                "send UTF-8 text")
+    return None
+
+
+def _short_number(value: int | float) -> str:
+    if isinstance(value, int) and abs(value) >= 10**20:  # str() of a huge int is slow, and refused past 4,300 digits
+        return f"an integer of about {int(value.bit_length() * math.log10(2)) + 1} digits"
+    return repr(value)
+
+
 def _json_type(value: Any) -> str:
+    if isinstance(value, float) and math.isnan(value):
+        return "NaN"
     if isinstance(value, float) and math.isinf(value):
         return "infinity"
     names = {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list", dict: "an object"}
@@ -110,7 +143,9 @@ def _json_type(value: Any) -> str:
 
 
 def _json_value(value: Any) -> str:
-    return repr(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else _json_type(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return _short_number(value) if isinstance(value, int) or math.isfinite(value) else _json_type(value)
+    return _json_type(value)
 
 
 def row_problem(features: list[dict], rows: Any) -> str | None:

@@ -1,6 +1,6 @@
 """A tabular model's rows for the proofs (verify, bench, tests): its test rows, edge rows made from its
 features (missing values, unseen categories, out-of-range numbers), Python onnxruntime's probabilities
-for them (staticml.tabular.feeds, the contract's feeding rule) and the page's (window.staticml.predict)."""
+for them (staticml.tasks.tabular.features.feeds, the contract's feeding rule) and the page's (window.staticml.predict)."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def edge_rows(features: list[dict]) -> list[dict]:
 
 def native_probabilities(model_dir: Path, manifest: dict, variant: str, rows: list[dict]) -> np.ndarray:
     """Python onnxruntime on the same file (runtime.Classifier: rows checked, then fed by the
-    contract's rule, staticml.tabular.feeds): [rows, labels] in the manifest's label order."""
+    contract's rule, staticml.tasks.tabular.features.feeds): [rows, labels] in the manifest's label order."""
     return open_model(model_dir, variant).probabilities(rows)
 
 

@@ -1,0 +1,153 @@
+"""Measure students for issue 28 on the default corpus: architecture (tiny, tiny + width-3 windows,
+a 1–2 layer tiny transformer), counterfactual augmentation, distillation from a fine-tuned MiniLM
+with a larger transfer set. Each run trains a real model folder with `staticml.train.train` and is
+measured on the test split and on the hand-written probe set (src/staticml/data/probe_sentences.jsonl:
+only measured, never tuned on). Figures: docs/trust.md.
+
+    python scripts/student_search.py --labels 3 --runs tiny "arch=conv" "arch=transformer1,width=64" \\
+        "cf=1" "teacher=MODEL_DIR,augment=2" --out docs/bench/students_3.json
+
+A run is comma-separated key=value: arch (tiny|conv|transformer1|transformer2), width, epochs, cf (1:
+counterfactuals), teacher (a model folder), T, W, augment (copies per training text for the
+teacher), unlabeled (a file of texts for the teacher). Binary runs with a 3-label teacher use its
+negative/positive logits (--teacher-subset), and also report accuracy on the binary test texts that
+are in the 3-label test split too (the teacher never saw them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from staticml import archs, compact
+from staticml import Classifier
+from staticml.train import TrainConfig, data, train
+from staticml.train.distill import DistillConfig
+
+PROBES = Path(__file__).resolve().parents[1] / "src" / "staticml" / "data" / "probe_sentences.jsonl"
+SURE = 0.9
+
+
+def _conv(config, vocab_size: int, num_labels: int):
+    from staticml.train.models.students import ConvTiny
+
+    return ConvTiny(vocab_size, num_labels, sparse=True, **({"dim": config.width} if config.width else {}))
+
+
+def _transformer(layers: int):
+    def build(config, vocab_size: int, num_labels: int):
+        from staticml.train.models.students import TinyTransformer
+
+        return TinyTransformer(vocab_size, num_labels, dim=config.width or 64, layers=layers, max_length=config.max_length)
+    return build
+
+
+def register_students() -> None:
+    """The experimental students as architectures `train` can build (not offered by the CLI)."""
+    tiny = archs.get("tiny")
+    archs.register(archs.Arch("conv", archs.TRAINED, export_tolerance=1e-5, quantizer="gather-int8", build=_conv,
+                              defaults=dict(tiny.defaults)))
+    for layers in (1, 2):
+        archs.register(archs.Arch(f"transformer{layers}", archs.TRAINED, export_tolerance=1e-4, quantizer="gather-int8",
+                                  build=_transformer(layers),
+                                  defaults={"epochs": 8, "batch_size": 32, "learning_rate": 1e-3, "lr_decay": True, "threads": 1}))
+
+
+def read_probes(labels: list[str]) -> list[dict]:
+    rows = [json.loads(line) for line in PROBES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r for r in rows if r["label"] in labels]
+
+
+def probe_figures(model_dir: Path, probes: list[dict], labels: list[str]) -> dict:
+    p = Classifier(model_dir, threads=1).probabilities([r["text"] for r in probes])
+    truth = np.array([labels.index(r["label"]) for r in probes])
+    right = p.argmax(-1) == truth
+    sure_wrong = (~right) & (p.max(-1) > SURE)
+    kinds = sorted({r["kind"] for r in probes})
+    return {"rows": len(probes), "accuracy": round(float(right.mean()), 4),
+            "wrong_above_0_9": int(sure_wrong.sum()), "wrong_above_0_9_per_50": round(float(sure_wrong.mean() * 50), 2),
+            "by_kind": {k: round(float(right[[r["kind"] == k for r in probes]].mean()), 3) for k in kinds},
+            "sure_and_wrong": [r["text"] for r, bad in zip(probes, sure_wrong) if bad]}
+
+
+def native_ms_per_text(model_dir: Path, texts: list[str]) -> float:
+    classifier = Classifier(model_dir, threads=1)
+    for text in texts[:20]:
+        classifier.probabilities([text])
+    started = time.perf_counter()
+    for text in texts:
+        classifier.probabilities([text])
+    return round((time.perf_counter() - started) * 1000 / len(texts), 3)
+
+
+def config_for(run: dict, args) -> TrainConfig:
+    config = TrainConfig(name="student", arch=run.get("arch", "tiny"), counterfactual=run.get("cf") == "1")
+    if "width" in run:
+        config.width = int(run["width"])
+    if "epochs" in run:
+        config.epochs = float(run["epochs"])
+    if "teacher" in run:
+        config.distill = DistillConfig(run["teacher"], temperature=float(run.get("T", 2)), weight=float(run.get("W", 0.7)),
+                                       unlabeled=run.get("unlabeled"), augment=int(run.get("augment", 0)),
+                                       teacher_subset=args.labels == 2)
+    return config
+
+
+def measure(spec: str, dataset: data.Dataset, args, workdir: Path, clean) -> dict:
+    run = dict(part.split("=", 1) for part in spec.split(",")) if "=" in spec else {"arch": spec}
+    out = workdir / f"run-{time.monotonic_ns()}"
+    started = time.perf_counter()
+    manifest = train(dataset, out, config_for(run, args), report=lambda line: print("   ", line, file=sys.stderr, flush=True))
+    default = manifest["default_variant"]
+    figures = manifest["metrics"]["variants"][default]
+    file = out / manifest["variants"][default]
+    result = {"run": spec, "default_variant": default, "bytes": figures["bytes"],
+              "gzip_bytes": len(gzip.compress(file.read_bytes(), 9)), "accuracy": figures["accuracy"],
+              "macro_f1": figures["macro_f1"], "calibration": figures["calibration"]["after"],
+              "temperature": manifest["metrics"]["calibration"]["temperature"],
+              "compact_engine_unsupported": compact.unsupported(file),
+              "native_ms_per_text": native_ms_per_text(out, [r["text"] for r in read_probes(manifest["labels"])]),
+              "seconds": round(time.perf_counter() - started, 1),
+              "probe": probe_figures(out, read_probes(manifest["labels"]), manifest["labels"])}
+    if clean:
+        predicted = Classifier(out, threads=1).probabilities(clean[0]).argmax(-1)
+        result["clean_test"] = {"rows": len(clean[0]), "accuracy": round(float((predicted == np.array(clean[1])).mean()), 4)}
+    if args.keep:
+        result["model_dir"] = str(out)
+    return result
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--labels", type=int, choices=[2, 3], default=3)
+    p.add_argument("--runs", nargs="+", default=["tiny"])
+    p.add_argument("--out", type=Path, required=True, help="JSON lines, one per run (appended)")
+    p.add_argument("--keep", type=Path, help="keep the model folders here")
+    args = p.parse_args()
+    register_students()
+    keep = ["negative", "positive"] if args.labels == 2 else []
+    dataset = data.load_default(keep_labels=keep)
+    clean = None
+    if args.labels == 2:
+        held = set(data.split(data.load_default()).test[0])
+        pairs = [(t, y) for t, y in zip(*data.split(dataset).test) if t in held]
+        clean = ([t for t, _ in pairs], [y for _, y in pairs])
+    with tempfile.TemporaryDirectory(prefix="students-") as tmp:
+        workdir = args.keep or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        for spec in args.runs:
+            result = {"labels": args.labels, **measure(spec, dataset, args, workdir, clean)}
+            print(json.dumps(result), flush=True)
+            with args.out.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(result) + "\n")
+
+
+if __name__ == "__main__":
+    main()
