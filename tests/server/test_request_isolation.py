@@ -28,6 +28,7 @@ from onnx import TensorProto, helper, numpy_helper
 from staticml import cli
 from staticml.api import ApiError, Batcher, BatchSettings
 from staticml import Classifier
+from staticml.tasks.tabular.runner import TabularClassifier, read_model
 from staticml.server import free_port
 from staticml.train import tabular as train_tabular
 
@@ -152,13 +153,13 @@ def test_a_batch_that_fails_anyway_is_rerun_one_request_at_a_time(model, innocen
     alone: the one at fault gets a 422, the others their answers."""
     rows, expected = innocent
 
-    class FailsOnOneRow(Classifier):
+    class FailsOnOneRow(TabularClassifier):
         def predict(self, items: list) -> list[dict]:
             if any(row.get("Home") == "explodes" for row in items):
                 raise RuntimeError("[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : a node failed")
             return super().predict(items)
 
-    batcher = Batcher(FailsOnOneRow(model, spin=False), BatchSettings(max_texts=32, max_wait_ms=50))
+    batcher = Batcher(FailsOnOneRow(model, read_model(model), spin=False), BatchSettings(max_texts=32, max_wait_ms=50))
     jobs = [[rows[i]] for i in range(10)] + [[{**rows[0], "Home": "explodes"}]] + [[rows[i]] for i in range(10, 20)]
 
     async def together() -> list:
