@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from cli_tools import run_text as run  # noqa: F401 (other test modules import it from here)
 
 from staticml import manifest
-from staticml.cli import main
 from staticml import Classifier
 
 POSITIVE = ["love it", "great stuff", "so happy", "wonderful day", "best ever", "really good", "amazing work"]
@@ -19,11 +19,6 @@ def small_csv(tmp_path, repeat: int = 6):
     rows = [(t, "pos") for t in POSITIVE] + [(t, "neg") for t in NEGATIVE]
     path.write_text("review,stars\n" + "".join(f"{t} {i},{label}\n" for i in range(repeat) for t, label in rows))
     return path
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    return code, capsys.readouterr().err
 
 
 def test_train_writes_a_complete_model_folder(tmp_path, capsys):

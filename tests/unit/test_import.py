@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_tools import assert_import_refused
 from tiny_hf import LABELS, save_tiny, toy_onnx, wordpiece_tokenizer
 
 from staticml import cli, parity
@@ -42,17 +43,6 @@ def onnx_logits(classifier: Classifier, texts: list[str]) -> np.ndarray:
 
 def run_import(*args: str) -> int:
     return cli.main(["import", *map(str, args)])
-
-
-def assert_refused(capsys, out: Path, *args, says: str) -> None:
-    """Exit 2, one line on stderr that says what is wrong, and nothing left behind."""
-    capsys.readouterr()  # forget what making the bad input printed
-    assert run_import(*args, "--out", out) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("staticml: error:"), err
-    assert says in err[0], err[0]
-    assert not out.exists()
-    assert [p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}")] == []
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +140,7 @@ def test_import_onnx_folder_with_labels_file(tmp_path, tokenizer_json):
 def test_refuses_a_folder_without_a_model(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "README.md").write_text("nothing here")
-    assert_refused(capsys, tmp_path / "out", tmp_path / "empty", says="no model found")
+    assert_import_refused(capsys, tmp_path / "out", tmp_path / "empty", says="no model found")
 
 
 def test_refuses_an_unsupported_architecture(tmp_path, capsys):
@@ -158,7 +148,7 @@ def test_refuses_an_unsupported_architecture(tmp_path, capsys):
 
     GPT2ForSequenceClassification(GPT2Config(vocab_size=50, n_embd=16, n_layer=1, n_head=2, n_positions=32,
                                              num_labels=2)).save_pretrained(tmp_path / "gpt2")
-    assert_refused(capsys, tmp_path / "out", tmp_path / "gpt2", says="model_type 'gpt2' is not supported")
+    assert_import_refused(capsys, tmp_path / "out", tmp_path / "gpt2", says="model_type 'gpt2' is not supported")
 
 
 def test_refuses_a_model_without_a_classification_head(tmp_path, capsys):
@@ -167,20 +157,20 @@ def test_refuses_a_model_without_a_classification_head(tmp_path, capsys):
     BertModel(BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
                          intermediate_size=16)).save_pretrained(tmp_path / "encoder")
     wordpiece_tokenizer(64).save_pretrained(tmp_path / "encoder")
-    assert_refused(capsys, tmp_path / "out", tmp_path / "encoder", says="no trained classification head")
+    assert_import_refused(capsys, tmp_path / "out", tmp_path / "encoder", says="no trained classification head")
 
 
 def test_refuses_a_slow_only_tokenizer(tmp_path, capsys):
     source = save_tiny(tmp_path / "bert", "bert")
     (source / "tokenizer.json").unlink()
     (source / "vocab.txt").write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\n")
-    assert_refused(capsys, tmp_path / "out", source, says="only a slow tokenizer (vocab.txt)")
+    assert_import_refused(capsys, tmp_path / "out", source, says="only a slow tokenizer (vocab.txt)")
 
 
 def test_refuses_a_corrupt_onnx_file(tmp_path, capsys, tokenizer_json):
     bad = tmp_path / "model.onnx"
     bad.write_bytes(b"\x08\x07this is not protobuf" * 10)
-    assert_refused(capsys, tmp_path / "out", bad, "--tokenizer", tokenizer_json, "--labels", "a,b",
+    assert_import_refused(capsys, tmp_path / "out", bad, "--tokenizer", tokenizer_json, "--labels", "a,b",
                    says="not a valid ONNX model")
 
 
@@ -188,22 +178,22 @@ def test_refuses_a_tokenizer_json_that_does_not_parse(tmp_path, capsys):
     onnx_path = toy_onnx(tmp_path / "toy.onnx")
     broken = tmp_path / "tokenizer.json"
     broken.write_text('{"version": "1.0", "model": ')
-    assert_refused(capsys, tmp_path / "out", onnx_path, "--tokenizer", broken, "--labels", "a,b,c",
+    assert_import_refused(capsys, tmp_path / "out", onnx_path, "--tokenizer", broken, "--labels", "a,b,c",
                    says="not a valid tokenizer.json")
 
 
 def test_refuses_labels_that_do_not_match_the_logits(tmp_path, capsys, tokenizer_json):
     onnx_path = toy_onnx(tmp_path / "toy.onnx", width=3)
-    assert_refused(capsys, tmp_path / "out", onnx_path, "--tokenizer", tokenizer_json, "--labels", "neg,pos",
+    assert_import_refused(capsys, tmp_path / "out", onnx_path, "--tokenizer", tokenizer_json, "--labels", "neg,pos",
                    says="outputs 3 logits but 2 labels")
 
 
 def test_refuses_huggingface_labels_that_do_not_match(tmp_path, capsys):
     source = save_tiny(tmp_path / "bert", "bert")
-    assert_refused(capsys, tmp_path / "out", source, "--labels", "neg,pos", says="has 3 labels but 2 were given")
+    assert_import_refused(capsys, tmp_path / "out", source, "--labels", "neg,pos", says="has 3 labels but 2 were given")
 
 
 def test_refuses_an_extra_required_input(tmp_path, capsys, tokenizer_json):
     onnx_path = toy_onnx(tmp_path / "toy.onnx", extra=("token_type_ids", "position_ids"))
-    assert_refused(capsys, tmp_path / "out", onnx_path, "--tokenizer", tokenizer_json, "--labels", "a,b,c",
+    assert_import_refused(capsys, tmp_path / "out", onnx_path, "--tokenizer", tokenizer_json, "--labels", "a,b,c",
                    says="needs input(s) position_ids")

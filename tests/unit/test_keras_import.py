@@ -3,6 +3,8 @@ tokenizer.json, the rest as ONNX; parity with Keras on held-out texts of the def
 
 from __future__ import annotations
 
+import functools
+
 import importlib.util
 import json
 import re
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_tools import assert_import_refused
 
 from staticml import cli, parity
 from staticml.hard_texts import hard_texts
@@ -24,21 +27,12 @@ from staticml.train.keras_import import read_vocabulary
 from staticml.train.tf_standardize import PROBES, Untranslatable, portable_pattern, portable_rewrite
 
 KERAS_TOLERANCE = 1e-5
+# A Keras import prints its progress before it finds a problem: the error line is the last one.
+assert_keras_refused = functools.partial(assert_import_refused, after_progress=True)
 
 
 def run_import(*args) -> int:
     return cli.main(["import", *map(str, args)])
-
-
-def assert_refused(capsys, out: Path, *args, says: str) -> None:
-    """Exit 2, one error line on stderr (after any progress lines) that says what is wrong, nothing left behind."""
-    capsys.readouterr()
-    assert run_import(*args, "--out", out) == 2
-    err = capsys.readouterr().err.strip().splitlines()
-    assert [line for line in err if line.startswith("staticml: error:")] == err[-1:] and "Traceback" not in str(err), err
-    assert says in err[-1], err[-1]
-    assert not out.exists()
-    assert [p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}")] == []
 
 
 def test_without_tensorflow_the_import_says_what_to_install(tmp_path):
@@ -237,16 +231,16 @@ def test_other_heads_import_with_parity(km, tmp_path, capsys, make, labels, outp
 @with_tensorflow
 def test_refuses_a_model_that_is_not_a_text_classifier(km, tmp_path, capsys):
     source = km.image_model(tmp_path / "image.keras")
-    assert_refused(capsys, tmp_path / "out", source, says="image.keras: not a text classifier: its input is float32 (None, 28, 28, 1)")
+    assert_keras_refused(capsys, tmp_path / "out", source, says="image.keras: not a text classifier: its input is float32 (None, 28, 28, 1)")
 
 
 @pytest.mark.slow
 @with_tensorflow
 def test_an_unregistered_standardization_needs_custom_objects(km, tmp_path, capsys):
     source = km.custom_standardization_model(tmp_path / "custom.keras")
-    assert_refused(capsys, tmp_path / "out", source, says="unknown function 'custom_standardize', not part of Keras; "
+    assert_keras_refused(capsys, tmp_path / "out", source, says="unknown function 'custom_standardize', not part of Keras; "
                    "give the module that defines it with --custom-objects module:custom_standardize")
-    assert_refused(capsys, tmp_path / "out", source, "--custom-objects", "keras_models:nothing_here",
+    assert_keras_refused(capsys, tmp_path / "out", source, "--custom-objects", "keras_models:nothing_here",
                    says="keras_models has no nothing_here")
     assert run_import(source, "--custom-objects", "keras_models:custom_standardize", "--out", tmp_path / "out") == 0
     assert Classifier(tmp_path / "out", "fp32").manifest["import"]["standardize"] == "custom:custom_standardize"
@@ -331,7 +325,7 @@ def test_translated_ops_give_tensorflows_text(km):
 ])
 def test_refuses_a_standardization_it_cannot_translate_naming_the_op(km, tmp_path, capsys, function, says):
     source = km.standardization_model(tmp_path / f"{function}.keras", getattr(km, function))
-    assert_refused(capsys, tmp_path / "out", source, "--custom-objects", f"keras_models:{function}",
+    assert_keras_refused(capsys, tmp_path / "out", source, "--custom-objects", f"keras_models:{function}",
                    says=f"standardization '{function}': {says}")
 
 
@@ -407,7 +401,7 @@ def test_vocabulary_tokens_ending_in_a_no_break_space_import(km, tmp_path):
 @with_tensorflow
 def test_refuses_a_layer_the_converter_cannot_handle_naming_it(km, tmp_path, capsys):
     source = km.unconvertible_model(tmp_path / "lgamma.keras")
-    assert_refused(capsys, tmp_path / "out", source, "--custom-objects", "keras_models:LogGamma",
+    assert_keras_refused(capsys, tmp_path / "out", source, "--custom-objects", "keras_models:LogGamma",
                    says="layer 'log_gamma' uses TensorFlow op Lgamma, which tf2onnx cannot convert")
 
 
@@ -422,15 +416,15 @@ def test_refuses_a_layer_the_converter_cannot_handle_naming_it(km, tmp_path, cap
 def test_refuses_a_corrupt_file(km, tmp_path, capsys, name, content, says):
     """Named as corrupt, never "File not found" (Keras' own words for a .keras file that is not a zip archive)."""
     (tmp_path / name).write_bytes(content)
-    assert_refused(capsys, tmp_path / "out", tmp_path / name, says=f"{name}: {says}")
+    assert_keras_refused(capsys, tmp_path / "out", tmp_path / name, says=f"{name}: {says}")
 
 
 @pytest.mark.slow
 @with_tensorflow
 def test_refuses_an_h5_without_its_vocabulary(tutorial, tmp_path, capsys):
-    assert_refused(capsys, tmp_path / "out", tutorial["h5"], says="has no vocabulary (an .h5 file does not store it)")
+    assert_keras_refused(capsys, tmp_path / "out", tutorial["h5"], says="has no vocabulary (an .h5 file does not store it)")
     (tmp_path / "vocab.txt").write_text("a\na\n", encoding="utf-8")
-    assert_refused(capsys, tmp_path / "out", tutorial["h5"], "--vocabulary", tmp_path / "vocab.txt",
+    assert_keras_refused(capsys, tmp_path / "out", tutorial["h5"], "--vocabulary", tmp_path / "vocab.txt",
                    says="expected distinct tokens")
 
 
@@ -438,4 +432,4 @@ def test_refuses_an_h5_without_its_vocabulary(tutorial, tmp_path, capsys):
 @with_tensorflow
 def test_refuses_a_model_that_keras_itself_cannot_answer(km, tmp_path, capsys):
     source = km.masked_average_model(tmp_path / "masked.keras")
-    assert_refused(capsys, tmp_path / "out", source, says="Keras itself gives no probabilities (NaN) for ''")
+    assert_keras_refused(capsys, tmp_path / "out", source, says="Keras itself gives no probabilities (NaN) for ''")

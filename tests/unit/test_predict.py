@@ -12,25 +12,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from cli_tools import assert_one_line_refusal, run_output
 
 from staticml.cli import main
 from staticml import Classifier
 from staticml.site import build
 
 TEXTS = ["I love this, it made my day!", "=1+1 is a formula", "worst service ever, never again", "meh", 'a "quoted", text']
-
-
-def run(capsys, *argv) -> tuple[int, str, list[str]]:
-    capsys.readouterr()
-    code = main([str(a) for a in argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err.strip().splitlines()
-
-
-def assert_refused(code: int, err: list[str], says: str) -> None:
-    assert code == 2, err
-    assert len(err) == 1 and err[0].startswith("staticml") and "Traceback" not in err[0], err
-    assert says in err[0], err[0]
 
 
 @pytest.fixture
@@ -48,7 +36,7 @@ def read_scores(text: str) -> list[dict]:
 
 
 def test_predict_writes_the_pages_columns_with_pythons_probabilities(tiny_model, texts_csv, capsys):
-    code, out, err = run(capsys, "predict", tiny_model, texts_csv)
+    code, out, err = run_output(capsys, "predict", tiny_model, texts_csv)
     assert code == 0, err
     classifier = Classifier(tiny_model)
     labels = classifier.labels
@@ -73,7 +61,7 @@ def test_every_input_format_gives_the_same_scores(tiny_model, tmp_path, capsys):
     pq.write_table(pa.table({"n": list(range(len(TEXTS))), "text": TEXTS}), tmp_path / "t.parquet")
     outputs = {}
     for name in ("t.txt", "t.tsv", "t.jsonl", "t.parquet"):
-        code, out, err = run(capsys, "predict", tiny_model, tmp_path / name, "--text-col", "text")
+        code, out, err = run_output(capsys, "predict", tiny_model, tmp_path / name, "--text-col", "text")
         assert code == 0, (name, err)
         outputs[name] = out
     assert len(set(outputs.values())) == 1, outputs
@@ -81,13 +69,13 @@ def test_every_input_format_gives_the_same_scores(tiny_model, tmp_path, capsys):
 
 
 def test_predict_writes_parquet_and_csv_files_and_reads_a_site(tiny_model, tiny_site, texts_csv, tmp_path, capsys):
-    code, _, err = run(capsys, "predict", tiny_site, texts_csv, "--out", tmp_path / "scores.parquet")
+    code, _, err = run_output(capsys, "predict", tiny_site, texts_csv, "--out", tmp_path / "scores.parquet")
     assert code == 0, err
     table = pq.read_table(tmp_path / "scores.parquet")
     labels = Classifier(tiny_model).labels
     assert table.column_names == ["row", "text", "label", *[f"p_{label}" for label in labels]]
     assert table.column("text").to_pylist() == TEXTS  # Parquet holds the texts as they are
-    code, _, err = run(capsys, "predict", tiny_model, texts_csv, "--out", tmp_path / "scores.csv")
+    code, _, err = run_output(capsys, "predict", tiny_model, texts_csv, "--out", tmp_path / "scores.csv")
     assert code == 0, err
     from_csv = read_scores((tmp_path / "scores.csv").read_text(encoding="utf-8"))
     assert [r["label"] for r in from_csv] == table.column("label").to_pylist()
@@ -107,18 +95,18 @@ def test_the_python_api_is_one_import_and_import_staticml_stays_light(tiny_model
 
 
 def test_a_file_without_the_text_column_is_refused_listing_its_columns(tiny_model, texts_csv, capsys):
-    code, out, err = run(capsys, "predict", tiny_model, texts_csv, "--text-col", "body")
-    assert_refused(code, err, "no column 'body' (its columns: id, review)")
+    code, out, err = run_output(capsys, "predict", tiny_model, texts_csv, "--text-col", "body")
+    assert_one_line_refusal(code, err, "no column 'body' (its columns: id, review)")
     assert out == ""
 
 
 def test_an_existing_out_file_is_refused_unless_force(tiny_model, texts_csv, tmp_path, capsys):
     out = tmp_path / "mine.csv"
     out.write_text("my own file\n")
-    code, _, err = run(capsys, "predict", tiny_model, texts_csv, "--out", out)
-    assert_refused(code, err, "the file exists; pass --force")
+    code, _, err = run_output(capsys, "predict", tiny_model, texts_csv, "--out", out)
+    assert_one_line_refusal(code, err, "the file exists; pass --force")
     assert out.read_text() == "my own file\n"
-    code, _, err = run(capsys, "predict", tiny_model, texts_csv, "--out", out, "--force")
+    code, _, err = run_output(capsys, "predict", tiny_model, texts_csv, "--out", out, "--force")
     assert code == 0, err
     assert out.read_text(encoding="utf-8").startswith("row,text,label,")
 
@@ -161,8 +149,8 @@ def bad_predict_input(tiny_model, site, texts_csv, tmp_path) -> dict:
 def test_bad_predict_input_is_one_line_and_writes_nothing(tiny_model, tiny_site, texts_csv, tmp_path, capsys, case):
     model, data, more, says = bad_predict_input(tiny_model, tiny_site, texts_csv, tmp_path)[case]
     before = sorted(p.name for p in tmp_path.iterdir())
-    code, _, err = run(capsys, "predict", model, data, *more)
-    assert_refused(code, err, says)
+    code, _, err = run_output(capsys, "predict", model, data, *more)
+    assert_one_line_refusal(code, err, says)
     assert sorted(p.name for p in tmp_path.iterdir()) == before
     assert texts_csv.read_text(encoding="utf-8").startswith("id,review")
 
@@ -177,14 +165,14 @@ def test_a_face_detector_given_a_table_is_refused_naming_what_it_reads(texts_csv
     (folder / "model.onnx").write_bytes(b"never run")
     manifest_io.write_model_folder(folder, name="face", task="face-detection", labels=None, variants={"fp32": "model.onnx"},
                                    default_variant="fp32", metrics={}, arch="blazeface-short-range", detector=SPEC)
-    code, _, err = run(capsys, "predict", folder, texts_csv, "--out", tmp_path / "s.csv")
-    assert_refused(code, err, "a face detector reads an image (.png")
+    code, _, err = run_output(capsys, "predict", folder, texts_csv, "--out", tmp_path / "s.csv")
+    assert_one_line_refusal(code, err, "a face detector reads an image (.png")
     assert not (tmp_path / "s.csv").exists()
 
 
 def test_serve_refuses_a_model_folder_saying_it_is_not_a_built_site(tiny_model, capsys):
-    code, _, err = run(capsys, "serve", tiny_model)
-    assert_refused(code, err, "not a staticml site")
+    code, _, err = run_output(capsys, "serve", tiny_model)
+    assert_one_line_refusal(code, err, "not a staticml site")
 
 
 def test_a_command_whose_extra_is_missing_names_the_extra(tmp_path):
@@ -243,7 +231,7 @@ def test_a_tabular_model_scores_each_row_by_its_feature_columns(tabular_model, t
 
     rows, _ = applicants(40, seed=3)
     data = applicants_csv(tmp_path / "applicants.csv", rows)
-    code, out, err = run(capsys, "predict", tabular_model, data)
+    code, out, err = run_output(capsys, "predict", tabular_model, data)
     assert code == 0, err
     scored = read_scores(out)
     classifier = Classifier(tabular_model)
@@ -259,11 +247,11 @@ def test_a_tabular_model_scores_each_row_by_its_feature_columns(tabular_model, t
 def test_a_tabular_file_without_a_feature_column_or_with_a_bad_cell_is_refused(tabular_model, tmp_path, capsys):
     missing = tmp_path / "missing.csv"
     missing.write_text("Seniority,Income,Records\n5,100,no\n")
-    code, _, err = run(capsys, "predict", tabular_model, missing)
-    assert_refused(code, err, "no column 'Home <type>' (the model needs: Seniority, Home <type>, Income, Records; "
+    code, _, err = run_output(capsys, "predict", tabular_model, missing)
+    assert_one_line_refusal(code, err, "no column 'Home <type>' (the model needs: Seniority, Home <type>, Income, Records; "
                               "the file has: Seniority, Income, Records)")
     bad = tmp_path / "bad.csv"
     bad.write_text("Seniority,Home <type>,Income,Records\n5,owner,100,no\n5,rent,lots,no\n")
-    code, _, err = run(capsys, "predict", tabular_model, bad, "--out", tmp_path / "s.csv")
-    assert_refused(code, err, "row 2, column 'Income': 'lots' is not a number")
+    code, _, err = run_output(capsys, "predict", tabular_model, bad, "--out", tmp_path / "s.csv")
+    assert_one_line_refusal(code, err, "row 2, column 'Income': 'lots' is not a number")
     assert not (tmp_path / "s.csv").exists()
