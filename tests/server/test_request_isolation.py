@@ -22,6 +22,7 @@ import httpx
 import numpy as np
 import onnx
 import pytest
+from async_tools import run_in_own_loop
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
@@ -140,7 +141,7 @@ def test_a_bad_row_fails_only_its_own_request(api_url, model, innocent, case):
     for at in range(0, 200, 20):  # ten copies of the bad request spread among 200 innocent ones
         bodies.insert(at, guilty)
     before = batch_stats(api_url)
-    responses = asyncio.run(post_all(api_url, bodies))
+    responses = run_in_own_loop(post_all(api_url, bodies))
     bad = [r for b, r in zip(bodies, responses) if b == guilty]
     assert {r.status_code for r in bad} == {422}, bad[0].text
     assert all(says in r.json()["detail"] for r in bad), bad[0].text
@@ -165,7 +166,7 @@ def test_a_batch_that_fails_anyway_is_rerun_one_request_at_a_time(model, innocen
     async def together() -> list:
         return await asyncio.gather(*(batcher.predict(job) for job in jobs), return_exceptions=True)
 
-    outcomes = asyncio.run(together())
+    outcomes = run_in_own_loop(together())
     failed = [o for o in outcomes if isinstance(o, Exception)]
     assert len(failed) == 1 and isinstance(failed[0], ApiError) and failed[0].status == 422, failed
     assert "cannot score this input (RuntimeError" in failed[0].detail
@@ -204,7 +205,7 @@ def test_probabilities_that_are_not_numbers_are_a_4xx_for_that_request_only(tmp_
     for at in range(0, 100, 10):
         bodies.insert(at, guilty)
     with api_server(model_dir) as url:
-        responses = asyncio.run(post_all(url, bodies))
+        responses = run_in_own_loop(post_all(url, bodies))
         assert batch_stats(url, "overflow")["largest_batch"] > 2
     bad = [r for b, r in zip(bodies, responses) if b == guilty]
     assert {r.status_code for r in bad} == {422}, bad[0].text
@@ -267,7 +268,7 @@ def test_random_rows_get_a_4xx_or_a_200_and_never_fail_innocent_requests(api_url
     good, expected = innocent
     guilty = body({"rows": rows})
     bodies = [guilty] + [body({"rows": [good[i]]}) for i in range(8)]
-    responses = asyncio.run(post_all(api_url, bodies))
+    responses = run_in_own_loop(post_all(api_url, bodies))
     answer = responses[0]
     event(f"{answer.status_code} {answer.json().get('detail', '')[:60]}")  # pytest --hypothesis-show-statistics
     assert answer.status_code == 200 or 400 <= answer.status_code < 500, (answer.status_code, answer.text[:300])
@@ -290,7 +291,7 @@ def test_a_lone_surrogate_in_a_text_fails_only_its_own_request(tiny_model):
     for at in range(0, 100, 10):
         bodies.insert(at, guilty)
     with api_server(tiny_model) as url:
-        responses = asyncio.run(post_all(url, bodies))
+        responses = run_in_own_loop(post_all(url, bodies))
     bad = [r for b, r in zip(bodies, responses) if b == guilty]
     assert {r.status_code for r in bad} == {422} and "texts[0] is not valid Unicode text" in bad[0].json()["detail"]
     check_innocent([r for b, r in zip(bodies, responses) if b != guilty], expected, Classifier(tiny_model).labels)

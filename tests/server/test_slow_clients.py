@@ -21,6 +21,7 @@ from typing import Iterator
 
 import httpx
 import pytest
+from async_tools import run_in_own_loop
 import uvicorn
 
 from onnx_tabular import import_model
@@ -239,7 +240,7 @@ def test_normal_requests_are_answered_while_300_slow_clients_hold_connections(wh
         args, ready, method, path, payload = ["serve", str(plain_site)], "site.json", "GET", "site.json", None
     with command(args, ready) as (url, process):
         assert soft_open_files_limit(process.pid) > LOW_SOFT_LIMIT  # raised at start (to the hard limit)
-        answers = asyncio.run(normal_requests_among_slow_clients(url, method, path, payload))
+        answers = run_in_own_loop(normal_requests_among_slow_clients(url, method, path, payload))
         assert process.poll() is None
     assert all(status == 200 for status, _ in answers), answers
     assert max(seconds for _, seconds in answers) < 3.0, answers
