@@ -20,9 +20,9 @@ def run(capsys, *argv) -> tuple[int, list[str]]:
 
 
 def run_text(capsys, *argv) -> tuple[int, str]:
-    """As `run`, stderr as one string."""
+    """As `run`, stderr as it was written: one string, each line ending in a newline."""
     code, err = run(capsys, *argv)
-    return code, "\n".join(err)
+    return code, "".join(line + "\n" for line in err)
 
 
 def assert_one_line_refusal(code: int, err: list[str], says: str) -> None:
