@@ -242,7 +242,8 @@ def parser() -> argparse.ArgumentParser:
     im.add_argument("--labels", help="labels in logit order, comma-separated or a file (default: config.json id2label)")
     im.add_argument("--name", help="model name (default: the --out folder's name)")
     im.add_argument("--max-length", type=int, help="default: the tokenizer's and the model's limit, at most 512")
-    im.add_argument("--default-variant", choices=["fp32", "int8"], default="fp32")
+    im.add_argument("--default-variant", choices=["fp32", "int8"],
+                    help="the variant the page loads (default: the smallest that agrees with fp32 on the probe texts)")
     im.add_argument("--custom-objects", metavar="MODULE:NAME",
                     help="Keras: classes or functions the model refers to, comma-separated")
     im.add_argument("--vocabulary", metavar="FILE",
