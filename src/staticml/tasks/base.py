@@ -69,6 +69,12 @@ class PredictRun:
     force: bool
     report: Report
     progress: Callable[[int, int], None] | None
+    # predict --engine: the stand-in scoring the opened runner's batches elsewhere (staticml.engines); None: the runner itself
+    scorer: Callable[[Any], Any] | None = None
+
+    def runner(self, classifier: Any) -> Any:
+        """What the task's predict scores with: the runner it opened, or the engine's stand-in for it."""
+        return self.scorer(classifier) if self.scorer else classifier
 
 
 @dataclass(frozen=True)

@@ -159,7 +159,7 @@ def bench_table(report: dict) -> Any:
 # ---- predict: a column of texts
 
 def predict(run: PredictRun) -> int:
-    classifier = open_model(run.model_dir)
+    classifier = run.runner(open_model(run.model_dir))
 
     def batches_of(source: Source, data: Path) -> tuple[Iterator[Batch], str]:
         column = pick_column(data, source.columns, source.sample, run.column)

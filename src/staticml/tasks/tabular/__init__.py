@@ -83,7 +83,7 @@ def bench_table(report: dict) -> Any:
 # ---- predict: a file whose columns are named as the features
 
 def predict(run: PredictRun) -> int:
-    classifier = open_model(run.model_dir)
+    classifier = run.runner(open_model(run.model_dir))
     if run.column is not None:
         raise UserError(f"--text-col: {run.model_dir} is a tabular model; it reads the columns named as its features")
 
