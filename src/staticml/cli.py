@@ -81,7 +81,7 @@ def cmd_predict(args: argparse.Namespace) -> None:
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task("predict", total=None)
         rows = predict_file(args.model, args.data, args.out, args.text_col, args.model_name, args.force, report,
-                            progress=lambda done, total: bar.update(task, completed=done, total=total))
+                            progress=lambda done, total: bar.update(task, completed=done, total=total), keep=args.keep)
     seconds = time.perf_counter() - started
     report(f"predict: {rows} rows scored in {seconds:.1f} s ({rows / seconds:.0f} rows/s)"
            + (f", written to {args.out}" if args.out else ""))
@@ -131,6 +131,11 @@ def width(value: str) -> int:
     if not value.strip().isdecimal() or not 4 <= int(value) <= 256:
         raise argparse.ArgumentTypeError(f"{value!r} is not a width from 4 to 256")
     return int(value)
+
+
+def column_list(value: str) -> list[str]:
+    """Comma-separated column names for --keep ('' for none)."""
+    return [name.strip() for name in value.split(",") if name.strip()]
 
 
 def port(value: str) -> int:
@@ -281,6 +286,9 @@ def parser() -> argparse.ArgumentParser:
     pr.add_argument("data")
     pr.add_argument("--text-col", help="the column of texts (default: the one the page would pick)")
     pr.add_argument("--model", dest="model_name", help="the site's model to use (default: the site's default)")
+    pr.add_argument("--keep", type=column_list, metavar="COL,...",
+                    help="the input columns the output holds before the label and probabilities, comma-separated "
+                         "(default: all; --keep '' for none)")
     add_out(pr, help="a .csv or .parquet file to write (default: CSV on stdout)")
     pr.set_defaults(func=cmd_predict)
     bn = sub.add_parser("bench", help="browser vs server vs native: bytes, time to ready, latency, break-even")

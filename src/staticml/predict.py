@@ -29,10 +29,12 @@ def model_folder(path: str | Path, model: str | None = None) -> Path:
 
 def predict_file(model: str | Path, data: str | Path, out: str | Path | None = None, column: str | None = None,
                  model_name: str | None = None, force: bool = False, report: Callable[[str], None] = print,
-                 progress: Callable[[int, int], None] | None = None) -> int:
-    """Score `data` with the model; write the results to `out` (stdout without it). Returns the
-    number of inputs scored. `out` appears complete or not at all."""
+                 progress: Callable[[int, int], None] | None = None, keep: list[str] | None = None) -> int:
+    """Score `data` with the model; write the results to `out` (stdout without it): the input's
+    columns (or those named in `keep`), then the label and probabilities. Returns the number of
+    inputs scored. `out` appears complete or not at all."""
     folder = model_folder(model, model_name)
     task = tasks.for_model(folder)
-    run = PredictRun(folder, Path(data), Path(out) if out is not None else None, column, force, report, progress)
+    run = PredictRun(folder, Path(data), Path(out) if out is not None else None, column, force, report, progress,
+                     keep=keep)
     return task.predict(run)

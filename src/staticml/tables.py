@@ -1,5 +1,5 @@
-"""Files of inputs for `staticml predict`, read and written as the page's "Score a file" reads and
-writes them (web/src/file_scoring.ts): row, text, label, p_<label> per label.
+"""Files of inputs for `staticml predict`: read as the page's "Score a file" reads them, written as
+the input's columns (all, or those named with `--keep`) followed by label and p_<label> per label.
 
 The file is read the way the page reads it (web/src/table.ts): a header row for CSV/TSV, one text
 per non-blank line for TXT, an object (or a string) per line for JSONL, plus Parquet; rows are
@@ -15,7 +15,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -34,6 +34,7 @@ class Batch:
     rows: list[int]  # 1-based, as the page numbers them
     texts: list[str]  # the "text" column: the text, or for a tabular model the row described
     items: list  # what the model scores: the texts, or rows {column: value}
+    records: list[dict] = field(default_factory=list)  # the input's record of each row scored (its kept columns are written)
 
     @classmethod
     def empty(cls) -> "Batch":
@@ -136,7 +137,11 @@ def cell(value: Any) -> str | None:
     """A cell as the page reads it: a string as is, null as missing, anything else as JSON."""
     if value is None:
         return None
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, int, float, list, dict)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)  # a Parquet date, time or decimal, as Python writes it
 
 
 @dataclass
@@ -148,6 +153,7 @@ class Source:
     total: int  # bytes, or rows for Parquet
     done: Callable[[], int]
     close: Callable[[], None]
+    types: dict[str, Any] = field(default_factory=dict)  # Parquet: each column's Arrow type (kept as is in a Parquet output)
 
 
 def open_source(path: Path, kind: str, report: Callable[[str], None] = print) -> Source:
@@ -182,7 +188,9 @@ def _parquet_source(path: Path) -> Source:
             read[0] += chunk.num_rows
             yield from chunk.to_pylist()
 
-    return Source(file.schema_arrow.names, sample, records, file.metadata.num_rows, lambda: read[0], lambda: None)
+    schema = file.schema_arrow
+    types = {name: schema.field(name).type for name in schema.names}
+    return Source(schema.names, sample, records, file.metadata.num_rows, lambda: read[0], lambda: None, types)
 
 
 # ---------------------------------------------------------------- writing
@@ -198,45 +206,81 @@ def output_format(out: Path | None, force: bool, inputs: list[Path]) -> str:
     return kind
 
 
-def header(labels: list[str]) -> list[str]:
-    """The page's download columns (web/src/file_scoring.ts)."""
-    return ["row", "text", "label", *[f"p_{label}" for label in labels]]
+@dataclass
+class Columns:
+    """The output's columns: the kept input columns as they are named, then the model's (label and
+    p_<label>), each renamed predicted_<name> when an input column already has its name."""
+    kept: list[str]
+    types: dict[str, Any]  # a kept column's Arrow type (Parquet inputs); others are written as text
+    labels: list[str]
+
+    def model_columns(self) -> list[str]:
+        taken = set(self.kept)
+        names = []
+        for name in ["label", *[f"p_{label}" for label in self.labels]]:
+            while name in taken:
+                name = f"predicted_{name}"
+            taken.add(name)
+            names.append(name)
+        return names
+
+    def header(self) -> list[str]:
+        return [*self.kept, *self.model_columns()]
+
+    def kept_values(self, batch: Batch) -> list[list]:
+        """Each kept column's values over the batch: as read from Parquet, else as the page reads a cell."""
+        return [[r.get(c) if c in self.types else cell(r.get(c)) for r in batch.records] for c in self.kept]
 
 
-def csv_field(value: str) -> str:
+def kept_columns(path: Path, columns: list[str], keep: list[str] | None) -> list[str]:
+    """The input columns the output holds: all of them, or those named with --keep (checked)."""
+    if keep is None:
+        return list(dict.fromkeys(columns))
+    missing = [c for c in keep if c not in columns]
+    if missing:
+        raise UserError(f"--keep: {path} has no column '{missing[0]}' (its columns: {', '.join(columns) or 'none'})")
+    return list(dict.fromkeys(keep))
+
+
+def csv_field(value: str | None) -> str:
     """As the page writes it: a leading = + - @ tab or CR is prefixed with ' (OWASP, CSV injection)."""
+    if value is None:
+        return ""
     return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 class CsvScores:
-    def __init__(self, stream: IO[str], labels: list[str]):
-        self.labels = labels
+    def __init__(self, stream: IO[str], columns: Columns):
+        self.columns = columns
         self.writer = csv.writer(stream, lineterminator="\r\n")
-        self.writer.writerow(header(labels))
+        self.writer.writerow(columns.header())
 
     def write(self, batch: Batch, probs) -> None:
-        labels = [self.labels[i] for i in probs.argmax(axis=1)]
-        self.writer.writerows([str(row), csv_field(text), csv_field(label), *(f"{p:.6f}" for p in ps)]
-                              for row, text, label, ps in zip(batch.rows, batch.texts, labels, probs.tolist()))
+        labels = [self.columns.labels[i] for i in probs.argmax(axis=1)]
+        kept = zip(*self.columns.kept_values(batch)) if self.columns.kept else ([] for _ in labels)
+        self.writer.writerows([*(csv_field(cell(v)) for v in values), csv_field(label), *(f"{p:.6f}" for p in ps)]
+                              for values, label, ps in zip(kept, labels, probs.tolist()))
 
     def close(self) -> None:
         pass
 
 
 class ParquetScores:
-    def __init__(self, path: Path, labels: list[str]):
+    def __init__(self, path: Path, columns: Columns):
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        self.pa, self.labels = pa, labels
-        fields = [("row", pa.int64()), ("text", pa.string()), ("label", pa.string())]
-        self.schema = pa.schema(fields + [(name, pa.float32()) for name in header(labels)[3:]])
+        self.pa, self.columns = pa, columns
+        label, *probabilities = columns.model_columns()
+        fields = [(name, columns.types.get(name, pa.string())) for name in columns.kept] + [(label, pa.string())]
+        self.schema = pa.schema(fields + [(name, pa.float32()) for name in probabilities])
         self.writer = pq.ParquetWriter(path, self.schema)
 
     def write(self, batch: Batch, probs) -> None:
-        labels = [self.labels[i] for i in probs.argmax(axis=1)]
-        arrays = [batch.rows, batch.texts, labels, *(probs[:, j] for j in range(len(self.labels)))]
-        self.writer.write_table(self.pa.Table.from_arrays([self.pa.array(a) for a in arrays], schema=self.schema))
+        labels = [self.columns.labels[i] for i in probs.argmax(axis=1)]
+        arrays = [*self.columns.kept_values(batch), labels, *(probs[:, j] for j in range(len(self.columns.labels)))]
+        self.writer.write_table(self.pa.Table.from_arrays([self.pa.array(a, type=f.type) for a, f in zip(arrays, self.schema)],
+                                                          schema=self.schema))
 
     def close(self) -> None:
         self.writer.close()
@@ -249,32 +293,39 @@ Batches = Callable[[Source, Path], tuple[Iterator[Batch], str]]
 
 
 def score_file(data: Path, out: Path | None, force: bool, progress: Progress | None, classifier, batches_of: Batches,
-               report: Callable[[str], None] = print) -> int:
-    """Score `data` with `classifier`; write CSV/Parquet to `out` (CSV on stdout without it).
-    Returns the number of rows scored. The output appears complete or not at all."""
+               report: Callable[[str], None] = print, keep: list[str] | None = None) -> int:
+    """Score `data` with `classifier`; write CSV/Parquet to `out` (CSV on stdout without it): the
+    input's columns (or those in `keep`), then the label and probabilities. Returns the number of
+    rows scored. The output appears complete or not at all."""
     kind = input_format(data)
     out_kind = output_format(out, force, [data])
     source = open_source(data, kind, report)
     try:
-        batches, where = batches_of(source, data)
+        kept = kept_columns(data, source.columns, keep)
+        columns = Columns(kept, {c: t for c, t in source.types.items() if c in kept}, classifier.labels)
+        renamed = [name for name in columns.model_columns() if name.startswith("predicted_")]
+        if renamed:
+            report(f"predict: the input has columns named like the model's; written as {', '.join(renamed)}")
+        reading = replace(source, records=lambda needed: source.records(list(dict.fromkeys([*needed, *kept]))))
+        batches, where = batches_of(reading, data)
         scoring = Scoring(classifier, where, source.total, source.done, progress)
         if out is None:
-            return scoring.run(batches, CsvScores(sys.stdout, classifier.labels))
-        return _score_to_file(scoring, batches, out, out_kind)
+            return scoring.run(batches, CsvScores(sys.stdout, columns))
+        return _score_to_file(scoring, batches, out, out_kind, columns)
     finally:
         source.close()
 
 
 
-def _score_to_file(scoring: Scoring, batches: Iterator[Batch], out: Path, kind: str) -> int:
+def _score_to_file(scoring: Scoring, batches: Iterator[Batch], out: Path, kind: str, columns: Columns) -> int:
     """Written next to `out` under a hidden name, then renamed: a failure or Ctrl-C leaves no half file."""
     partial = out.with_name(f".{out.name}.partial-{os.getpid()}")
     try:
         if kind == "parquet":
-            rows = scoring.run(batches, ParquetScores(partial, scoring.classifier.labels))
+            rows = scoring.run(batches, ParquetScores(partial, columns))
         else:
             with open(partial, "w", encoding="utf-8", newline="") as stream:
-                rows = scoring.run(batches, CsvScores(stream, scoring.classifier.labels))
+                rows = scoring.run(batches, CsvScores(stream, columns))
         os.replace(partial, out)
         return rows
     finally:

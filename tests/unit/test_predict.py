@@ -1,4 +1,5 @@
-"""Issue 17, item 3: `staticml predict` scores a file in Python with the page's columns, and its bad input."""
+"""Issue 17, item 3: `staticml predict` scores a file in Python as the page does, and its bad input; issue 25,
+item 4: the output holds the input's columns (or --keep's), then the label and probabilities."""
 
 from __future__ import annotations
 
@@ -35,16 +36,16 @@ def read_scores(text: str) -> list[dict]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def test_predict_writes_the_pages_columns_with_pythons_probabilities(tiny_model, texts_csv, capsys):
+def test_predict_writes_the_inputs_columns_with_pythons_probabilities(tiny_model, texts_csv, capsys):
     code, out, err = run_output(capsys, "predict", tiny_model, texts_csv)
     assert code == 0, err
     classifier = Classifier(tiny_model)
     labels = classifier.labels
     rows = read_scores(out)
-    assert list(rows[0]) == ["row", "text", "label", *[f"p_{label}" for label in labels]]
-    assert [r["row"] for r in rows] == ["1", "2", "3", "4", "5"]
+    assert list(rows[0]) == ["id", "review", "label", *[f"p_{label}" for label in labels]]
+    assert [r["id"] for r in rows] == ["0", "1", "2", "3", "4"]  # the row without a text is skipped
     # As the page's download: a text that a spreadsheet would run as a formula starts with '.
-    assert [r["text"] for r in rows] == [("'" + t if t.startswith("=") else t) for t in TEXTS]
+    assert [r["review"] for r in rows] == [("'" + t if t.startswith("=") else t) for t in TEXTS]
     expected = classifier.predict(TEXTS)
     assert [r["label"] for r in rows] == [p["label"] for p in expected]
     got = np.array([[float(r[f"p_{label}"]) for label in labels] for r in rows])
@@ -61,7 +62,7 @@ def test_every_input_format_gives_the_same_scores(tiny_model, tmp_path, capsys):
     pq.write_table(pa.table({"n": list(range(len(TEXTS))), "text": TEXTS}), tmp_path / "t.parquet")
     outputs = {}
     for name in ("t.txt", "t.tsv", "t.jsonl", "t.parquet"):
-        code, out, err = run_output(capsys, "predict", tiny_model, tmp_path / name, "--text-col", "text")
+        code, out, err = run_output(capsys, "predict", tiny_model, tmp_path / name, "--text-col", "text", "--keep", "text")
         assert code == 0, (name, err)
         outputs[name] = out
     assert len(set(outputs.values())) == 1, outputs
@@ -73,8 +74,8 @@ def test_predict_writes_parquet_and_csv_files_and_reads_a_site(tiny_model, tiny_
     assert code == 0, err
     table = pq.read_table(tmp_path / "scores.parquet")
     labels = Classifier(tiny_model).labels
-    assert table.column_names == ["row", "text", "label", *[f"p_{label}" for label in labels]]
-    assert table.column("text").to_pylist() == TEXTS  # Parquet holds the texts as they are
+    assert table.column_names == ["id", "review", "label", *[f"p_{label}" for label in labels]]
+    assert table.column("review").to_pylist() == TEXTS  # Parquet holds the texts as they are
     code, _, err = run_output(capsys, "predict", tiny_model, texts_csv, "--out", tmp_path / "scores.csv")
     assert code == 0, err
     from_csv = read_scores((tmp_path / "scores.csv").read_text(encoding="utf-8"))
@@ -89,6 +90,42 @@ def test_the_python_api_is_one_import_and_import_staticml_stays_light(tiny_model
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() in Classifier(tiny_model).labels
+
+
+def test_keep_names_the_columns_written_and_a_label_column_of_the_input_stays_its_own(tiny_model, tmp_path, capsys):
+    data = tmp_path / "labelled.csv"
+    data.write_text("id,text,label,note\n1,I love it,positive,a\n2,awful,negative,b\n", encoding="utf-8")
+    code, out, err = run_output(capsys, "predict", tiny_model, data)
+    assert code == 0, err
+    rows = read_scores(out)
+    labels = Classifier(tiny_model).labels
+    assert list(rows[0]) == ["id", "text", "label", "note", "predicted_label", *[f"p_{label}" for label in labels]]
+    assert [r["label"] for r in rows] == ["positive", "negative"]  # the input's own labels, untouched
+    assert any("predicted_label" in line for line in err)
+    code, out, err = run_output(capsys, "predict", tiny_model, data, "--keep", "note,id")
+    assert code == 0, err
+    assert list(read_scores(out)[0]) == ["note", "id", "label", *[f"p_{label}" for label in labels]]
+    code, out, err = run_output(capsys, "predict", tiny_model, data, "--keep", "")
+    assert code == 0, err
+    assert list(read_scores(out)[0]) == ["label", *[f"p_{label}" for label in labels]]
+    code, out, err = run_output(capsys, "predict", tiny_model, data, "--keep", "id,customer")
+    assert_one_line_refusal(code, err, "--keep: " + str(data) + " has no column 'customer' (its columns: id, text, label, note)")
+    assert out == ""
+
+
+def test_a_parquet_output_keeps_a_parquet_inputs_column_types(tiny_model, tmp_path, capsys):
+    import datetime
+
+    when = [datetime.datetime(2026, 1, d) for d in (1, 2, 3)]
+    pq.write_table(pa.table({"n": [1, 2, 3], "when": when, "text": ["good", "bad", None]}), tmp_path / "in.parquet")
+    code, _, err = run_output(capsys, "predict", tiny_model, tmp_path / "in.parquet", "--out", tmp_path / "out.parquet")
+    assert code == 0, err
+    table = pq.read_table(tmp_path / "out.parquet")
+    assert table.schema.field("n").type == pa.int64() and table.column("n").to_pylist() == [1, 2]
+    assert table.column("when").to_pylist() == when[:2]
+    code, out, err = run_output(capsys, "predict", tiny_model, tmp_path / "in.parquet")
+    assert code == 0, err
+    assert [r["when"] for r in read_scores(out)] == ["2026-01-01 00:00:00", "2026-01-02 00:00:00"]
 
 
 # ---------------------------------------------------------------- bad input
@@ -108,7 +145,7 @@ def test_an_existing_out_file_is_refused_unless_force(tiny_model, texts_csv, tmp
     assert out.read_text() == "my own file\n"
     code, _, err = run_output(capsys, "predict", tiny_model, texts_csv, "--out", out, "--force")
     assert code == 0, err
-    assert out.read_text(encoding="utf-8").startswith("row,text,label,")
+    assert out.read_text(encoding="utf-8").startswith("id,review,label,")
 
 
 @pytest.fixture(scope="module")
@@ -236,12 +273,13 @@ def test_a_tabular_model_scores_each_row_by_its_feature_columns(tabular_model, t
     scored = read_scores(out)
     classifier = Classifier(tabular_model)
     expected = classifier.predict(rows)
-    assert [r["row"] for r in scored] == [str(i) for i in range(1, 41)]
+    assert [r["id"] for r in scored] == [str(i) for i in range(40)]
     assert [r["label"] for r in scored] == [p["label"] for p in expected]
     got = np.array([[float(r[f"p_{label}"]) for label in classifier.labels] for r in scored])
     want = np.array([[p["scores"][label] for label in classifier.labels] for p in expected])
     assert np.abs(got - want).max() <= 5e-7
-    assert scored[0]["text"].startswith("Seniority ") and " · Records " in scored[0]["text"]
+    names = [f["name"] for f in classifier.features]
+    assert list(scored[0]) == ["id", *names, "label", *[f"p_{label}" for label in classifier.labels]]  # no invented text column
 
 
 def test_a_tabular_file_without_a_feature_column_or_with_a_bad_cell_is_refused(tabular_model, tmp_path, capsys):

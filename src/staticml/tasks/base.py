@@ -69,6 +69,7 @@ class PredictRun:
     force: bool
     report: Report
     progress: Callable[[int, int], None] | None
+    keep: list[str] | None = None  # the input columns the output holds (None: all)
     # predict --engine: the stand-in scoring the opened runner's batches elsewhere (staticml.engines); None: the runner itself
     scorer: Callable[[Any], Any] | None = None
 

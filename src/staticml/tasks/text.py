@@ -167,7 +167,7 @@ def predict(run: PredictRun) -> int:
             run.report(f"predict: scoring column '{column}' (pick another with --text-col)")
         return text_batches(source.records([column]), column), f"{data}: column '{column}'"
 
-    return score_file(run.data, run.out, run.force, run.progress, classifier, batches_of, run.report)
+    return score_file(run.data, run.out, run.force, run.progress, classifier, batches_of, run.report, run.keep)
 
 
 def pick_column(path: Path, columns: list[str], sample_rows: list[dict], asked: str | None) -> str:
@@ -195,6 +195,7 @@ def text_batches(records: Iterator[dict], column: str) -> Iterator[Batch]:
             continue
         batch.rows.append(number)
         batch.texts.append(text)
+        batch.records.append(record)
         if len(batch.texts) == BATCH_ROWS:
             yield batch
             batch = _text_batch()

@@ -92,7 +92,7 @@ def predict(run: PredictRun) -> int:
         names = [f["name"] for f in classifier.features]
         return row_batches(source.records(names), classifier.features, data), str(data)
 
-    return score_file(run.data, run.out, run.force, run.progress, classifier, batches_of, run.report)
+    return score_file(run.data, run.out, run.force, run.progress, classifier, batches_of, run.report, run.keep)
 
 
 def row_batches(records: Iterator[dict], features: list[dict], path: Path) -> Iterator[Batch]:
@@ -103,6 +103,7 @@ def row_batches(records: Iterator[dict], features: list[dict], path: Path) -> It
         batch.rows.append(number)
         batch.texts.append(describe_row(features, row))
         batch.items.append(row)
+        batch.records.append(record)
         if len(batch.items) == BATCH_ROWS:
             yield batch
             batch = Batch([], [], [])
