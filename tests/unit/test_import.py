@@ -64,7 +64,10 @@ def test_import_huggingface_family_matches_pytorch(tmp_path, family):
     manifest = classifier.manifest
     assert manifest["labels"] == LABELS and manifest["max_length"] == 64
     assert manifest["variants"] == {"fp32": "model.onnx", "int8": "model.int8.onnx", "q4": "model.q4.onnx"}
-    assert manifest["default_variant"] == "fp32" and "extra_inputs" not in manifest
+    assert "extra_inputs" not in manifest
+    agreeing = ["fp32"] + [v for v in ("int8", "q4") if manifest["import"][f"{v}_vs_fp32"]["label_agreement"] == 1.0
+                           and manifest["import"][f"{v}_vs_fp32"]["max_abs_diff_probability"] <= parity.TOLERANCE["int8"]]
+    assert manifest["default_variant"] == min(agreeing, key=lambda v: manifest["files"][manifest["variants"][v]]["bytes"])
     assert [i.name for i in classifier.session.get_inputs()] == ["input_ids", "attention_mask"]
     expected = softmax(pytorch_logits(source, TEXTS, 64))
     report = parity.require(f"{family} import vs PyTorch", expected, classifier.probabilities(TEXTS), 1e-4, TEXTS)

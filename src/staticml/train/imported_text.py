@@ -73,7 +73,8 @@ def probe_texts(max_length: int) -> list[str]:
 
 def finish(folder: Path, options: dict, labels: list[str], encoder: TextEncoder, extra_inputs: dict,
             section: dict, arch: str, report: Report, quantized: bool = False) -> dict:
-    """int8 variant, its drift against fp32, and the manifest."""
+    """int8 variant, its drift against fp32, the default variant, and the manifest."""
+    drifts: dict[str, parity.ParityReport] = {}
     if quantized:  # an already-quantized graph is shipped as it is
         (folder / "model.onnx").rename(folder / "model.int8.onnx")
         variants = {"int8": "model.int8.onnx"}
@@ -86,10 +87,12 @@ def finish(folder: Path, options: dict, labels: list[str], encoder: TextEncoder,
             export.quantize(q4, folder / "model.onnx", folder / "model.q4.onnx")
             variants["q4"] = "model.q4.onnx"
         for variant in [v for v in variants if v != "fp32"]:
-            drift = _drift(folder, encoder, extra_inputs, variants[variant])
-            section[f"{variant}_vs_fp32"] = parity_json(drift)
-            report(f"import: {variant} vs fp32 (no labeled data, agreement only) {drift.summary()}")
-    default = options["default_variant"] if options["default_variant"] in variants else next(iter(variants))
+            drifts[variant] = _drift(folder, encoder, extra_inputs, variants[variant])
+            section[f"{variant}_vs_fp32"] = parity_json(drifts[variant])
+            report(f"import: {variant} vs fp32 (no labeled data, agreement only) {drifts[variant].summary()}")
+    default = options.get("default_variant")
+    if default not in variants:
+        default = smallest_agreeing_variant(folder, variants, drifts, report) if drifts else next(iter(variants))
     for variant, file in variants.items():
         report(f"variant {variant}: {file} {(folder / file).stat().st_size / 1e6:.2f} MB")
     return tasks.write_model_folder(
@@ -98,6 +101,21 @@ def finish(folder: Path, options: dict, labels: list[str], encoder: TextEncoder,
         variants=variants, default_variant=default, **{"import": section},
         metrics={"measured": False, "note": "imported without labeled data: accuracy and macro-F1 not measured"},
         **({"extra_inputs": extra_inputs} if extra_inputs else {}))
+
+
+def smallest_agreeing_variant(folder: Path, variants: dict[str, str], drifts: dict[str, parity.ParityReport], report: Report) -> str:
+    """The default an import ships when none is asked for: the smallest file among fp32 and the variants
+    that agree with it on the probe texts (labels identical, probabilities within the int8 tolerance),
+    the check `drifts` holds for each variant but fp32."""
+    sizes = {variant: (folder / file).stat().st_size for variant, file in variants.items()}
+    default = min(["fp32"] + [variant for variant, drift in drifts.items() if drift.ok], key=sizes.__getitem__)
+    texts = next(iter(drifts.values())).count
+    left_out = [f"not {variant} (max |Δp| {drift.max_abs_diff:.2e}, labels agree {drift.label_agreement:.2%})"
+                for variant, drift in drifts.items() if not drift.ok]
+    report(f"import: default variant {default} ({sizes[default] / 1e6:.2f} MB): the smallest that agrees with fp32 on "
+           f"{texts} probe texts (labels identical, max |Δp| <= {parity.TOLERANCE['int8']:g})"
+           + "".join(f"; {why}" for why in left_out) + "; --default-variant chooses another")
+    return default
 
 
 def _drift(folder: Path, encoder: TextEncoder, extra_inputs: dict, file: str = "model.int8.onnx") -> parity.ParityReport:

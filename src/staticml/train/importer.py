@@ -13,7 +13,8 @@ Both get an int8 variant as trained MiniLM does (`export.quantize("weights-int8"
 float32 arithmetic), so the page computes what Python computes; dynamic int8 (activations
 quantized at run time) drifted 5e-2 between page and native on MiniLM and is not used. There is
 no labeled data here, so accuracy is not measured: int8 is reported against fp32 (max |Δp|,
-label agreement) on probe texts, and fp32 stays the default variant unless asked otherwise.
+label agreement) on probe texts, and the default variant is the smallest that agrees with fp32 there
+(same labels, |Δp| within the int8 tolerance) unless `default_variant` names one.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from ..runtime import create_session, softmax
 from ..tasks.text import model_feeds
 from ..tokenize import TextEncoder, describe, load_tokenizer
 from . import archives, export, keras_import, tabular_import
+from .qa_import import import_qa, is_question_answering
 from .imported_text import finish, matching_labels, parity_json, parse_json, parse_labels, probe_texts
 
 Report = Callable[[str], None]
@@ -48,16 +50,20 @@ QUANTIZED_OPS = {"DynamicQuantizeLinear", "MatMulInteger", "QLinearMatMul", "Deq
 
 
 def import_model(source: str | Path, out: str | Path, labels: str | None = None, tokenizer: str | Path | None = None,
-                 name: str | None = None, max_length: int | None = None, default_variant: str = "fp32",
+                 name: str | None = None, max_length: int | None = None, default_variant: str | None = None,
                  report: Report = print, force: bool = False, custom_objects: str | None = None,
-                 vocabulary: str | None = None, features: str | None = None) -> dict:
+                 vocabulary: str | None = None, features: str | None = None, positive_label: str | None = None,
+                 feature_info: str | None = None) -> dict:
     """Write a model folder at `out` (atomically) from a Hugging Face folder or an ONNX file."""
     source, out = Path(source), Path(out)
     if source.suffix.lower() in ARCHIVE_SUFFIXES:  # before any importer reads a member: no zip bomb gets inflated
         archives.check_archive(source)
     if tabular_import.handles(source, features):  # form data: a skops pipeline, or ONNX + features.json
         return tabular_import.import_tabular(source, out, labels=labels, features=features, name=name,
-                                             report=report, force=force)
+                                             report=report, force=force, positive_label=positive_label, feature_info=feature_info)
+    for flag, value in (("--positive-label", positive_label), ("--feature-info", feature_info)):
+        if value is not None:
+            raise UserError(f"{flag} goes with a tabular model (a .skops pipeline, or an .onnx graph with --features)")
     if source.suffix == ".tflite":  # MediaPipe's face detector (tflite_import.py, behind the keras extra)
         from .tflite_import import import_tflite
 
@@ -105,6 +111,10 @@ def _onnx_file(source: Path) -> Path:
 
 def import_huggingface(folder: Path, out: Path, options: dict, report: Report) -> dict:
     config = _hf_config(folder)
+    if is_question_answering(folder):  # start and end logits, not labels (qa_import.py)
+        tokenizer_path = Path(options["tokenizer"] or _hf_tokenizer_file(folder))
+        limit = _max_length(options["max_length"], _position_limit(config, folder / "config.json"), _tokenizer_limits(tokenizer_path))
+        return import_qa(folder, out, config, tokenizer_path, limit, options, report)
     labels = labels_from_id2label(config.id2label, folder / "config.json")
     if options["labels"]:
         labels = matching_labels(parse_labels(options["labels"]), len(labels), f"{folder / 'config.json'} (num_labels)")
