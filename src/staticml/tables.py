@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -60,6 +61,7 @@ class TextFile:
 
     def __init__(self, path: Path, kind: str):
         self.path, self.kind = path, kind
+        self.delimiter = "\t" if kind == "tsv" else ","
         self.size = path.stat().st_size
         self.raw = io.FileIO(path)
         self.encoding = self._encoding()
@@ -93,7 +95,10 @@ class TextFile:
         if self.kind == "jsonl":
             return self._jsonl()
         csv.field_size_limit(2**31 - 1)  # a long text is one cell, as in the page (Python's default: 128 KiB)
-        reader = csv.reader(self.text, delimiter="\t" if self.kind == "tsv" else ",")
+        first = self.text.readline()
+        if self.kind == "csv":
+            self.delimiter = csv_delimiter(first)
+        reader = csv.reader(chain([first], self.text), delimiter=self.delimiter)
         header = next(self._rows(reader), [])
         columns = [name.strip() or f"column {c + 1}" for c, name in enumerate(header)]
         records = (dict(zip(columns, row)) for row in self._rows(reader) if row and row != [""])
@@ -126,6 +131,13 @@ class TextFile:
                 yield value
             else:
                 raise UserError(f"{self.path}: line {number} is not an object or a string")
+
+
+def csv_delimiter(header_line: str) -> str:
+    """',' unless the header row has more semicolons than commas outside quotes: a spreadsheet saved
+    as CSV with a European locale separates by ';' (its decimal comma taken)."""
+    outside_quotes = re.sub(r'"[^"]*"', "", header_line)
+    return ";" if outside_quotes.count(";") > outside_quotes.count(",") else ","
 
 
 def chain(head: list, rest: Iterator) -> Iterator:
@@ -166,6 +178,8 @@ def _text_source(path: Path, kind: str, report: Callable[[str], None]) -> Source
         report(f"predict: {path} is not UTF-8; read as {file.encoding} (Windows Latin-1)")
     try:
         columns, stream = file.columns_and_records()
+        if file.delimiter == ";":
+            report(f"predict: {path} is separated by semicolons; read as such")
         sample = [r for _, r in zip(range(SAMPLE_ROWS), stream)]
     except BaseException:
         file.close()

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UserError
+from ..tables import csv_delimiter
 
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
 SEED = 13
@@ -130,7 +131,8 @@ def read_records(path: Path, kind: str) -> tuple[list[dict], list[str], int]:
     text, repaired = decode_lines(raw)
     if kind == "jsonl":
         return (*_read_jsonl(text, path), repaired)
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter="\t" if kind == "tsv" else ",")
+    delimiter = "\t" if kind == "tsv" else csv_delimiter(text.split("\n", 1)[0])
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         records = list(reader)
     except csv.Error as exc:
