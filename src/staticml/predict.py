@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from . import tasks
+from .engines import ENGINES, Job, predict_on_engine
 from .errors import UserError
 from .site_config import SITE_CONFIG, model_dirs, read_site
 from .tasks.base import PredictRun
@@ -29,7 +30,8 @@ def model_folder(path: str | Path, model: str | None = None) -> Path:
 
 def predict_file(model: str | Path, data: str | Path, out: str | Path | None = None, column: str | None = None,
                  model_name: str | None = None, force: bool = False, report: Callable[[str], None] = print,
-                 progress: Callable[[int, int], None] | None = None, keep: list[str] | None = None) -> int:
+                 progress: Callable[[int, int], None] | None = None, keep: list[str] | None = None,
+                 engine: str | None = None, cluster: str | None = None) -> int:
     """Score `data` with the model; write the results to `out` (stdout without it): the input's
     columns (or those named in `keep`), then the label and probabilities. Returns the number of
     inputs scored. `out` appears complete or not at all."""
@@ -37,4 +39,19 @@ def predict_file(model: str | Path, data: str | Path, out: str | Path | None = N
     task = tasks.for_model(folder)
     run = PredictRun(folder, Path(data), Path(out) if out is not None else None, column, force, report, progress,
                      keep=keep)
-    return task.predict(run)
+    if engine is None:
+        return task.predict(run)
+    return predict_on_engine(task.predict, run, engine_job(engine, cluster))
+
+
+def engine_job(engine: str, cluster: str | None) -> Job:
+    """The scoring job of `engine` (imported only here: Spark and Ray are optional extras)."""
+    if engine == "spark":
+        from . import spark
+
+        return spark.job(cluster)
+    if engine == "ray":
+        from . import ray
+
+        return ray.job(cluster)
+    raise UserError(f"--engine {engine}: not an engine staticml runs on ({', '.join(ENGINES)})")

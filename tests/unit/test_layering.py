@@ -16,8 +16,10 @@ import staticml
 from staticml import tasks
 
 TRAINING_LIBRARIES = ("torch", "transformers", "sklearn", "skl2onnx", "skops", "tensorflow", "keras", "tf2onnx")
+# The optional engines (staticml[spark], staticml[ray]): only these modules import them.
+ENGINES = {"staticml.spark": "pyspark", "staticml.ray": "ray"}
 SERVING = sorted(m.name for m in pkgutil.walk_packages(staticml.__path__, "staticml.")
-                 if not m.name.startswith("staticml.train") and m.name != "staticml.__main__")
+                 if not m.name.startswith("staticml.train") and m.name != "staticml.__main__" and m.name not in ENGINES)
 SOURCE = Path(staticml.__file__).parent
 STAGES = ("site", "server", "verify", "bench", "predict", "api", "cli")
 
@@ -94,3 +96,30 @@ def test_the_stages_import_tasks_only_through_the_registry():
     found = [(stage, target) for stage in STAGES for target, _ in imports(SOURCE / f"{stage}.py")
              if target.startswith("staticml.tasks.") and target.split(".")[2] in task_modules]
     assert found == []
+
+
+def absolute_imports(path: Path) -> set[str]:
+    """The top-level packages a module imports by absolute name (`import x`, `from x import y`), anywhere in the file."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_only_the_engine_modules_import_spark_or_ray():
+    """Spark and Ray are optional extras: staticml.spark and staticml.ray import them, nothing else does
+    (predict reaches those two modules only when --engine asks for them)."""
+    found = [(module_name(p), engine) for p in SOURCE.rglob("*.py") for engine in set(ENGINES.values()) & absolute_imports(p)
+             if module_name(p) not in ENGINES]
+    assert found == []
+    assert {module_name(p): ENGINES[module_name(p)] in absolute_imports(p) for p in SOURCE.rglob("*.py")
+            if module_name(p) in ENGINES} == {name: True for name in ENGINES}
+
+
+def test_the_serving_side_imports_no_engine():
+    code = f"import sys, {', '.join(SERVING)}; print(sorted(m for m in sys.modules if m.split('.')[0] in ('pyspark', 'ray')))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
