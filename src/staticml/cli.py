@@ -226,6 +226,9 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--epochs", type=float, help="passes over the training data (fractions allowed)")
     tr.add_argument("--width", type=width, metavar="N",
                     help="tiny: embedding width (default 16; 64 is about 1.2 MB as int8)")
+    tr.add_argument("--coverage", type=float, metavar="P",
+                    help="text: the prediction sets (one label, two, or all: \"not sure\") hold the true label this "
+                         "share of the time, between 0 and 1 (default 0.9)")
     tr.add_argument("--teacher", metavar="MODEL_DIR",
                     help="also learn from this model folder's soft outputs (knowledge distillation)")
     tr.add_argument("--teacher-temperature", type=float, metavar="T", help="softens both models' outputs (default 2)")

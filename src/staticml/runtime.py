@@ -47,6 +47,8 @@ class Classifier:
         if self.variant not in self.manifest["variants"]:
             raise UserError(f"{self.model_dir}: no variant '{self.variant}' (has {', '.join(self.manifest['variants'])})")
         self.labels: list[str] = self.manifest["labels"]
+        # Models trained before prediction sets (or too few calibration rows) answer without a set.
+        self.set_threshold: float | None = (self.manifest.get("conformal") or {}).get("threshold")
         self.session = create_session(self.model_dir / self.manifest["variants"][self.variant], threads, spin)
 
     def check_outputs(self) -> None:
@@ -86,9 +88,32 @@ class Classifier:
         return np.concatenate([self.finish(self.scores(items[i:i + batch_size])) for i in range(0, len(items), batch_size)])
 
     def predict(self, items: list) -> list[dict]:
-        """The page's and the API's answer shape: [{label, scores: {label: probability}}]."""
-        return [self._prediction(row) for row in self.probabilities(items)]
+        """The page's and the API's answer shape: [{label, scores: {label: probability}}], plus
+        `set` (the labels of the conformal prediction set, most probable first) when the manifest
+        has a conformal threshold."""
+        probabilities = self.probabilities(items)
+        sets = self.sets(probabilities) or [None] * len(probabilities)
+        return [self._prediction(row, members) for row, members in zip(probabilities, sets)]
 
-    def _prediction(self, probs: np.ndarray) -> dict:
-        return {"label": self.labels[int(probs.argmax())],
-                "scores": {label: float(p) for label, p in zip(self.labels, probs)}}
+    def sets(self, probabilities: np.ndarray) -> list[list[str]] | None:
+        """Each row's prediction set (labels by falling probability), or None without a threshold."""
+        if self.set_threshold is None:
+            return None
+        keep = prediction_sets(probabilities, self.set_threshold)
+        return [[self.labels[i] for i in np.argsort(-row, kind="stable") if member[i]] for row, member in zip(probabilities, keep)]
+
+    def _prediction(self, probs: np.ndarray, members: list[str] | None = None) -> dict:
+        prediction = {"label": self.labels[int(probs.argmax())],
+                      "scores": {label: float(p) for label, p in zip(self.labels, probs)}}
+        if members is not None:
+            prediction["set"] = members
+        return prediction
+
+
+def prediction_sets(probabilities: np.ndarray, threshold: float) -> np.ndarray:
+    """Conformal prediction sets (manifest "conformal"): per row, True for each label whose
+    probability is at least `threshold`, and always for the top label (a set is never empty).
+    The page computes the same (web/src/tasks/text/classify.ts predictionSet)."""
+    keep = probabilities >= threshold
+    keep[np.arange(len(probabilities)), probabilities.argmax(axis=-1)] = True
+    return keep

@@ -47,17 +47,6 @@ def test_folding_divides_the_logits_and_keeps_every_prediction():
     assert (after.argmax(-1) == before.argmax(-1)).all()
 
 
-def test_not_sure_threshold_is_where_the_predictions_below_are_a_coin_flip():
-    logits, labels = sampled(1.0)  # calibrated: a prediction at p is right with probability p
-    p = softmax(logits)
-    threshold = calibrate.uncertain_below(p, labels)
-    below = p.max(-1) < threshold
-    assert 1 / 3 < threshold < 0.75 and below.any()
-    assert (p.argmax(-1) == labels)[below].mean() == pytest.approx(calibrate.NOT_SURE_ACCURACY, abs=0.01)
-    always_right = np.eye(3)[labels] * 0.9 + 0.1 / 3
-    assert calibrate.uncertain_below(always_right, labels) == pytest.approx(1 / 3, abs=1e-4)  # never "not sure"
-
-
 def test_the_manifest_refuses_an_uncertain_below_that_is_not_a_probability(tmp_path):
     from staticml import manifest as manifest_io
 

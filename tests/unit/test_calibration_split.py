@@ -46,6 +46,10 @@ def test_a_small_corpus_ships_uncalibrated_says_so_and_records_it(tmp_path):
     assert record["temperature"] == 1.0 and record["fitted_on"] is None
     assert "uncalibrated" in record["skipped"] and f"validation split has {validation_rows} rows" in record["skipped"]
     assert any(line.startswith("calibration: skipped:") and "uncalibrated" in line for line in lines)
+    # and no prediction sets: the manifest says why, the runner answers without a set
+    assert "threshold" not in manifest["conformal"] and "no prediction sets" in manifest["conformal"]["skipped"]
+    from staticml import Classifier
+    assert "set" not in Classifier(tmp_path / "model").predict(["what a day"])[0]
     assert manifest_io.read(tmp_path / "model")["metrics"]["calibration"] == record
     # uncalibrated: "before" and "after" on the test split are the same numbers
     figures = manifest["metrics"]["variants"]["fp32"]["calibration"]

@@ -40,6 +40,8 @@ export interface Manifest {
   import?: unknown;
   /** The page says "not sure" when the top probability is below this (trained models, from validation data). */
   uncertain_below?: number;
+  /** Prediction sets: a label joins at probability >= threshold; they hold the true label `coverage` of the time. */
+  conformal?: { coverage: number; threshold?: number; [figure: string]: unknown };
   /** Face-detection models: the one description Python (staticml.detect) and the page decode from. */
   detector?: DetectorSpec;
 }
@@ -93,6 +95,8 @@ export interface SiteConfig {
 export interface Prediction {
   label: string;
   scores: Record<string, number>;
+  /** The conformal prediction set (most probable first) when the manifest has "conformal". */
+  set?: string[];
 }
 
 export interface Info {

@@ -31,6 +31,8 @@ export class Ui {
   private readonly bars = $<HTMLUListElement>("bars");
   /** Below this top probability the result sentence says "not sure" (manifest.uncertain_below). */
   uncertainBelow = 0;
+  /** A prediction's own words (a prediction set: "positive or neutral", "not sure"); null: the label. */
+  describe: (prediction: Prediction) => { label: string; note: string } | null = () => null;
 
   setTitle(title: string): void {
     $("title").textContent = title;
@@ -111,15 +113,16 @@ export class Ui {
       return;
     }
     const labels = Object.keys(prediction.scores);
-    const unsure = prediction.scores[prediction.label] < this.uncertainBelow;
-    label.textContent = unsure ? `not sure (leans ${prediction.label})` : prediction.label;
+    const described = this.describe(prediction);
+    const unsure = !described && prediction.scores[prediction.label] < this.uncertainBelow;
+    label.textContent = described?.label ?? (unsure ? `not sure (leans ${prediction.label})` : prediction.label);
     // Two labels (negative/positive): one 0..1 score, the probability of the last label.
     const sentence =
       labels.length === 2
         ? `score ${prediction.scores[labels[1]].toFixed(2)} (0 = ${labels[0]}, 1 = ${labels[1]})`
         : "";
     const doubt = `the model is not sure: below ${(this.uncertainBelow * 100).toFixed(0)}% it is wrong about as often as right`;
-    score.textContent = unsure ? [sentence, doubt].filter(Boolean).join("; ") : sentence;
+    score.textContent = [sentence, described?.note || (unsure ? doubt : "")].filter(Boolean).join("; ");
     this.bars.replaceChildren(
       ...labels.map((name) => bar(name, prediction.scores[name], name === prediction.label)),
     );

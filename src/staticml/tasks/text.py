@@ -19,12 +19,15 @@ from ..checks import Check
 from ..hard_texts import hard_texts
 from ..runtime import Classifier
 from ..tables import BATCH_ROWS, Batch, Source, cell, input_format, score_file
+from .classify.conformal import conformal_problem
 from .base import Api, BenchRun, PredictRun, Report, Task, VerifyRun
 
 NAME = "text-classification"
 FIELDS = manifest_io.Fields({**manifest_io.LABELS, **manifest_io.TEXT_INPUT,
-                             # the page says "not sure" below this top probability
-                             "uncertain_below": manifest_io.probability_problem},
+                             # older models: the page says "not sure" below this top probability
+                             "uncertain_below": manifest_io.probability_problem,
+                             # newer ones: prediction sets at a stated coverage (classify/conformal.py)
+                             "conformal": conformal_problem},
                             required=("labels", "max_length", "tokenizer"))
 SAMPLE = "Driverless cars will make our roads so much safer, I can't wait to ride in one!"
 MAX_TEXTS = 256  # per API request

@@ -15,6 +15,8 @@ import math
 
 import numpy as np
 
+from ..runtime import prediction_sets
+
 ECE_BINS = 15
 CALIBRATION_SHARE = 0.5  # of the validation split; early stopping uses the rest
 # Below this many rows the log-loss minimum is too noisy to trust (a few confident mistakes
@@ -54,12 +56,15 @@ def negative_log_likelihood(logits: np.ndarray, labels: np.ndarray) -> float:
     return float(-_log_softmax(logits)[np.arange(len(labels)), labels].mean())
 
 
+TEMPERATURE_RANGE = (0.05, 20.0)
+
+
 def fit_temperature(logits: np.ndarray, labels: list[int] | np.ndarray) -> float:
     """The T minimising validation log-loss of softmax(logits / T): a grid, then golden-section."""
     labels = np.asarray(labels)
     logits = np.asarray(logits, dtype=np.float64)
     loss = lambda log_t: negative_log_likelihood(logits / np.exp(log_t), labels)  # noqa: E731
-    grid = np.linspace(np.log(0.05), np.log(20.0), 121)
+    grid = np.linspace(np.log(TEMPERATURE_RANGE[0]), np.log(TEMPERATURE_RANGE[1]), 121)
     best = int(np.argmin([loss(t) for t in grid]))
     low, high = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
     ratio = (np.sqrt(5) - 1) / 2
@@ -92,20 +97,60 @@ def fold_temperature(head, temperature: float) -> None:
             head.bias.div_(temperature)
 
 
-NOT_SURE_ACCURACY = 0.55  # "not sure": below it, the model is right barely more often than wrong
-# (at 0.5, a binary model's noisy low end often has no such group at all, and the page never says it)
-NOT_SURE_MIN_ROWS = 20
+# ---- split-conformal prediction sets (Vovk et al. 2005; Sadinle, Lei and Wasserman 2019, "LAC")
+# A label is in a text's set when its calibrated probability is at least `threshold`; the top label
+# always is (no empty sets). With the threshold fitted on n calibration rows as below, a new text's
+# true label is in its set at least `coverage` of the time (calibration and new rows exchangeable),
+# and, ties and the forced top label aside, at most coverage + 1 / (n + 1).
+
+DEFAULT_COVERAGE = 0.9
+COVERAGE_TOLERANCE = 0.015  # measured test coverage this far from the stated one is said plainly
 
 
-def uncertain_below(probabilities: np.ndarray, labels: list[int] | np.ndarray) -> float:
-    """The top probability below which the page says "not sure": the highest threshold such that
-    the (calibrated, validation) predictions below it are right at most NOT_SURE_ACCURACY of the
-    time taken together. No such group of NOT_SURE_MIN_ROWS rows: 1 / labels (never "not sure")."""
+def coverage_problem(coverage: float) -> str | None:
+    ok = isinstance(coverage, (int, float)) and not isinstance(coverage, bool) and 0 < coverage < 1
+    return None if ok else f"{coverage!r} is not a coverage strictly between 0 and 1 (e.g. 0.9 for 90%)"
+
+
+def conformal_threshold(probabilities: np.ndarray, labels: list[int] | np.ndarray, coverage: float) -> float | None:
+    """The smallest probability a label needs to join a set so that sets hold the true label at
+    least `coverage` of the time: 1 minus the ceil((n + 1) * coverage)-th smallest nonconformity
+    score 1 - p(true label) of the calibration rows. None when n is too small for that coverage
+    (the rank would exceed n)."""
     labels = np.asarray(labels)
-    confidence = probabilities.max(axis=-1)
-    order = np.argsort(confidence, kind="stable")
-    right = np.cumsum(probabilities.argmax(axis=-1)[order] == labels[order]) / np.arange(1, len(order) + 1)
-    ok = np.flatnonzero(right[NOT_SURE_MIN_ROWS - 1:] <= NOT_SURE_ACCURACY) + NOT_SURE_MIN_ROWS  # rows below
-    if not len(ok) or ok[-1] >= len(order):
-        return round(1 / probabilities.shape[1], 4) if not len(ok) else 1.0
-    return round(float(confidence[order[ok[-1]]]), 4)
+    n = len(labels)
+    rank = math.ceil((n + 1) * coverage)
+    if n == 0 or rank > n:
+        return None
+    scores = np.sort(1.0 - probabilities[np.arange(n), labels])
+    return float(1.0 - scores[rank - 1])
+
+
+def too_few_for_coverage(rows: int, coverage: float) -> str:
+    needed = math.ceil(coverage / (1 - coverage))
+    return (f"the calibration split has {rows} rows; {coverage:.0%} coverage needs at least {needed}: "
+            "no prediction sets (the page shows the top label only)")
+
+
+def set_figures(probabilities: np.ndarray, labels: list[int] | np.ndarray, threshold: float) -> dict:
+    """How often the sets hold the true label, and the share of sets of one label, two, and all."""
+    labels = np.asarray(labels)
+    sets = prediction_sets(probabilities, threshold)
+    sizes = sets.sum(axis=1)
+    width = probabilities.shape[1]
+    shares = {"1": float((sizes == 1).mean())}
+    if width > 2:
+        shares["2"] = float((sizes == 2).mean())
+    shares["all"] = float((sizes == width).mean())
+    return {"coverage": round(float(sets[np.arange(len(labels)), labels].mean()), 4),
+            "set_sizes": {k: round(v, 4) for k, v in shares.items()}, "rows": len(labels)}
+
+
+def temperature_bound(temperature: float) -> str | None:
+    """"top" or "bottom" when a fitted temperature sits at an end of fit_temperature's range (within
+    1%): the log-loss minimum lies outside it, and the model's scores are not near probabilities."""
+    if temperature >= TEMPERATURE_RANGE[1] * 0.99:
+        return "top"
+    if temperature <= TEMPERATURE_RANGE[0] * 1.01:
+        return "bottom"
+    return None

@@ -112,6 +112,8 @@ def _train_config(args: argparse.Namespace, name: str):
     if args.finetune and args.arch != "minilm":
         raise UserError("--finetune needs --arch minilm (it trains a pretrained encoder's top layers)")
     config = TrainConfig(arch=args.arch, name=name, finetune=args.finetune)
+    if getattr(args, "coverage", None) is not None:
+        config.coverage = args.coverage
     if getattr(args, "epochs", None):
         config.epochs = args.epochs
     if getattr(args, "width", None):

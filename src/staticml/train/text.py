@@ -43,6 +43,7 @@ class TrainConfig:
     examples_source: str = ""  # where they come from, for the training log
     distill: distill.DistillConfig | None = None  # learn from a teacher model folder's soft outputs too
     counterfactual: bool = False  # add negated / contrasted training texts labelled by rule (train/counterfactual.py)
+    coverage: float = calibrate.DEFAULT_COVERAGE  # prediction sets hold the true label this often (split conformal)
 
 
 SMALL_MODEL = 100_000  # trainable parameters below which `fit` uses one thread
@@ -60,6 +61,9 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print,
     """Train on `data` and write a complete model folder at `out` (atomically)."""
     import torch
 
+    problem = calibrate.coverage_problem(config.coverage)
+    if problem:
+        raise UserError(f"--coverage: {problem}")
     inputs = [data.source] if Path(data.source).exists() else []
     if config.distill:
         config.distill.check()
@@ -96,9 +100,9 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print,
     fit_seconds = fit(trained, train_set, learned.train[1], val_set, early_stop[1], config, report,
                       taught["loss"] if taught else None)
     if held:
-        temperature, not_sure, calibrated = calibrate_on_held_out(model, trained, calibration_set, held[1], report)
+        temperature, calibrated = calibrate_on_held_out(model, trained, calibration_set, held[1], report)
     else:
-        temperature, not_sure, calibrated = ship_uncalibrated(trained, val_set, early_stop[1], report)
+        temperature, calibrated = ship_uncalibrated(early_stop[1], report)
     baseline = tfidf_baseline(parts, report)
 
     with output.atomic_folder(out, "model", force, inputs) as folder:
@@ -107,11 +111,15 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print,
         # in "files": build publishes listed files only.
         (folder / HELD_OUT_TEXTS).write_text(json.dumps(parts.test[0], ensure_ascii=False), encoding="utf-8")
         result = write_variants(model, encoder, parts, folder, report, config.arch, temperature)
+        shipped = folder / result["variants"][result["default_variant"]]
+        conformal = prediction_sets(shipped, encoder, held, parts.test, config.coverage, report) if held else \
+            {"coverage": config.coverage, "skipped": calibrated["skipped"]}
+        warnings = not_good_enough(result["metrics"][result["default_variant"]], baseline, calibrated, report)
         manifest = tasks.write_model_folder(
             folder, name=config.name, task="text-classification", labels=parts.labels,
             max_length=config.max_length, tokenizer=encoder.spec.to_json(),
             **({"examples": config.examples} if config.examples else {}), other_files=("tokenizer.json",),
-            uncertain_below=not_sure,
+            conformal=conformal,
             arch=config.arch + ("-finetuned" if config.finetune and config.arch == "minilm" else ""),
             variants=result["variants"], default_variant=result["default_variant"],
             metrics={
@@ -121,6 +129,7 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print,
                 "train_seconds": round(fit_seconds, 1),
                 **({"distillation": taught["summary"]} if taught else {}),
                 "calibration": calibrated,
+                **({"warnings": warnings} if warnings else {}),
                 "training": {k: getattr(config, k) for k in ("epochs", "batch_size", "learning_rate")}
                 | ({"train_layers": config.train_layers if config.finetune else 0} if config.arch == "minilm" else {})
                 | ({"width": config.width} if config.width else {})
@@ -274,10 +283,9 @@ def logits_of(model, inputs, batch_size: int = 1024) -> np.ndarray:
     return logits
 
 
-def calibrate_on_held_out(model, trained, calibration_set, calibration_y: list[int], report: Report) -> tuple[float, float, dict]:
+def calibrate_on_held_out(model, trained, calibration_set, calibration_y: list[int], report: Report) -> tuple[float, dict]:
     """Fit the temperature on the calibration split (rows early stopping never saw) and fold it into
-    the model's head; the top probability below which the page says "not sure"
-    (calibrate.uncertain_below); and what the manifest records."""
+    the model's head; and what the manifest records."""
     logits = logits_of(trained, calibration_set).astype(np.float64)
     temperature = calibrate.fit_temperature(logits, calibration_y)
     calibrate.fold_temperature(model.head, temperature)
@@ -286,20 +294,73 @@ def calibrate_on_held_out(model, trained, calibration_set, calibration_y: list[i
     report(f"calibration: temperature {temperature:.3f} on the calibration split ({len(calibration_y)} rows that early "
            f"stopping did not use); ECE {before['ece']:.4f} -> {after['ece']:.4f}, "
            f"log-loss {before['log_loss']:.4f} -> {after['log_loss']:.4f}")
-    not_sure = calibrate.uncertain_below(softmax(logits / temperature), calibration_y)
-    report(f"calibration: the page says \"not sure\" below a top probability of {not_sure:.3f} "
-           f"(calibration predictions below it are right at most {calibrate.NOT_SURE_ACCURACY:.0%} of the time)")
     record = {"temperature": round(temperature, 4), "fitted_on": "calibration split (half of validation, not used for "
               "early stopping)", "rows": len(calibration_y), "ece_bins": calibrate.ECE_BINS}
-    return temperature, not_sure, record
+    return temperature, record
 
 
-def ship_uncalibrated(trained, val_set, val_y: list[int], report: Report) -> tuple[float, float, dict]:
-    """Too few validation rows to set a calibration split aside: temperature 1, said and recorded."""
-    note = calibrate.too_small_note(len(val_y))
+def ship_uncalibrated(val_y: list[int], report: Report) -> tuple[float, dict]:
+    """Too few validation rows to set a calibration split aside: temperature 1, no prediction sets,
+    said and recorded."""
+    note = calibrate.too_small_note(len(val_y)) + "; no prediction sets"
     report(f"calibration: skipped: {note}")
-    not_sure = calibrate.uncertain_below(softmax(logits_of(trained, val_set).astype(np.float64)), val_y)
-    return 1.0, not_sure, {"temperature": 1.0, "fitted_on": None, "skipped": note, "ece_bins": calibrate.ECE_BINS}
+    return 1.0, {"temperature": 1.0, "fitted_on": None, "skipped": note, "ece_bins": calibrate.ECE_BINS}
+
+
+def shipped_probabilities(path: Path, encoder: TextEncoder, texts: list[str]) -> np.ndarray:
+    """The probabilities of one ONNX file for `texts`, in the runtime's batches (as the page runs it)."""
+    from ..runtime import BATCH_SIZE, create_session
+
+    session = create_session(path)
+    logits = [session.run(["logits"], encoder.batch(texts[i:i + BATCH_SIZE]))[0] for i in range(0, len(texts), BATCH_SIZE)]
+    return softmax(np.concatenate(logits).astype(np.float64))
+
+
+def prediction_sets(shipped: Path, encoder: TextEncoder, calibration: tuple[list[str], list[int]],
+                    test: tuple[list[str], list[int]], coverage: float, report: Report) -> dict:
+    """Split-conformal sets: the threshold fitted on the calibration split with the shipped variant's
+    probabilities, the coverage measured on the test split; what the manifest records."""
+    threshold = calibrate.conformal_threshold(shipped_probabilities(shipped, encoder, calibration[0]), calibration[1], coverage)
+    if threshold is None:
+        note = calibrate.too_few_for_coverage(len(calibration[1]), coverage)
+        report(f"prediction sets: skipped: {note}")
+        return {"coverage": coverage, "skipped": note}
+    measured = calibrate.set_figures(shipped_probabilities(shipped, encoder, test[0]), test[1], threshold)
+    sizes = ", ".join(f"{label} label{'s' if label != '1' else ''} {share:.1%}" for label, share in measured["set_sizes"].items())
+    report(f"prediction sets: a label joins the set at probability {threshold:.4f} or more (fitted on {len(calibration[1])} "
+           f"calibration rows for {coverage:.0%} coverage); on the test split the sets hold the true label "
+           f"{measured['coverage']:.1%} of the time; sets of {sizes}")
+    record = {"coverage": coverage, "threshold": round(threshold, 6), "method": "split conformal, score 1 - p(true label)",
+              "calibration_rows": len(calibration[1]), "test": measured}
+    gap = measured["coverage"] - coverage
+    if abs(gap) > calibrate.COVERAGE_TOLERANCE:
+        record["warning"] = (f"the sets hold the true label {measured['coverage']:.1%} of the time on the test split, "
+                             f"{abs(gap):.1%} {'above' if gap > 0 else 'below'} the stated {coverage:.0%}: the calibration "
+                             "split may be small or unlike the test split")
+        report(f"prediction sets: warning: {record['warning']}")
+    return record
+
+
+BASELINE_MARGIN = 0.01  # macro-F1: the baseline beating the model by more than a point is said
+
+
+def not_good_enough(shipped: dict, baseline: dict, calibrated: dict, report: Report) -> list[str]:
+    """Plain words when the model is worse than the TF-IDF baseline or its temperature hit a bound
+    of the search (the model's scores are far from probabilities), with what to try."""
+    warnings = []
+    gap = baseline["macro_f1"] - shipped["macro_f1"]
+    if gap > BASELINE_MARGIN:
+        warnings.append(f"the TF-IDF baseline beats the model by {gap * 100:.1f} points of macro-F1 ({baseline['macro_f1']:.4f} vs "
+                        f"{shipped['macro_f1']:.4f}): try more epochs (--epochs), more labelled rows, or another --arch; "
+                        "if none helps, the baseline (TF-IDF + logistic regression, scikit-learn) is the better model for this data")
+    bound = calibrate.temperature_bound(calibrated["temperature"]) if calibrated.get("fitted_on") else None
+    if bound:
+        warnings.append(f"the calibration temperature {calibrated['temperature']:g} hit the {bound} of its range: the model's scores "
+                        f"are {'far too sure' if bound == 'top' else 'far too timid'} to be turned into honest probabilities; "
+                        "try more epochs or more data, and check the labels (are some of them noise?)")
+    for warning in warnings:
+        report(f"training: warning: {warning}")
+    return warnings
 
 
 BASELINE_MIN_DF = 2  # a word must occur in this many training texts to count

@@ -4,6 +4,7 @@
 import { downloadChecked, type CheckedFile, type OnProgress } from "../../download";
 import { checkedFile, variantFile } from "../../model_files";
 import type { InitRequest, Manifest, Prediction } from "../../types";
+import { predictionSet } from "./sets";
 import { TextTokenizer } from "./tokenize";
 
 /** Same as the Python side's batch size (staticml.runtime.Classifier.probabilities). */
@@ -74,7 +75,8 @@ export function inputData<T extends { length: number }>(name: string, ids: T, ma
   return zeros(ids.length);
 }
 
-export function toPredictions(logits: Float32Array, labels: string[], rows: number): Prediction[] {
+/** Probabilities per label; with `setThreshold` (manifest conformal.threshold) each prediction's set too. */
+export function toPredictions(logits: Float32Array, labels: string[], rows: number, setThreshold?: number): Prediction[] {
   const width = labels.length;
   if (logits.length !== rows * width) {
     throw new Error(`model returned ${logits.length} logits for ${rows} texts and ${width} labels`);
@@ -84,7 +86,9 @@ export function toPredictions(logits: Float32Array, labels: string[], rows: numb
     const probs = softmax(logits.subarray(r * width, (r + 1) * width));
     // fromEntries defines properties: a label named __proto__ stays a label, not a prototype.
     const scores: Record<string, number> = Object.fromEntries(labels.map((label, i) => [label, probs[i]]));
-    predictions.push({ label: labels[argmax(probs)], scores });
+    const prediction: Prediction = { label: labels[argmax(probs)], scores };
+    if (setThreshold !== undefined) prediction.set = predictionSet(probs, labels, setThreshold);
+    predictions.push(prediction);
   }
   return predictions;
 }

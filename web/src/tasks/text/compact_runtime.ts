@@ -64,6 +64,6 @@ export class CompactRuntime implements Model {
     }
     const [logits] = this.engine.run(feeds, ["logits"]);
     if (logits.type !== "float32") throw new Error(`the model's logits are ${logits.type}, not float32`);
-    return toPredictions(logits.data as Float32Array, this.manifest.labels, texts.length);
+    return toPredictions(logits.data as Float32Array, this.manifest.labels, texts.length, this.manifest.conformal?.threshold);
   }
 }

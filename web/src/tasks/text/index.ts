@@ -1,10 +1,12 @@
 // Text classification on the classifier page: the text box scored as one types (through the site's
-// API server when the visitor turned it on), the examples, "not sure" under the manifest's
-// threshold; window.staticml gains predict(texts) and tokenize(texts).
+// API server when the visitor turned it on), the examples, the prediction set's words ("positive or
+// neutral", "not sure"; older models: "not sure" under the manifest's threshold); window.staticml
+// gains predict(texts) and tokenize(texts).
 import { debounce } from "../../debounce";
 import { DEBOUNCE_MS } from "../../settings";
 import type { Prediction } from "../../types";
 import type { ClassifierPage, ClassifierTask, ClassifierView } from "../task";
+import { setWording } from "./sets";
 
 const DEFAULT_EXAMPLES = [
   "I love this, it made my day!",
@@ -32,7 +34,8 @@ function mount(page: ClassifierPage): ClassifierView {
   ui.onInput(debounce((text) => score(text).catch(report), DEBOUNCE_MS));
   return {
     ready() {
-      ui.uncertainBelow = manifest.uncertain_below ?? 0;
+      ui.uncertainBelow = manifest.uncertain_below ?? 0; // models without prediction sets
+      ui.describe = (prediction) => setWording(prediction, manifest.conformal?.coverage);
       ui.showExamples(manifest.examples ?? DEFAULT_EXAMPLES, (text) => score(text).catch(report));
     },
   };

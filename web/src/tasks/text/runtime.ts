@@ -59,7 +59,7 @@ export class Runtime implements Model {
         feeds[name] = new ort.Tensor("int64", data, batch.dims);
       }
       outputs = await this.session.run(feeds, ["logits"]);
-      return toPredictions(outputs.logits.data as Float32Array, this.manifest.labels, texts.length);
+      return toPredictions(outputs.logits.data as Float32Array, this.manifest.labels, texts.length, this.manifest.conformal?.threshold);
     } finally {
       for (const tensor of Object.values(feeds)) tensor.dispose();
       for (const tensor of Object.values(outputs ?? {})) tensor.dispose();
