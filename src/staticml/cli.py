@@ -43,7 +43,7 @@ def cmd_import(args: argparse.Namespace) -> None:
     import_model(args.source, args.out, labels=args.labels, tokenizer=args.tokenizer, name=args.name,
                  max_length=args.max_length, default_variant=args.default_variant, report=report,
                  force=args.force, custom_objects=args.custom_objects, vocabulary=args.vocabulary,
-                 features=args.features)
+                 features=args.features, positive_label=args.positive_label, feature_info=args.feature_info)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -189,7 +189,7 @@ def missing_extra(exc: ModuleNotFoundError) -> str | None:
 def parser() -> argparse.ArgumentParser:
     from . import tasks
 
-    p = OneLineParser(prog="staticml", description="Take a text model to the browser and prove it works there.")
+    p = OneLineParser(prog="staticml", description="Take a model (text, form data, camera) to the browser and prove it works there.")
     p.add_argument("--version", action="version", version=version_line())
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -212,6 +212,10 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--text-col", help="the column of texts (text models)")
     tr.add_argument("--label-col", required=True)
     tr.add_argument("--labels", help="keep only these labels, comma-separated, in this logit order")
+    tr.add_argument("--positive-label", metavar="LABEL",
+                    help="tabular: the favourable outcome, whose probability the form's headline shows (default: the last of --labels)")
+    tr.add_argument("--feature-info", metavar="FILE",
+                    help="tabular: what the form says about each column, JSON or YAML {column: {label, unit, help, min, max, step}}")
     tr.add_argument("--features", help="tabular: use only these columns, comma-separated")
     tr.add_argument("--drop", help="tabular: leave out these columns, comma-separated")
     tr.add_argument("--categorical", help="tabular: read these columns as categories")
@@ -251,6 +255,10 @@ def parser() -> argparse.ArgumentParser:
     im.add_argument("--features", metavar="FILE",
                     help="a tabular ONNX graph's features.json (the manifest's features list); also for a .skops pipeline")
     im.add_argument("--labels", help="labels in logit order, comma-separated or a file (default: config.json id2label)")
+    im.add_argument("--positive-label", metavar="LABEL",
+                    help="a tabular model: the favourable outcome, whose probability the form's headline shows (default: the last of --labels)")
+    im.add_argument("--feature-info", metavar="FILE",
+                    help="a tabular model: what the form says about each column, JSON or YAML {column: {label, unit, help, min, max, step}}")
     im.add_argument("--name", help="model name (default: the --out folder's name)")
     im.add_argument("--max-length", type=int, help="default: the tokenizer's and the model's limit, at most 512")
     im.add_argument("--default-variant", choices=["fp32", "int8"],

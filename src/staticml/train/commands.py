@@ -25,6 +25,9 @@ def train_text(args: argparse.Namespace, report: Report) -> None:
 
     if not args.text_col:
         raise UserError("--text-col is required for a text model (for form data: --task tabular)")
+    for flag, value in (("--positive-label", args.positive_label), ("--feature-info", args.feature_info)):
+        if value is not None:
+            raise UserError(f"{flag} goes with --task tabular (a form's headline and fields)")
     labels = _label_list(args.labels)
     dataset = data.load(args.data, args.text_col, args.label_col, labels)
     config = _train_config(args, name=args.name or Path(args.out).name)
@@ -64,6 +67,7 @@ def train_tabular(args: argparse.Namespace, report: Report) -> None:
     table = tabular.load(args.data, args.label_col, features=_names(args.features, "--features"),
                          drop=_names(args.drop, "--drop"), categorical=_names(args.categorical, "--categorical"),
                          numeric=_names(args.numeric, "--numeric"))
+    table = tabular.with_choices(table, _label_list(args.labels), args.positive_label, args.feature_info)
     tabular.train(table, Path(args.out), name=args.name or Path(args.out).name, report=report, force=args.force)
 
 

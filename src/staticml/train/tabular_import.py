@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,6 +23,7 @@ from ..errors import UserError
 from ..output import atomic_folder, check_writable
 from ..runtime import create_session
 from . import archives, skops_trust, tabular as train_tabular
+from .feature_info import apply_feature_info, choose_positive_label, read_feature_info
 
 Report = Callable[[str], None]
 
@@ -36,7 +38,8 @@ def handles(source: Path, features: str | None) -> bool:
 
 
 def import_tabular(source: Path, out: Path, labels: str | None = None, features: str | None = None,
-                   name: str | None = None, report: Report = print, force: bool = False) -> dict:
+                   name: str | None = None, report: Report = print, force: bool = False,
+                   positive_label: str | None = None, feature_info: str | None = None) -> dict:
     suffix = source.suffix.lower()
     if suffix in PICKLE_SUFFIXES:
         raise UserError(f"{source}: a pickle file is refused: loading a pickle runs any code it holds, so a "
@@ -44,16 +47,32 @@ def import_tabular(source: Path, out: Path, labels: str | None = None, features:
                         f"(skops.io.dump(pipeline, 'pipeline{SKOPS_SUFFIX}')) and import that")
     if not source.is_file():
         raise UserError(f"{source}: no such file")
-    inputs = [source] + ([Path(features)] if features else [])
+    inputs = [source] + ([Path(features)] if features else []) + ([Path(feature_info)] if feature_info else [])
     check_writable(out.absolute(), "model", force, inputs)
+    form = Form(positive_label, feature_info, read_feature_info(feature_info) if feature_info else {})
     name = name or out.name
     if suffix == SKOPS_SUFFIX:
-        return import_skops(source, out, labels, features, name, report, force, inputs)
+        return import_skops(source, out, labels, features, name, report, force, inputs, form)
     if suffix != ".onnx":
         raise UserError(f"{source}: --features goes with an .onnx tabular graph (or import a {SKOPS_SUFFIX} pipeline)")
     if not labels:
         raise UserError(f"{source}: give the labels in output order with --labels a,b")
-    return import_onnx(source, out, _labels(labels), read_features(Path(features)), name, report, force, inputs)
+    return import_onnx(source, out, _labels(labels), read_features(Path(features)), name, report, force, inputs, form)
+
+
+@dataclass
+class Form:
+    """What the page's form says: the favourable outcome and each column's display text and range."""
+
+    positive_label: str | None
+    info_file: str | None
+    info: dict[str, dict]
+
+    def manifest_fields(self, features: list[dict], labels: list[str], labels_given: bool) -> dict:
+        """features (with --feature-info merged, typical values rounded) and positive_label when known."""
+        positive = choose_positive_label(labels, self.positive_label, labels if labels_given else None)
+        return {"features": apply_feature_info(features, self.info, self.info_file),
+                **({"positive_label": positive} if positive else {})}
 
 
 def _labels(value: str) -> list[str]:
@@ -152,13 +171,14 @@ def _typical(feature: dict) -> Any:
 
 
 def import_onnx(source: Path, out: Path, labels: list[str], features: list[dict], name: str, report: Report,
-                force: bool, inputs: list[Path]) -> dict:
+                force: bool, inputs: list[Path], form: Form) -> dict:
     features = check_graph(source, features, labels, str(inputs[1]))
+    fields = form.manifest_fields(features, labels, labels_given=True)
     report(f"import: {source} (tabular graph, {len(features)} inputs, labels {', '.join(labels)})")
     with atomic_folder(out, "model", force, inputs) as folder:
         shutil.copyfile(source, folder / train_tabular.MODEL_FILE)
         manifest = tasks.write_model_folder(
-            folder, name=name, task="tabular-classification", labels=labels, features=features,
+            folder, name=name, task="tabular-classification", labels=labels, **fields,
             arch="imported-onnx-tabular", variants={"fp32": train_tabular.MODEL_FILE}, default_variant="fp32",
             metrics={}, **{"import": {"source": source.name, "kind": "onnx-tabular"}})
     report(f"model folder written: {out}")
@@ -253,7 +273,7 @@ def _frame(features: list[dict], rows: list[dict]):
 
 
 def import_skops(source: Path, out: Path, labels: str | None, features_file: str | None, name: str,
-                 report: Report, force: bool, inputs: list[Path]) -> dict:
+                 report: Report, force: bool, inputs: list[Path], form: Form) -> dict:
     pipeline = load_skops(source)
     check_pipeline(pipeline, source)
     classes = [str(c) for c in pipeline.classes_]
@@ -266,6 +286,7 @@ def import_skops(source: Path, out: Path, labels: str | None, features_file: str
         raise UserError(f"{features_file}: its features ({', '.join(f['name'] for f in features)}) are not the "
                         f"pipeline's columns ({', '.join(columns)})")
     features = sorted(features, key=lambda f: columns.index(f["name"]))
+    fields = form.manifest_fields(features, labels_, labels_given=bool(labels))
     report(f"import: {source} ({' -> '.join(type(s).__name__ for _, s in pipeline.steps)}; labels {', '.join(labels_)})")
     with atomic_folder(out, "model", force, inputs) as folder:
         try:
@@ -283,7 +304,7 @@ def import_skops(source: Path, out: Path, labels: str | None, features_file: str
             raise UserError(f"{source}: the ONNX graph does not match the pipeline ({check.summary()})")
         report(f"import: model.onnx vs scikit-learn {check.summary().replace(' texts', ' rows')}")
         manifest = tasks.write_model_folder(
-            folder, name=name, task="tabular-classification", labels=labels_, features=features,
+            folder, name=name, task="tabular-classification", labels=labels_, **fields,
             arch="imported-sklearn-" + type(pipeline.steps[-1][1]).__name__, variants={"fp32": train_tabular.MODEL_FILE},
             default_variant="fp32", metrics={},
             **{"import": {"source": source.name, "kind": "skops", "onnx_vs_sklearn": float(f"{check.max_abs_diff:.3g}")}})

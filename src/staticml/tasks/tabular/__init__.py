@@ -19,20 +19,24 @@ from ...errors import UserError
 from ...tables import BATCH_ROWS, Batch, Source, cell, score_file
 from ..base import Api, BenchRun, PredictRun, Report, Task, VerifyRun
 from . import rows as probe_rows
-from .features import typical_row
+from .features import positive_label_problem, typical_row, yes_no
 from .runner import FIELDS, open_model, read_model
 
 NAME = "tabular-classification"
 MAX_ROWS = 256  # per API request
 # A tabular model's cells as the page reads them (web/src/tasks/tabular/rows.ts cellValue).
 MISSING_WORDS = {"", "na", "n/a", "nan", "null", "none", "-"}
-YES_WORDS = {"yes", "true", "1", "y"}
-NO_WORDS = {"no", "false", "0", "n"}
 
 
 def prepare(model_dir: Path, manifest: dict, report: Report) -> dict:
     from ..classify.variants import check_variants_agree
 
+    problem = positive_label_problem(manifest)
+    if problem:
+        raise UserError(f"{Path(model_dir) / 'manifest.json'}: {problem}")
+    if "positive_label" not in manifest:
+        report(f"build: warning: model '{manifest['name']}' names no favourable outcome; the form's headline shows the probability "
+               f"of its last label, '{manifest['labels'][-1]}' (name it with --positive-label at train or import)")
     probes = probe_rows.sampled_rows(manifest["features"]) + probe_rows.edge_rows(manifest["features"])
     return check_variants_agree(model_dir, manifest, report, open_model, probes)
 
@@ -128,8 +132,8 @@ def feature_value(feature: dict, text: str | None, row: int, path: Path):
         return text
     where = f"{path}: row {row}, column '{feature['name']}'"
     if feature["type"] == "yes-no":
-        if text.lower() in YES_WORDS | NO_WORDS:
-            return text.lower() in YES_WORDS
+        if yes_no(text) is not None:
+            return yes_no(text)
         raise UserError(f"{where}: {text!r} is not yes or no")
     try:
         number = float(text) if "_" not in text else math.nan

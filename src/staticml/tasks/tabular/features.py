@@ -10,6 +10,7 @@ is allowed too (the one-hot encoder ignores it).
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -19,6 +20,14 @@ from ...errors import UserError
 
 TYPES = ("number", "category", "yes-no")
 MISSING_CATEGORY = ""
+# A yes/no value as the training data may have it, the same in the page (web/src/tasks/tabular/rows.ts),
+# predict(rows), the API and `staticml predict`: true/false, 1/0, or one of these words (any case).
+# (the pairs train reads as a yes/no column: staticml.train.tabular.YES_NO_PAIRS)
+YES_WORDS = frozenset({"yes", "y", "true", "t", "1"})
+NO_WORDS = frozenset({"no", "n", "false", "f", "0"})
+YES_NO_VALUES = 'true, false, 0, 1 or null (or "yes", "no", "y", "n")'
+# What a form shows beside a feature (`--feature-info`): display name, unit, a help line; lengths a form can hold.
+DISPLAY_TEXT = {"label": 80, "unit": 24, "help": 300}
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
@@ -44,6 +53,9 @@ def _feature_problem(feature: Any) -> str | None:
         return f"type {kind!r} is not one of {', '.join(TYPES)}"
     if not isinstance(feature.get("optional", False), bool):
         return "optional must be true or false"
+    for key, longest in DISPLAY_TEXT.items():
+        if key in feature and not (isinstance(feature[key], str) and feature[key].strip() and len(feature[key]) <= longest):
+            return f"{key} must be a non-empty string of at most {longest} characters"
     if kind == "number":
         return _number_problem(feature)
     if kind == "category":
@@ -100,8 +112,23 @@ def _value_problem(feature: dict, value: Any) -> str | None:
         return _number_value_problem(value)
     if kind == "category":
         return _category_value_problem(value)
-    ok = isinstance(value, bool) or (isinstance(value, (int, float)) and value in (0, 1))
-    return None if ok else f"must be true, false, 0, 1 or null, not {_json_value(value)}"
+    return None if yes_no(value) is not None else f"must be {YES_NO_VALUES}, not {_yes_no_shown(value)}"
+
+
+def yes_no(value: Any) -> bool | None:
+    """A yes/no value as True or False; None when it is not one (null is checked before)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return value == 1
+    if isinstance(value, str):
+        word = value.strip().lower()
+        return True if word in YES_WORDS else False if word in NO_WORDS else None
+    return None
+
+
+def _yes_no_shown(value: Any) -> str:
+    return json.dumps(value[:40], ensure_ascii=False) if isinstance(value, str) else _json_value(value)
 
 
 def _number_value_problem(value: Any) -> str | None:
@@ -169,6 +196,14 @@ def row_problem(features: list[dict], rows: Any) -> str | None:
     return None
 
 
+def positive_label_problem(manifest: dict) -> str | None:
+    """positive_label, when given, is one of the labels (the page's headline is its probability)."""
+    label = manifest.get("positive_label")
+    if label is None or label in manifest.get("labels", []):
+        return None
+    return f"positive_label {label!r} is not one of the labels ({', '.join(map(str, manifest.get('labels', [])))})"
+
+
 def check_rows(features: list[dict], rows: Any) -> None:
     problem = row_problem(features, rows)
     if problem:
@@ -178,6 +213,8 @@ def check_rows(features: list[dict], rows: Any) -> None:
 def _column(feature: dict, values: list[Any]) -> np.ndarray:
     if feature["type"] == "category":
         return np.array([MISSING_CATEGORY if v is None else v for v in values], dtype=object).reshape(-1, 1)
+    if feature["type"] == "yes-no":
+        values = [None if v is None else yes_no(v) for v in values]
     numbers = [math.nan if v is None else float(v) for v in values]
     return np.array(numbers, dtype=np.float32).reshape(-1, 1)
 

@@ -11,11 +11,23 @@ from ... import manifest as manifest_io
 from ...runtime import Classifier
 from . import features
 
-FIELDS = manifest_io.Fields({**manifest_io.LABELS, "features": features.check_features}, required=("labels", "features"))
+
+
+def _positive_label(value) -> str | None:
+    return None if isinstance(value, str) and value else "must be one of the labels (a non-empty string)"
+
+
+# positive_label: the favourable outcome, whose probability the page's headline shows (absent: the last label).
+FIELDS = manifest_io.Fields({**manifest_io.LABELS, "features": features.check_features, "positive_label": _positive_label},
+                            required=("labels", "features"))
 
 
 def read_model(model_dir: str | Path) -> dict:
-    return manifest_io.read(model_dir, FIELDS)
+    manifest = manifest_io.read(model_dir, FIELDS)
+    problem = features.positive_label_problem(manifest)
+    if problem:
+        raise manifest_io.ManifestError(f"{Path(model_dir) / manifest_io.MANIFEST}: {problem}")
+    return manifest
 
 
 class TabularClassifier(Classifier):
