@@ -36,6 +36,8 @@ export interface Manifest {
   arch?: string;
   /** Tabular models: one entry per input column, in the graph's input order. */
   features?: Feature[];
+  /** Tabular models: the favourable outcome, whose probability the form's headline shows (absent: the last label). */
+  positive_label?: string;
   /** What `staticml import` read and measured (informative). */
   import?: unknown;
   /** The page says "not sure" when the top probability is below this (trained models, from validation data). */
@@ -68,6 +70,10 @@ export interface Feature {
   categories?: string[];
   optional: boolean;
   typical: number | string | boolean | null;
+  /** What the form shows (`--feature-info`): a display name, a unit, a help line. */
+  label?: string;
+  unit?: string;
+  help?: string;
 }
 
 /** A tabular model's input: every feature's value; null when missing. */
