@@ -28,22 +28,60 @@ def report(line: str) -> None:
 def cmd_train(args: argparse.Namespace) -> None:
     from . import tasks
 
+    terms = provenance_terms(args)  # checked before minutes of training
     tasks.resolve(tasks.by_demo_name(args.task).train)(args, report)
+    record_terms(Path(args.out), terms)
+
+
+def add_terms(p: argparse.ArgumentParser) -> None:
+    """--license, --license-file, --author, --source-url, --card (staticml.provenance.terms)."""
+    p.add_argument("--license", metavar="SPDX-ID", help="the model's licence, an SPDX identifier or expression (MIT, Apache-2.0 OR MIT)")
+    p.add_argument("--license-file", metavar="FILE", help="the licence's text, shipped as LICENSE")
+    p.add_argument("--author", help="who owns the model, shown on the page")
+    p.add_argument("--source-url", metavar="URL", help="where the model comes from (an http(s) URL), linked from the page")
+    p.add_argument("--card", metavar="FILE", help="a model card (markdown), shipped as MODEL_CARD.md")
+
+
+def provenance_terms(args: argparse.Namespace, source: Path | None = None):
+    from .provenance import terms
+
+    given = terms.terms_from(args.license, args.license_file, args.author, args.source_url, args.card)
+    return given.over(terms.declared_by(source)) if source is not None else given
+
+
+def record_terms(model_dir: Path, terms) -> None:
+    from . import tasks
+    from .provenance.terms import record
+
+    manifest = tasks.read_model(model_dir)
+    record(model_dir, manifest, terms, tasks.get(manifest["task"]).fields, report)
 
 
 def cmd_build(args: argparse.Namespace) -> None:
     from .site import build
 
-    build([Path(m) for m in args.models], Path(args.out), api_url=args.api_url, report=report, force=args.force)
+    workflow = None
+    if args.pages_workflow:  # checked before the build, written after it
+        from .github_pages import planned_workflow
+
+        workflow = planned_workflow(Path(args.pages_workflow), Path(args.out), args.force)
+    own = {"title": args.title, "description": args.description, "extra": Path(args.extra) if args.extra else None}
+    build([Path(m) for m in args.models], Path(args.out), api_url=args.api_url, report=report, force=args.force,
+          terms=provenance_terms(args), **own)
+    if workflow:
+        workflow.write()
+        report(f"build: {workflow.path} publishes {args.out} on GitHub Pages (Settings > Pages > Source: GitHub Actions)")
 
 
 def cmd_import(args: argparse.Namespace) -> None:
     from .train.importer import import_model
 
+    terms = provenance_terms(args, Path(args.source))
     import_model(args.source, args.out, labels=args.labels, tokenizer=args.tokenizer, name=args.name,
                  max_length=args.max_length, default_variant=args.default_variant, report=report,
                  force=args.force, custom_objects=args.custom_objects, vocabulary=args.vocabulary,
-                 features=args.features, positive_label=args.positive_label, feature_info=args.feature_info)
+                 features=args.features)
+    record_terms(Path(args.out), terms)
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
@@ -65,8 +103,34 @@ def cmd_api(args: argparse.Namespace) -> None:
 def cmd_verify(args: argparse.Namespace) -> int:
     from .verify import verify
 
-    checks = verify(Path(args.site), args.texts, args.json, report, [Path(m) for m in args.model_folder or []])
+    checks = verify(Path(args.site), args.texts, args.json, report, [Path(m) for m in args.model_folder or []],
+                    signing_key=args.signing_key)
     return 0 if all(c.passed is not False for c in checks) else 1
+
+
+def cmd_keygen(args: argparse.Namespace) -> None:
+    from .provenance.signing import keygen
+
+    private, public = keygen(Path(args.out))
+    report(f"keygen: private key {private} (keep it secret), public key {public} (publish it)")
+
+
+def cmd_sign(args: argparse.Namespace) -> None:
+    from . import tasks
+    from .provenance.signing import sign
+
+    manifest = tasks.read_model(args.model)
+    signed = sign(Path(args.model), manifest, Path(args.key), tasks.get(manifest["task"]).fields, args.signer)
+    report(f"sign: {args.model} signed by {signed['signature']['signer']} (key {signed['signature']['key_id']}, "
+           f"{len(signed['files'])} files)")
+
+
+def cmd_fingerprint(args: argparse.Namespace) -> int:
+    from .provenance.fingerprint import MATCH_THRESHOLD, compare, describe
+
+    result = compare(Path(args.suspect), Path(args.model), args.threshold if args.threshold is not None else MATCH_THRESHOLD)
+    print("\n".join(describe(result)))
+    return 0 if result.matched else 1
 
 
 def cmd_predict(args: argparse.Namespace) -> None:
@@ -245,6 +309,7 @@ def parser() -> argparse.ArgumentParser:
                          "or a table's --text-col)")
     tr.add_argument("--augment", type=int, metavar="N",
                     help="N copies of each training text with words dropped or swapped, taught by the teacher")
+    add_terms(tr)
     add_out(tr, required=True)
     tr.set_defaults(func=cmd_train)
 
@@ -267,6 +332,7 @@ def parser() -> argparse.ArgumentParser:
                     help="Keras: classes or functions the model refers to, comma-separated")
     im.add_argument("--vocabulary", metavar="FILE",
                     help="Keras .h5: the TextVectorization vocabulary, one token per line (.h5 does not keep it)")
+    add_terms(im)
     add_out(im, required=True)
     im.set_defaults(func=cmd_import)
 
@@ -274,6 +340,14 @@ def parser() -> argparse.ArgumentParser:
     bd.add_argument("models", nargs="+")
     add_out(bd, required=True)
     bd.add_argument("--api-url", help="offer the opt-in server mode, calling this API")
+    bd.add_argument("--title", help="the page's title and heading (default: the task's, such as 'Text classifier')")
+    bd.add_argument("--description", help="a line under the heading, also the page's meta description")
+    bd.add_argument("--extra", metavar="DIR", help="copy this folder's files into the site's root (CNAME, favicon.ico, "
+                    "robots.txt); a later build without --extra keeps them")
+    bd.add_argument("--pages-workflow", metavar="REPO",
+                    help="also write REPO/.github/workflows/pages.yml, publishing --out (a folder inside the git "
+                         "repository REPO) on GitHub Pages")
+    add_terms(bd)
     bd.set_defaults(func=cmd_build)
 
     sv = sub.add_parser("serve", help="serve a built site locally (COOP/COEP headers, correct MIME types)")
@@ -294,7 +368,21 @@ def parser() -> argparse.ArgumentParser:
     vf.add_argument("--json", help="write every figure to this JSON file")
     vf.add_argument("--model-folder", action="append", metavar="DIR",
                     help="a trained model folder the site was built from: fail if the site holds its held-out data (repeatable)")
+    vf.add_argument("--signing-key", metavar="PUB", help="the owner's public key (staticml keygen): fail unless every model is signed with it")
     vf.set_defaults(func=cmd_verify)
+    kg = sub.add_parser("keygen", help="make an Ed25519 key pair for staticml sign")
+    kg.add_argument("--out", required=True, help="folder for staticml-ed25519.key (secret) and staticml-ed25519.pub")
+    kg.set_defaults(func=cmd_keygen)
+    sg = sub.add_parser("sign", help="sign a model folder's manifest (licence, labels, every file's sha256) with an Ed25519 key")
+    sg.add_argument("model")
+    sg.add_argument("--key", required=True, help="the private key (staticml keygen)")
+    sg.add_argument("--signer", help="the name the page shows as \"signed by\" (default: the model's --author)")
+    sg.set_defaults(func=cmd_sign)
+    fp = sub.add_parser("fingerprint", help="does SUSPECT (an .onnx file or model folder) derive from MODEL? exit 0 yes, 1 no")
+    fp.add_argument("suspect")
+    fp.add_argument("model")
+    fp.add_argument("--threshold", type=float, help="similarity that counts as a match (default: the measured one)")
+    fp.set_defaults(func=cmd_fingerprint)
     pr = sub.add_parser("predict", help="score a file (CSV, TSV, JSONL, Parquet, TXT) in Python, as the page's 'Score a file'")
     pr.add_argument("model", help="a model folder, or a built site (its default model, or --model)")
     pr.add_argument("data")

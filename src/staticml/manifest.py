@@ -144,6 +144,26 @@ def _string(value: Any) -> str | None:
     return None if isinstance(value, str) else "must be a string"
 
 
+def _provenance(value: Any) -> str | None:
+    """Licence and authorship (staticml.provenance.terms): strings; files named plainly."""
+    if not isinstance(value, dict) or not set(value) <= {"license", "license_file", "author", "source_url", "card"}:
+        return "must be an object with license, license_file, author, source_url, card"
+    if not all(isinstance(v, str) and v for v in value.values()):
+        return "values must be non-empty strings"
+    url = value.get("source_url")
+    if url is not None and not re.match(r"^https?://[^\s\"'<>`]+$", url):
+        return f"source_url {url!r} is not an http(s) URL"
+    return next((f"{key}: {_plain_name(value[key])}" for key in ("license_file", "card") if key in value and _plain_name(value[key])), None)
+
+
+def _signature(value: Any) -> str | None:
+    """An Ed25519 signature of the manifest's signed fields (staticml.provenance.signing)."""
+    keys = {"algorithm", "public_key", "key_id", "signer", "value"}
+    if not isinstance(value, dict) or set(value) != keys or not all(isinstance(value[k], str) for k in keys):
+        return f"must be an object with {', '.join(sorted(keys))} (strings)"
+    return None if value["algorithm"] == "Ed25519" else f"algorithm {value['algorithm']!r} is not Ed25519"
+
+
 def probability_problem(value: Any) -> str | None:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
     return None if ok else f"{value!r} is not a probability between 0 and 1"
@@ -176,6 +196,8 @@ COMMON = Fields({
     "arch": _string,
     "metrics": _object,
     "import": _object,
+    "provenance": _provenance,
+    "signature": _signature,
 }, required=("name", "task", "files", "variants", "default_variant"))
 # Shared by the tasks that take text (tokenizer.json in the folder) or answer with labels.
 LABELS = {"labels": labels_problem}
@@ -212,6 +234,9 @@ def _check_references(manifest: dict, where: str) -> None:
     tokenizer = manifest.get("tokenizer")
     if isinstance(tokenizer, dict) and tokenizer.get("file") not in files:
         raise ManifestError(f"{where}: tokenizer file '{tokenizer['file']}' is not in files")
+    for key, name in (manifest.get("provenance") or {}).items():
+        if key in ("license_file", "card") and name not in files:
+            raise ManifestError(f"{where}: provenance {key} '{name}' is not in files")
     unknown = set(manifest.get("engines", {})) - set(variants)
     if unknown:
         raise ManifestError(f"{where}: engines names unknown variant(s) {', '.join(sorted(unknown))}")

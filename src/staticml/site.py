@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
-from . import archs, compact, hosting, manifest as manifest_io, output, tasks
+from . import archs, compact, hosting, manifest as manifest_io, output, site_extras, tasks
 from .errors import UserError
+from .provenance import terms as provenance
 from .site_config import SITE_CONFIG
 
 WEB_ASSETS = Path(__file__).parent / "web_assets"
@@ -35,13 +36,23 @@ def web_assets() -> Path:
 
 
 def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report: Callable[[str], None] = print,
-          force: bool = False) -> dict:
-    """Write a static site at `out` (atomically) holding the page and every model."""
+          force: bool = False, terms: provenance.Terms | None = None, title: str | None = None,
+          description: str | None = None, extra: Path | None = None) -> dict:
+    """Write a static site at `out` (atomically) holding the page and every model; `terms` (licence,
+    author, source, card) apply to every model, over what its folder records."""
     if not model_dirs:
         raise UserError("build: give at least one model folder")
+    title = site_extras.check_text("--title", title, site_extras.MAX_TITLE_CHARS)
+    description = site_extras.check_text("--description", description, site_extras.MAX_DESCRIPTION_CHARS)
     manifests = [(Path(d), tasks.read_model(d)) for d in model_dirs]
     _check_names([m["name"] for _, m in manifests])
-    output.check_writable(Path(out).absolute(), "site", force, model_dirs)
+    signed = [str(d) for d, m in manifests if "signature" in m]
+    if terms is not None and terms.given() and signed:
+        raise UserError(f"{signed[0]}: the model is signed, and its licence and author are part of what is signed: "
+                        "give --license/--author/--source-url/--card to train or import, then sign")
+    inputs = [*model_dirs, *([extra] if extra is not None else [])]
+    output.check_writable(Path(out).absolute(), "site", force, inputs)
+    own_files = site_extras.extra_files(extra, Path(out).absolute(), report)
     for i, (model_dir, manifest) in enumerate(manifests):
         broken = manifest_io.check_integrity(model_dir, manifest)
         if broken:
@@ -57,10 +68,11 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
                 in engines[m["name"]][0].values() else ["wasm"] for _, m in manifests}
     needs_webgpu = any("webgpu" in b for b in backends.values())
     assets = web_assets()
-    with output.atomic_folder(out, "site", force, model_dirs) as folder:
+    with output.atomic_folder(out, "site", force, inputs, extra=own_files) as folder:
         shutil.copytree(assets, folder, dirs_exist_ok=True, ignore=_without(assets, (BUNDLE_INFO,) + (() if needs_ort else ORT_ASSETS)
                                                                       + (() if needs_webgpu else WEBGPU_ASSETS)))
         _keep_page(folder, page)
+        site_extras.personalize_page(folder / "index.html", title, description)
         if api_url:
             _allow_connect_to(folder / "index.html", api_url)
         if not needs_ort:
@@ -70,6 +82,8 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
             chosen, missing = engines[manifest["name"]]
             site_manifests[manifest["name"]] = _copy_model(model_dir, {**manifest, "backends": backends[manifest["name"]]},
                                                            folder / "models" / manifest["name"], chosen)
+            site_manifests[manifest["name"]] = _ship_terms(folder / "models" / manifest["name"], site_manifests[manifest["name"]],
+                                                           terms, report)
             report(f"build: model '{manifest['name']}' ({_model_bytes(manifest) / 1e6:.2f} MB, variants {', '.join(manifest['variants'])})")
             report(f"build: model '{manifest['name']}' engine: {compact.describe(chosen, missing)}")
         config = {
@@ -77,6 +91,8 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
             "default_model": manifests[0][1]["name"],
             "api_url": api_url,
         }
+        if title is not None:
+            config["title"] = title  # the page sets its heading from it (as text)
         (folder / SITE_CONFIG).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         hosting.point_embed_page_at(folder, config["models"][0]["path"])
         if PAGES[page]["preload"]:  # a page whose worker fetches the model itself: a preload would be a second download
@@ -84,6 +100,7 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
             in_page = engines[default["name"]][0].get(default["default_variant"]) == "compact"
             hosting.preload_default_model(folder, config["models"][0]["path"], default, runs_in_page=in_page)
         hosting.write_headers(folder)
+        site_extras.copy_extra(folder, own_files, report)
         build_hash = hosting.write_precache(folder, site_manifests)
         report(f"build: _headers (CSP, COOP/COEP) and offline cache list written (build {build_hash})")
         precompress(folder)
@@ -99,7 +116,8 @@ PAGES = {
                    "files": ("index.html", "embed.html", "assets/staticml.js", "assets/staticml-element.js",
                              "assets/worker.js", "assets/worker-webgpu.js")},
     "video": {"index": "camera.html", "preload": False,
-               "files": ("camera.html", "assets/camera.js", "assets/camera-worker.js", "assets/camera.css")},
+               "files": ("camera.html", "assets/camera.js", "assets/camera-worker.js", "assets/camera.css",
+                         "assets/landmarks-worker.js")},
 }
 
 
@@ -197,6 +215,16 @@ def _copy_model(model_dir: Path, manifest: dict, target: Path, engines: dict[str
     site_manifest = {**manifest, "engines": engines}
     manifest_io.write(target, site_manifest, tasks.get(manifest["task"]).fields)
     return site_manifest
+
+
+def _ship_terms(target: Path, manifest: dict, terms: provenance.Terms | None, report: Callable[[str], None]) -> dict:
+    """build's --license, --author, --source-url, --card over the model's own; a warning when it has no licence."""
+    if terms is not None and terms.given():
+        manifest = provenance.record(target, manifest, terms, tasks.get(manifest["task"]).fields, report=lambda _: None)
+    if not provenance.has_license(manifest):
+        report(f"build: warning: model '{manifest['name']}' has no licence (--license SPDX-ID or --license-file); "
+               "visitors get its weights without terms")
+    return manifest
 
 
 def _without(root: Path, paths: tuple[str, ...]) -> Callable[[str, list[str]], list[str]]:

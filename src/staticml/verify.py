@@ -13,6 +13,8 @@ from typing import Callable
 from . import leaks, tasks
 from .checks import Check, check_csp
 from .errors import UserError
+from .provenance import signing
+from .provenance.site_checks import provenance_checks
 from .site_config import model_dirs, read_site
 from .tasks.base import VerifyRun
 
@@ -31,19 +33,23 @@ def read_texts(path: str | Path | None) -> list[str]:
 
 
 def verify(site: str | Path, texts_file: str | Path | None = None, json_path: str | Path | None = None,
-           report: Callable[[str], None] = print, model_folders: list[Path] | None = None) -> list[Check]:
+           report: Callable[[str], None] = print, model_folders: list[Path] | None = None,
+           signing_key: str | Path | None = None) -> list[Check]:
     """Run every check on every model and variant; return the checks (all PASS/SKIP means verified).
     `model_folders`: the trained model folders the site was built from, whose held-out data the
-    site must not contain (staticml.leaks)."""
+    site must not contain (staticml.leaks). `signing_key`: the owner's public key (PEM) every model
+    must be signed with."""
     site = Path(site)
     config = read_site(site)
     user_texts = read_texts(texts_file)
+    expected_key = signing.load_public_key(Path(signing_key)) if signing_key else None
     started = time.perf_counter()
     task = tasks.of_site(site, config)
     checks = [check_csp(site, config)]
     models = model_dirs(site, config)
     trained = {name for name, d in models.items() if not isinstance(tasks.for_model(d).train, tasks.Declined)}
     checks += [Check(**finding) for finding in leaks.held_out_findings(site, models, model_folders or [], trained)]
+    checks += provenance_checks(models, expected_key)
     checks += task.verify(VerifyRun(site, config, user_texts, report))
     for check in checks:
         report(f"{check.status}  {check.name}: {check.figure}")

@@ -5,6 +5,7 @@
 import { FileScoring } from "./file_scoring";
 import { registerServiceWorker } from "./offline";
 import { pageKeepsDownloads } from "./offline_copy";
+import { checkProvenance, showProvenance } from "./provenance";
 import { ServerMode } from "./server_mode";
 import type { FileScores, Info, Manifest, PredictResult, SiteConfig } from "./types";
 import { Ui } from "./ui";
@@ -41,6 +42,7 @@ const info: Info = {
   backend_reason: "",
   threads: 0,
   bytes_downloaded: 0,
+  bytes_uncompressed: 0,
   load_ms: 0,
   model_bytes: 0,
   wasm_bytes: 0,
@@ -74,6 +76,8 @@ async function load(): Promise<void> {
   const variant = settings.variant ?? manifest.default_variant;
   info.model = manifest.name;
   info.variant = variant;
+  info.provenance = await checkProvenance(manifest, modelUrl);
+  showProvenance(info.provenance, document.querySelector(".details dl"));
   ui.showModelName(manifest.name, variant);
   const classifier = partFor(CLASSIFIER_PAGE, manifest, "classifier");
   ui.setTitle(site.title ?? classifier.title);

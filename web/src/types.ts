@@ -1,5 +1,6 @@
 // Shapes shared by the page and the worker: the model folder's manifest, site.json,
 // the page API's results, and the page <-> worker message protocol.
+import type { ProvenanceInfo } from "./provenance";
 
 export interface FileEntry {
   sha256: string;
@@ -40,6 +41,10 @@ export interface Manifest {
   positive_label?: string;
   /** What `staticml import` read and measured (informative). */
   import?: unknown;
+  /** Licence, author, source, model card (staticml.provenance.terms); shown on the page. */
+  provenance?: { license?: string; license_file?: string; author?: string; source_url?: string; card?: string };
+  /** Ed25519 signature of the signed fields (staticml.provenance.signing); checked by provenance.ts. */
+  signature?: { algorithm: string; public_key: string; key_id: string; signer: string; value: string };
   /** The page says "not sure" when the top probability is below this (trained models, from validation data). */
   uncertain_below?: number;
   /** Prediction sets: a label joins at probability >= threshold; they hold the true label `coverage` of the time. */
@@ -122,6 +127,8 @@ export interface Info {
   wasm_bytes: number;
   cross_origin_isolated: boolean;
   last_inference_ms: number | null;
+  /** The model's licence, author and signature check (provenance.ts); null until the manifest is read. */
+  provenance?: ProvenanceInfo | null;
 }
 
 // ---- page -> worker ----

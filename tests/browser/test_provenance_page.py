@@ -1,0 +1,76 @@
+"""Issue 30 on the page, in Chromium: the licence line and links (as text, never markup), info()'s
+provenance, and the signature checked with WebCrypto Ed25519: "signed by …" for the signed model,
+a plain warning for a signature by another key or a manifest changed after signing; verify agrees."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from page_tools import drop_compressed_copies
+from staticml.browser import open_page, served
+from staticml.provenance import signing
+from staticml.provenance.terms import Terms, record
+from staticml.site import build
+from staticml.tasks import TASKS
+from staticml.provenance.site_checks import provenance_checks
+
+pytestmark = pytest.mark.browser
+
+AUTHOR = 'Ann <img id="injected" src="x"> Owner'
+FIELDS = TASKS["text-classification"].fields
+
+
+@pytest.fixture(scope="module")
+def signed_site(tiny_model, tmp_path_factory):
+    """The session's tiny model with a licence, an author, a card and a signature, built into a site."""
+    root = tmp_path_factory.mktemp("signed")
+    model = root / "model"
+    shutil.copytree(tiny_model, model)
+    manifest = json.loads((model / "manifest.json").read_text())
+    terms = Terms(license="Apache-2.0", author=AUTHOR, source_url="https://example.org/sentiment", card="# Card\n<script>x</script>\n")
+    manifest = record(model, manifest, terms, FIELDS, report=lambda _: None)
+    private, _ = signing.keygen(root / "keys")
+    signing.sign(model, manifest, private, FIELDS)
+    site = root / "site"
+    build([model], site, report=lambda _: None)
+    return site
+
+
+def page_provenance(browser, site) -> tuple[dict, str, int]:
+    with served(site) as url:
+        context, page, _ = open_page(browser, url)
+        try:
+            info = page.evaluate("() => window.staticml.info().provenance")
+            shown = page.inner_text("#d-license") + " | " + page.inner_text("#d-signature")
+            injected = page.locator("#injected").count()
+        finally:
+            context.close()
+    return info, shown, injected
+
+
+def test_page_shows_licence_and_valid_signature(browser, signed_site):
+    info, shown, injected = page_provenance(browser, signed_site)
+    assert info["license"] == "Apache-2.0" and info["author"] == AUTHOR
+    assert info["signature"] == "signed" and info["signer"] == AUTHOR
+    assert info["license_url"].endswith("models/sentiment/LICENSE") and info["card_url"].endswith("MODEL_CARD.md")
+    assert "Apache-2.0" in shown and AUTHOR in shown and "signed by" in shown
+    assert injected == 0  # the author's markup is text
+
+
+def test_page_warns_on_a_signature_by_another_key_and_verify_fails(browser, signed_site, tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(signed_site, site)
+    path = site / "models" / "sentiment" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    _, other_public = signing.keygen(tmp_path / "other")
+    manifest["signature"]["public_key"] = signing.load_public_key(other_public)  # published key ≠ signing key
+    path.write_text(json.dumps(manifest))
+    drop_compressed_copies(path)
+    info, shown, _ = page_provenance(browser, site)
+    assert info["signature"] == "invalid" and "warning" in shown
+    checks = provenance_checks({"sentiment": site / "models" / "sentiment"})
+    assert [(c.name, c.passed) for c in checks] == [("sentiment: signature", False), ("sentiment: exposure", True)]
+    assert "another key" in checks[0].figure
