@@ -80,7 +80,7 @@ def cmd_import(args: argparse.Namespace) -> None:
     import_model(args.source, args.out, labels=args.labels, tokenizer=args.tokenizer, name=args.name,
                  max_length=args.max_length, default_variant=args.default_variant, report=report,
                  force=args.force, custom_objects=args.custom_objects, vocabulary=args.vocabulary,
-                 features=args.features)
+                 features=args.features, positive_label=args.positive_label, feature_info=args.feature_info)
     record_terms(Path(args.out), terms)
 
 
