@@ -82,6 +82,8 @@ def _api_of(runner: Any) -> tasks.base.Api:
 class Prediction(BaseModel):
     label: str
     scores: dict[str, float]
+    set: list[str] | None = Field(None, description="models with prediction sets (manifest 'conformal'): the labels "
+                                  "that hold the true one at the stated coverage, most probable first; absent otherwise")
 
 
 class PredictResponse(BaseModel):

@@ -61,6 +61,9 @@ def test_predict_matches_python_onnxruntime(api_url, classifier):
     parity.require("API vs Classifier", classifier.probabilities(texts), probabilities(predictions, classifier.labels),
                    tolerance=1e-6, texts=texts)
     assert [p["label"] for p in predictions] == [p["label"] for p in classifier.predict(texts)]
+    # issue 28: the prediction set beside the label, the same as Python's, the label always in it
+    assert [p["set"] for p in predictions] == [p["set"] for p in classifier.predict(texts)]
+    assert all(p["set"] and p["set"][0] == p["label"] for p in predictions)
 
 
 @pytest.mark.browser
