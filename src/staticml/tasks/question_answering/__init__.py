@@ -1,0 +1,107 @@
+"""Extractive question answering: a question and a passage in, the answer's span of the passage out.
+
+The model folder holds `tokenizer.json` and graphs with inputs `input_ids`, `attention_mask` (and
+`token_type_ids` where the model takes them: 0 on the question, 1 on the passage) and outputs
+`start_logits`, `end_logits` [batch, sequence]. A passage longer than one window is read in
+overlapping windows (`stride` tokens of overlap); answers map back to the passage's characters
+through the tokenizer's offsets (windows.py, spans.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from ... import manifest as manifest_io
+from ...errors import UserError
+from ..base import BenchRun, Declined, PredictRun, Report, Task, VerifyRun
+from .windows import MAX_CONTEXT_CHARS
+
+NAME = "question-answering"
+SAMPLE = {"question": "Where do the cars drive?",
+          "context": "Driverless cars drive on the roads of Phoenix and San Francisco, carrying passengers without a driver."}
+MAX_PAIRS = 32  # per API request
+
+
+def _whole(least: int):
+    def check(value: Any) -> str | None:
+        ok = isinstance(value, int) and not isinstance(value, bool) and value >= least
+        return None if ok else f"{value!r} is not a whole number of at least {least}"
+    return check
+
+
+FIELDS = manifest_io.Fields({**manifest_io.TEXT_INPUT,
+                             "stride": _whole(0),  # tokens shared by consecutive windows of a long passage
+                             "max_answer_tokens": _whole(1),
+                             "no_answer_below": manifest_io.probability_problem},  # the page says "no answer found" below this score
+                            required=("max_length", "tokenizer", "stride", "max_answer_tokens", "no_answer_below"))
+
+
+def read_model(model_dir: str | Path) -> dict:
+    manifest = manifest_io.read(model_dir, FIELDS)
+    if manifest["stride"] >= manifest["max_length"] // 2:
+        raise manifest_io.ManifestError(f"{Path(model_dir) / manifest_io.MANIFEST}: stride {manifest['stride']} must be below "
+                                        f"half of max_length {manifest['max_length']}")
+    return manifest
+
+
+def open_model(model_dir: str | Path, variant: str | None = None, threads: int = 0, spin: bool = True):
+    from .runner import QuestionAnswerer
+
+    return QuestionAnswerer(model_dir, read_model(model_dir), variant, threads, spin)
+
+
+def prepare(model_dir: Path, manifest: dict, report: Report) -> dict:
+    from .checks import check_variants_agree
+
+    return check_variants_agree(model_dir, manifest, report)
+
+
+def verify(run: VerifyRun) -> list:
+    from .verify import verify_site
+
+    return verify_site(run)
+
+
+def bench(run: BenchRun) -> dict:
+    raise UserError("bench: question-answering sites are not benchmarked yet (docs/question-answering.md)")
+
+
+def bench_table(report: dict) -> Any:
+    return None
+
+
+def sample(manifest: dict) -> dict:
+    return SAMPLE
+
+
+def predict(run: PredictRun) -> int:
+    from .pairs import predict_pairs
+
+    return predict_pairs(run, open_model(run.model_dir))
+
+
+class Pair(BaseModel):
+    question: str = Field(min_length=1, max_length=1000)
+    context: str = Field(min_length=1, max_length=MAX_CONTEXT_CHARS)
+
+
+TASK = Task(
+    name=NAME,
+    demo_name="question-answering",
+    summary="a question and a passage in, the answer's span of the passage out (SQuAD-style)",
+    page="qa",
+    compact_page=False,
+    fields=FIELDS,
+    open=open_model,
+    prepare=prepare,
+    verify=verify,
+    bench=bench,
+    bench_table=bench_table,
+    sample=sample,
+    predict=predict,
+    api=Declined("answers are served by POST /v1/answer, not /v1/predict"),
+    train="staticml.train.question_answering:train_qa",
+    demo="staticml.train.question_answering:demo_qa",
+)
