@@ -1,11 +1,29 @@
 // Opt-in server mode: offered only when site.json names an API (`build --api-url`, `serve --api`),
-// off by default, and labelled as sending the text away. window.staticml.predict never uses it.
-import type { PredictResult, SiteConfig } from "./types";
+// off by default, and labelled as sending away what the visitor enters: their text on a text page,
+// their answers on a form (sendsAnswers). window.staticml.predict never uses it.
+import type { PredictResult, Row, SiteConfig } from "./types";
 
-const LOCAL_NOTE = "Your text never leaves this browser: the model runs on your device.";
+interface Wording {
+  what: string; // what the switch sends, in its label
+  local: string; // the privacy note while it is off
+  on: (host: string) => string; // the privacy note while it is on
+}
+
+const TEXT: Wording = {
+  what: "your text",
+  local: "Your text never leaves this browser: the model runs on your device.",
+  on: (host) => `Server mode is on: each text you type is sent to ${host} to be classified.`,
+};
+const ANSWERS: Wording = {
+  what: "your answers",
+  local: "Your answers never leave this browser: the model runs on your device.",
+  on: (host) => `Server mode is on: your answers are sent to ${host} to be scored, each time you change one.`,
+};
 
 export class ServerMode {
   private readonly checkbox: HTMLInputElement;
+  private readonly label: HTMLLabelElement;
+  private wording = TEXT;
 
   private constructor(
     private readonly endpoint: string,
@@ -14,12 +32,12 @@ export class ServerMode {
     this.checkbox = document.createElement("input");
     this.checkbox.type = "checkbox";
     this.checkbox.id = "server-mode";
-    const label = document.createElement("label");
-    label.htmlFor = "server-mode";
-    label.textContent = `Server mode: sends your text to the server (${new URL(endpoint).host})`;
+    this.label = document.createElement("label");
+    this.label.htmlFor = "server-mode";
+    this.showLabel();
     const row = document.createElement("div");
     row.className = "picker server-mode";
-    row.append(this.checkbox, label);
+    row.append(this.checkbox, this.label);
     document.querySelector(".header")?.after(row);
     this.checkbox.addEventListener("change", () => this.showNote());
   }
@@ -36,23 +54,41 @@ export class ServerMode {
     return this.checkbox.checked;
   }
 
+  /** A form's page: the switch and the notes speak of the visitor's answers. */
+  sendsAnswers(): void {
+    this.wording = ANSWERS;
+    this.showLabel();
+    this.showNote();
+  }
+
   async predict(texts: string[]): Promise<PredictResult> {
+    return this.post({ texts, model: this.model });
+  }
+
+  /** A tabular model's rows, as the API's `rows` field takes them. */
+  async predictRows(rows: Row[]): Promise<PredictResult> {
+    return this.post({ rows, model: this.model });
+  }
+
+  private async post(body: object): Promise<PredictResult> {
     const started = performance.now();
     const response = await fetch(this.endpoint, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ texts, model: this.model }),
+      body: JSON.stringify(body),
     });
-    const body = await response.json();
-    if (!response.ok) throw new Error(`the server answered ${response.status}: ${body.detail ?? ""}`);
-    return { predictions: body.predictions, ms: performance.now() - started };
+    const answer = await response.json();
+    if (!response.ok) throw new Error(`the server answered ${response.status}: ${answer.detail ?? ""}`);
+    return { predictions: answer.predictions, ms: performance.now() - started };
+  }
+
+  private showLabel(): void {
+    this.label.textContent = `Server mode: sends ${this.wording.what} to the server (${new URL(this.endpoint).host})`;
   }
 
   private showNote(): void {
     const note = document.querySelector(".privacy");
     if (!note) return;
-    note.textContent = this.enabled
-      ? `Server mode is on: each text you type is sent to ${new URL(this.endpoint).host} to be classified.`
-      : LOCAL_NOTE;
+    note.textContent = this.enabled ? this.wording.on(new URL(this.endpoint).host) : this.wording.local;
   }
 }

@@ -3,7 +3,7 @@
 // path to Python onnxruntime (tests/browser/test_tabular_page.py).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { cellValue, checkRows, columns, matchColumns, positiveLabel, recordOf, typicalRow } from "../src/tasks/tabular/rows";
+import { cellValue, checkRows, columns, matchColumns, positiveLabel, recordOf, typicalRow, yesNo } from "../src/tasks/tabular/rows";
 import type { Feature, Manifest } from "../src/types";
 
 const FEATURES: Feature[] = [
@@ -53,7 +53,8 @@ test("tabular: a bad row is refused naming the row and the field", () => {
   const cases: [unknown, string][] = [
     [{ ...ok, Age: "30" }, "rows[0].Age must be a number or null, not a string"],
     [{ ...ok, Home: 1 }, "rows[0].Home must be a string or null, not a number"],
-    [{ ...ok, Records: 2 }, "rows[0].Records must be true, false, 0, 1 or null, not 2"],
+    [{ ...ok, Records: 2 }, 'rows[0].Records must be true, false, 0, 1 or null (or "yes", "no", "y", "n"), not 2'],
+    [{ ...ok, Records: "maybe" }, 'rows[0].Records must be true, false, 0, 1 or null (or "yes", "no", "y", "n"), not "maybe"'],
     [{ ...ok, Income: 1 }, "rows[0].Income is not a feature of this model"],
     [{ Age: 30, Home: "rent" }, "rows[0].Records is missing"],
     [[1, 2], "rows[0] must be an object"],
@@ -77,8 +78,19 @@ test("tabular: a file's cells as values, columns by name", () => {
   assert.throws(() => matchColumns(FEATURES, ["Age", "Home"]), /no column "Records"/);
 });
 
-test("tabular: the headline label is positive_label when the manifest names one, else the last", () => {
+test("tabular: the headline label is positive_label when the manifest names one, else the last (a guess)", () => {
   const manifest = { name: "m", labels: ["bad", "good"] } as Manifest;
-  assert.equal(positiveLabel(manifest), "good");
-  assert.equal(positiveLabel({ ...manifest, positive_label: "bad" } as Manifest), "bad");
+  assert.deepEqual(positiveLabel(manifest), { label: "good", named: false });
+  assert.deepEqual(positiveLabel({ ...manifest, positive_label: "bad" } as Manifest), { label: "bad", named: true });
+});
+
+test("tabular: yes/no values as the training data had them, the same in rows and in a file's cells", () => {
+  const records = FEATURES[2];
+  for (const [value, meant] of [[true, true], [0, false], ["yes", true], ["No", false], ["y", true], ["N", false],
+    ["true", true], ["FALSE", false], ["1", true], ["0", false], [" t ", true], ["f", false]] as const) {
+    assert.equal(yesNo(value), meant, String(value));
+    checkRows(FEATURES, [{ Age: 30, Home: "rent", Records: value }]);
+    assert.equal(columns(FEATURES, [{ Age: 30, Home: "rent", Records: value }]).get("Records")?.data[0], meant ? 1 : 0);
+  }
+  for (const value of ["maybe", 2, "2", ""]) assert.equal(yesNo(value), null, String(value));
 });

@@ -3,13 +3,25 @@
 // may be missing), the result as a probability and a plain sentence, and "what moves this result":
 // each input set to its typical value and the row scored again, in the same run (in the page, so it
 // works for any model). DOM only; scoring is the caller's (the worker, like every prediction).
+// The headline is the probability of the favourable outcome (manifest positive_label), labelled as the
+// result for typical answers until the visitor changes one; a compact summary stays in view while the
+// result block is off screen; a screen reader hears the result once the visitor pauses.
 import { formatValue, recordOf, typicalRow } from "./rows";
 import type { Feature, PredictResult, Row, RowValue } from "../../types";
+import { debounce } from "../../debounce";
 import { $ } from "../../ui";
 
 /** Inputs listed under "what moves this result", and the smallest move worth a line (in probability). */
 const MOVES_SHOWN = 5;
 const SMALLEST_MOVE = 0.0005;
+/** The pause in editing after which the result is announced (a polite live region, once per pause). */
+export const ANNOUNCE_AFTER_MS = 1000;
+
+/** The label the headline gives the probability of; `named` when the manifest names it the favourable outcome. */
+export interface Outcome {
+  label: string;
+  named: boolean;
+}
 
 export type ScoreRows = (rows: Row[]) => Promise<PredictResult>;
 
@@ -24,10 +36,12 @@ export class TabularForm {
   private readonly boxes: HTMLElement[] = [];
   private readonly form = document.createElement("form");
   private latest = 0;
+  private touched = false; // the visitor has changed an answer: the result is theirs, not the typical one
+  private readonly announce = debounce((text: string) => void ($("tab-announce").textContent = text), ANNOUNCE_AFTER_MS);
 
   constructor(
     private readonly features: Feature[],
-    private readonly positive: string,
+    private readonly outcome: Outcome,
     private readonly scoreRows: ScoreRows,
     private readonly onScored: (ms: number) => void,
   ) {
@@ -51,16 +65,26 @@ export class TabularForm {
     this.form.noValidate = true; // out-of-range numbers are allowed: the result says so
     this.form.addEventListener("submit", (event) => event.preventDefault());
     this.form.append(...this.boxes);
-    section.append(title, this.form, resultBlock());
+    const result = resultBlock();
+    section.append(title, this.form, result, summaryBar()); // last: it sticks over the whole section
     classify.before(section);
+    document.querySelector<HTMLElement>(".embed-link")?.remove(); // the embeddable element takes text, not a form
+    // The summary bar shows only while the headline is off screen (a narrow page, a long form).
+    const headline = $("tab-probability").parentElement as HTMLElement;
+    new IntersectionObserver(([entry]) => $("tab-summary").classList.toggle("result-in-view", entry.isIntersecting), { threshold: 1 })
+      .observe(headline);
     classify.hidden = true;
     this.setDisabled(true);
   }
 
   enable(): void {
     this.setDisabled(false);
-    this.form.addEventListener("input", () => void this.score());
-    this.form.addEventListener("change", () => void this.score());
+    const edited = (): void => {
+      this.touched = true;
+      void this.score();
+    };
+    this.form.addEventListener("input", edited);
+    this.form.addEventListener("change", edited);
     void this.score();
   }
 
@@ -102,9 +126,9 @@ export class TabularForm {
     }
     if (ticket !== this.latest) return;
     const [own, ...others] = result.predictions;
-    const p = own.scores[this.positive];
+    const p = own.scores[this.outcome.label];
     const moves = moved
-      .map((feature, i) => ({ feature, delta: p - others[i].scores[this.positive] }))
+      .map((feature, i) => ({ feature, delta: p - others[i].scores[this.outcome.label] }))
       .filter((m) => Math.abs(m.delta) >= SMALLEST_MOVE)
       .sort((a, b) => Math.abs(b.delta) - Math.abs(a.delta))
       .slice(0, MOVES_SHOWN);
@@ -115,21 +139,26 @@ export class TabularForm {
   private showResult(p: number, label: string, row: Row, moves: { feature: Feature; delta: number }[]): void {
     $("tab-problem").hidden = true;
     $("tab-result").hidden = false;
+    const positive = this.outcome.label;
+    const whose = this.touched ? "your answers" : "typical answers";
+    $("tab-whose").textContent = this.touched ? "Result for your answers" : "Result for typical answers: change any answer to see yours";
     $("tab-probability").textContent = percent(p);
     $("tab-probability").dataset.probability = String(p); // the unrounded value (tests compare it)
-    $("tab-probability-label").textContent = `probability of “${this.positive}”`;
+    $("tab-probability-label").textContent = `probability of “${positive}”` + (this.outcome.named ? " (the favourable outcome)" : "");
     $("tab-sentence").textContent =
-      `For these answers the model says “${label}”: it gives “${this.positive}” a probability of ${percent(p)}.` +
+      `For ${whose} the model says “${label}”: it gives “${positive}” a probability of ${percent(p)}.` +
       outOfRange(this.features, row);
+    $("tab-summary-text").textContent = `${percent(p)} probability of “${positive}” · ${whose}`;
+    this.announce(`${percent(p)} probability of “${positive}” for ${whose}; the model says “${label}”.`);
     const typical = typicalRow(this.features);
     const items = moves.map(({ feature, delta }) => {
       const item = document.createElement("li");
       const name = document.createElement("strong");
-      name.textContent = feature.name;
+      name.textContent = feature.label ?? feature.name;
       const what = delta > 0 ? "raises" : "lowers";
       const points = Math.abs(delta * 100).toFixed(1);
-      item.append(name, ` ${formatValue(feature, row[feature.name])} instead of the typical ` +
-        `${formatValue(feature, typical[feature.name])} ${what} the probability by ${points} points`);
+      item.append(name, ` ${shownValue(feature, row[feature.name])} instead of the typical ` +
+        `${shownValue(feature, typical[feature.name])} ${what} the probability by ${points} points`);
       return item;
     });
     $("tab-moves-none").hidden = items.length > 0;
@@ -141,6 +170,8 @@ export class TabularForm {
     $("tab-result").hidden = true;
     $("tab-problem").textContent = message;
     $("tab-problem").hidden = false;
+    $("tab-summary-text").textContent = message;
+    this.announce(message);
   }
 
   private setDisabled(disabled: boolean): void {
@@ -159,10 +190,12 @@ export class TabularForm {
     const label = document.createElement("label");
     label.htmlFor = id;
     label.className = "field-label";
-    label.textContent = feature.name;
+    label.textContent = feature.label ?? feature.name;
+    if (feature.unit) label.append(" ", unitSpan(feature.unit));
     const main = control(feature, id);
     main.setAttribute("data-feature", feature.name);
     box.append(label);
+    const described: string[] = [];
     if (feature.type === "yes-no") {
       const row = document.createElement("span");
       row.className = "switch-row";
@@ -177,12 +210,17 @@ export class TabularForm {
     } else {
       box.append(main);
     }
-    if (feature.type === "number") {
-      const hint = document.createElement("span");
-      hint.className = "muted tab-hint";
-      hint.textContent = rangeText(feature);
+    if (feature.type === "number" && rangeText(feature)) {
+      const hint = element("span", `${id}-hint`, "muted tab-hint", rangeText(feature));
+      described.push(hint.id);
       box.append(hint);
     }
+    if (feature.help) {
+      const help = element("span", `${id}-help`, "muted tab-help", feature.help);
+      described.push(help.id);
+      box.append(help);
+    }
+    if (described.length > 0) main.setAttribute("aria-describedby", described.join(" "));
     let skip: HTMLInputElement | null = null;
     if (feature.optional) {
       skip = document.createElement("input");
@@ -234,21 +272,34 @@ function control(feature: Feature, id: string): HTMLInputElement | HTMLSelectEle
   return input;
 }
 
+/** The compact summary that sticks to the bottom of the screen while the result block is out of view.
+ * Hidden from screen readers: the result block and the announcement say the same. */
+function summaryBar(): HTMLElement {
+  const bar = element("div", "tab-summary", "tab-summary");
+  bar.setAttribute("aria-hidden", "true");
+  bar.append(element("span", "tab-summary-text"));
+  return bar;
+}
+
 function resultBlock(): HTMLElement {
   const result = document.createElement("div");
   result.className = "result tab-result-block";
-  result.setAttribute("aria-live", "polite");
+  // Announced once the visitor pauses (#tab-announce), not on every keystroke: no live region here.
+  const announce = element("p", "tab-announce", "visually-hidden");
+  announce.setAttribute("role", "status");
+  announce.setAttribute("aria-live", "polite");
   const problem = element("p", "tab-problem", "tab-problem");
   problem.hidden = true;
   const shown = element("div", "tab-result");
   shown.hidden = true;
+  const whose = element("p", "tab-whose", "muted tab-whose");
   const headline = element("p", "", "verdict");
   headline.append(element("strong", "tab-probability", "label"), " ", element("span", "tab-probability-label", "muted"));
   const movesTitle = element("h3", "", "", "What moves this result");
   const movesHint = element("p", "tab-moves-hint", "muted", "Each of your answers set to its typical value, scored again on this device:");
   const none = element("p", "tab-moves-none", "muted", "Your answers are the typical ones: change one to see what moves the result.");
-  shown.append(headline, element("p", "tab-sentence"), movesTitle, movesHint, element("ul", "tab-moves", "tab-moves"), none);
-  result.append(problem, shown);
+  shown.append(whose, headline, element("p", "tab-sentence"), movesTitle, movesHint, element("ul", "tab-moves", "tab-moves"), none);
+  result.append(announce, problem, shown);
   return result;
 }
 
@@ -266,7 +317,17 @@ function percent(p: number): string {
 
 function rangeText(feature: Feature): string {
   if (feature.min === undefined || feature.max === undefined) return "";
-  return `${feature.min.toLocaleString("en")} to ${feature.max.toLocaleString("en")} in the training data`;
+  return `Expected: ${feature.min.toLocaleString("en")} to ${feature.max.toLocaleString("en")}${feature.unit ? ` ${feature.unit}` : ""}`;
+}
+
+function unitSpan(unit: string): HTMLElement {
+  return element("span", "", "tab-unit", `(${unit})`);
+}
+
+/** A value as the form shows it: with its unit. */
+function shownValue(feature: Feature, value: RowValue): string {
+  const text = formatValue(feature, value);
+  return feature.unit && typeof value === "number" ? `${text} ${feature.unit}` : text;
 }
 
 function outOfRange(features: Feature[], row: Row): string {
@@ -275,7 +336,7 @@ function outOfRange(features: Feature[], row: Row): string {
     return f.type === "number" && typeof v === "number" && ((f.min !== undefined && v < f.min) || (f.max !== undefined && v > f.max));
   });
   if (outside.length === 0) return "";
-  return ` ${outside.map((f) => f.name).join(", ")} ${outside.length === 1 ? "is" : "are"} outside the range the model was trained on: treat the result with care.`;
+  return ` ${outside.map((f) => f.label ?? f.name).join(", ")} ${outside.length === 1 ? "is" : "are"} outside the expected range: treat the result with care.`;
 }
 
 function same(a: RowValue, b: RowValue): boolean {

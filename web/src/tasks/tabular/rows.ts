@@ -8,8 +8,11 @@ export type Column = { type: "float32"; data: Float32Array } | { type: "string";
 
 /** Words a CSV uses for "no value" (as pandas reads them by default, the common ones). */
 const MISSING_WORDS = new Set(["", "na", "n/a", "nan", "null", "none", "-"]);
-const YES_WORDS = new Set(["yes", "true", "1", "y"]);
-const NO_WORDS = new Set(["no", "false", "0", "n"]);
+/** A yes/no value as the training data may have it, as staticml.tasks.tabular.features.yes_no reads it
+ * (predict(rows) here, Python's predict(rows), the API and `staticml predict` alike). */
+const YES_WORDS = new Set(["yes", "y", "true", "t", "1"]);
+const NO_WORDS = new Set(["no", "n", "false", "f", "0"]);
+const YES_NO_VALUES = 'true, false, 0, 1 or null (or "yes", "no", "y", "n")';
 
 export function featuresOf(manifest: Manifest): Feature[] {
   const features = manifest.features;
@@ -19,10 +22,13 @@ export function featuresOf(manifest: Manifest): Feature[] {
   return features;
 }
 
-/** The label whose probability the page shows as "the score": the manifest's positive_label, else the last. */
-export function positiveLabel(manifest: Manifest): string {
-  const named = (manifest as { positive_label?: unknown }).positive_label;
-  return typeof named === "string" && manifest.labels.includes(named) ? named : manifest.labels[manifest.labels.length - 1];
+/** The label whose probability the form's headline shows: the manifest's positive_label (the favourable
+ * outcome, `named`), else the last label (build warns that it had to guess). */
+export function positiveLabel(manifest: Manifest): { label: string; named: boolean } {
+  const named = manifest.positive_label;
+  return typeof named === "string" && manifest.labels.includes(named)
+    ? { label: named, named: true }
+    : { label: manifest.labels[manifest.labels.length - 1], named: false };
 }
 
 /** Throws, naming the row and the field (in staticml.tabular.row_problem's words), unless `rows`
@@ -53,8 +59,22 @@ function valueProblem(feature: Feature, value: unknown): string | null {
     case "category":
       return typeof value === "string" ? null : `must be a string or null, not ${jsonType(value)}`;
     case "yes-no":
-      return typeof value === "boolean" || value === 0 || value === 1 ? null : `must be true, false, 0, 1 or null, not ${typeof value === "number" ? String(value) : jsonType(value)}`;
+      return yesNo(value) !== null ? null : `must be ${YES_NO_VALUES}, not ${shown(value)}`;
   }
+}
+
+/** true or false for a yes/no value (a boolean, 0 or 1, or one of the words in any case); null when it is none. */
+export function yesNo(value: unknown): boolean | null {
+  if (typeof value === "boolean") return value;
+  if (value === 0 || value === 1) return value === 1;
+  if (typeof value !== "string") return null;
+  const word = value.trim().toLowerCase();
+  return YES_WORDS.has(word) ? true : NO_WORDS.has(word) ? false : null;
+}
+
+function shown(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value.slice(0, 40));
+  return typeof value === "number" && Number.isFinite(value) ? String(value) : jsonType(value);
 }
 
 function jsonType(value: unknown): string {
@@ -74,7 +94,7 @@ export function columns(features: Feature[], rows: Row[]): Map<string, Column> {
     out.set(f.name,
       f.type === "category"
         ? { type: "string", data: values.map((v) => (v === null ? "" : String(v))) }
-        : { type: "float32", data: Float32Array.from(values, (v) => (v === null ? NaN : Number(v))) });
+        : { type: "float32", data: Float32Array.from(values, (v) => (v === null ? NaN : f.type === "yes-no" ? Number(yesNo(v)) : Number(v))) });
   }
   return out;
 }
@@ -96,8 +116,8 @@ export function cellValue(feature: Feature, cell: string | undefined, row: numbe
   if (MISSING_WORDS.has(text.toLowerCase())) return null;
   if (feature.type === "category") return text;
   if (feature.type === "yes-no") {
-    if (YES_WORDS.has(text.toLowerCase())) return true;
-    if (NO_WORDS.has(text.toLowerCase())) return false;
+    const value = yesNo(text);
+    if (value !== null) return value;
     throw new Error(`Row ${row}, column "${feature.name}": "${text}" is not yes or no.`);
   }
   const number = Number(text);
@@ -121,7 +141,7 @@ export function describeRow(features: Feature[], row: Row): string {
 
 export function formatValue(feature: Feature, value: RowValue): string {
   if (value === null) return "not given";
-  if (feature.type === "yes-no") return value === true || value === 1 ? "yes" : "no";
+  if (feature.type === "yes-no") return yesNo(value) ? "yes" : "no";
   return String(value);
 }
 
