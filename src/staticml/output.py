@@ -4,6 +4,8 @@ The rule: `--out` may name a new folder, an empty one, or a previous staticml ou
 kind whose files are all still the ones staticml wrote (the marker file `.staticml-output` lists
 them with their sha256). Anything else is refused, unless `force`; even then never the current
 folder or one that holds it, the home folder, the root, or a folder holding one of the inputs.
+A site's own files (`build --extra`: CNAME, favicon.ico, robots.txt) are listed in the marker too,
+under `extra`, so that the next build may replace the site and carry them over.
 """
 
 from __future__ import annotations
@@ -24,8 +26,10 @@ KINDS = ("model", "site", "bench")
 
 
 @contextlib.contextmanager
-def atomic_folder(out: str | Path, kind: str, force: bool = False, inputs: Iterable[str | Path] = ()) -> Iterator[Path]:
-    """Yield a temporary folder next to `out`; it replaces `out` only if the block succeeds."""
+def atomic_folder(out: str | Path, kind: str, force: bool = False, inputs: Iterable[str | Path] = (),
+                  extra: Iterable[str] = ()) -> Iterator[Path]:
+    """Yield a temporary folder next to `out`; it replaces `out` only if the block succeeds. `extra`:
+    the paths in it that are the user's own files (recorded as such in the marker)."""
     if kind not in KINDS:
         raise ValueError(f"unknown output kind {kind!r}")
     target = Path(out).absolute()
@@ -34,7 +38,7 @@ def atomic_folder(out: str | Path, kind: str, force: bool = False, inputs: Itera
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         yield tmp
-        write_marker(tmp, kind)
+        write_marker(tmp, kind, extra)
         _replace(target, tmp)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -81,7 +85,9 @@ def _not_ours(folder: Path, kind: str) -> str | None:
         if name == MARKER or (path.is_dir() and not path.is_symlink()):
             continue
         if name not in written:
-            return f"'{name}' was not written by staticml"
+            keep = "; to keep a file of yours in the site (CNAME, favicon.ico), put it in a folder given as --extra" \
+                if kind == "site" else ""
+            return f"'{name}' was not written by staticml{keep}"
         if path.is_symlink() or not path.is_file() or sha256_of(path) != written[name]:
             return f"'{name}' was changed after staticml wrote it"
     return None
@@ -104,12 +110,28 @@ def cache_dir() -> Path:
     return Path(os.environ.get("STATICML_CACHE") or Path.home() / ".cache" / "staticml")
 
 
-def write_marker(folder: Path, kind: str) -> None:
+def write_marker(folder: Path, kind: str, extra: Iterable[str] = ()) -> None:
     files = {p.relative_to(folder).as_posix(): sha256_of(p) for p in sorted(folder.rglob("*"))
              if p.is_file() and not p.is_symlink() and p.name != MARKER}
-    text = json.dumps({"kind": kind, "note": "written by staticml; --out replaces only these files", "files": files},
-                      indent=1)
+    marker = {"kind": kind, "note": "written by staticml; --out replaces only these files", "files": files}
+    if extra:
+        marker["extra"] = sorted(extra)  # the user's own files (build --extra), carried over by the next build
+    text = json.dumps(marker, indent=1)
     (folder / MARKER).write_text(text + "\n", encoding="utf-8")
+
+
+def previous_extra(folder: Path, kind: str) -> dict[str, Path]:
+    """The user's own files (build --extra) in a previous output of this kind, still as they were
+    written: name in the folder -> the file, for the next build to carry over."""
+    marker = _read_marker(folder) if folder.is_dir() else None
+    if marker is None or marker.get("kind") != kind or not isinstance(marker.get("extra"), list):
+        return {}
+    kept = {}
+    for name in marker["extra"]:
+        path = folder / str(name)
+        if isinstance(name, str) and not path.is_symlink() and path.is_file() and marker["files"].get(name) == sha256_of(path):
+            kept[name] = path
+    return kept
 
 
 def _read_marker(folder: Path) -> dict | None:
