@@ -25,5 +25,20 @@ if ! command -v java >/dev/null 2>&1; then
 fi
 .venv/bin/pip install -q -e '.[spark,ray]'
 
+# MediaPipe's hand models (Apache-2.0) for the hands control: only the four .tflite files and the
+# licence from the mediapipe 0.10.21 wheel (the package itself needs numpy < 2: never installed).
+MEDIAPIPE_MODELS="${STATICML_MEDIAPIPE_MODELS:-$HOME/.cache/staticml/mediapipe}"
+if [ ! -f "$MEDIAPIPE_MODELS/hand_landmark_lite.tflite" ]; then
+  mkdir -p "$MEDIAPIPE_MODELS/wheel"
+  .venv/bin/pip download -q --no-deps --only-binary=:all: mediapipe==0.10.21 -d "$MEDIAPIPE_MODELS/wheel"
+  .venv/bin/python -c 'import sys, zipfile, pathlib
+wheel = next(pathlib.Path(sys.argv[1], "wheel").glob("mediapipe-0.10.21-*.whl"))
+with zipfile.ZipFile(wheel) as z:
+    for name in z.namelist():
+        if name.endswith((".tflite", "LICENSE")) and ("/palm_detection/palm_detection_" in name or "/hand_landmark/hand_landmark_" in name or name.endswith(".dist-info/LICENSE")):
+            pathlib.Path(sys.argv[1], pathlib.Path(name).name).write_bytes(z.read(name))' "$MEDIAPIPE_MODELS"
+  rm -rf "$MEDIAPIPE_MODELS/wheel"
+fi
+
 (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
 echo "setup: done (.venv, web bundle in src/staticml/web_assets, chromium at $(command -v chromium))"

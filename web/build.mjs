@@ -52,6 +52,8 @@ await esbuild.build({
     // The video page (camera.html, the face-detection task): its own entry and the task's worker, in sites of a face detector only.
     camera: join(here, "src", "video.ts"),
     "camera-worker": join(here, "src", "tasks", "camera", "worker.ts"),
+    // The eyes and hands controls' worker (face-landmarks, hand-landmarks): their pipelines of models.
+    "landmarks-worker": join(here, "src", "tasks", "landmarks", "worker.ts"),
   },
   outdir: join(out, "assets"),
 });

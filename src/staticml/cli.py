@@ -182,7 +182,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
         from .ports import check_port_free
 
         check_port_free("127.0.0.1", args.port)
-    task = tasks.by_demo_name(args.task)
+    task = tasks.by_demo_name(args.task if getattr(args, "control", "head") == "head" else args.control)
     with tempfile.TemporaryDirectory(prefix="staticml-demo-") as tmp:
         model_dir = tasks.resolve(task.demo)(args, Path(tmp), report)
         build([model_dir], out, report=report, force=args.force)
@@ -260,6 +260,9 @@ def parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="train, export, build and serve on the embedded default data")
     demo.add_argument("--task", choices=tasks.demo_names(), default=tasks.demo_names()[0],
                       help="; ".join(f"{t.demo_name}: {t.summary}" for t in tasks.TASKS.values()))
+    # The camera's controls: head (the first video task, the face detector), then the other video tasks' demo names.
+    demo.add_argument("--control", choices=["head", *[t.demo_name for t in tasks.TASKS.values() if t.page == "video"][1:]],
+                      default="head", help="--task camera: navigate by head movement (default), by eye or by hand")
     demo.add_argument("--arch", choices=["tiny", "minilm"], default="tiny")
     demo.add_argument("--finetune", action="store_true",
                     help="minilm: also train the encoder's top layers (slower, more accurate)")

@@ -146,8 +146,8 @@ def test_import_writes_a_face_detection_model_folder(face_model):
 
 @pytest.mark.slow
 def test_import_refuses_a_tflite_that_is_not_a_supported_detector(tmp_path, capsys):
-    code, err = run(capsys, "import", tflite_model("face_landmark.tflite"), "--out", tmp_path / "out")
-    assert code == 2 and "not a supported detector" in err and not (tmp_path / "out").exists()
+    code, err = run(capsys, "import", tflite_model("face_detection_back.tflite"), "--out", tmp_path / "out")
+    assert code == 2 and "not a model staticml knows" in err and not (tmp_path / "out").exists()
     assert [line for line in err.splitlines() if line.startswith("staticml: error")] == [err.strip().splitlines()[-1]]
 
 

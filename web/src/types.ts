@@ -51,6 +51,8 @@ export interface Manifest {
   conformal?: { coverage: number; threshold?: number; [figure: string]: unknown };
   /** Face-detection models: the one description Python (staticml.detect) and the page decode from. */
   detector?: DetectorSpec;
+  /** Face- and hand-landmark models: their models' one description (tasks/landmarks/spec.ts reads it). */
+  pipeline?: Record<string, unknown>;
 }
 
 /** manifest "detector": MediaPipe SSD anchors, score and NMS settings (web/src/camera/decode.ts). */

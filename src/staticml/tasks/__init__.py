@@ -15,10 +15,11 @@ from typing import Any, Callable
 from .. import manifest as manifest_io
 from ..errors import UserError
 from ..site_config import model_dirs
-from . import face_detection, question_answering, tabular, text
+from . import face_detection, face_landmarks, hand_landmarks, question_answering, tabular, text
 from .base import Declined, Task
 
-TASKS: dict[str, Task] = {t.name: t for t in (text.TASK, tabular.TASK, face_detection.TASK, question_answering.TASK)}
+TASKS: dict[str, Task] = {t.name: t for t in (text.TASK, tabular.TASK, face_detection.TASK, question_answering.TASK,
+                                              face_landmarks.TASK, hand_landmarks.TASK)}
 
 
 def get(name: str) -> Task:

@@ -23,6 +23,8 @@ export const TASKS = {
   "text-classification": { page: "classifier", folder: "text" },
   "tabular-classification": { page: "classifier", folder: "tabular" },
   "face-detection": { page: "video", folder: "camera" },
+  "face-landmarks": { page: "video", folder: "eyes" },
+  "hand-landmarks": { page: "video", folder: "hands" },
 } as const satisfies Record<string, TaskEntry>;
 
 export type TaskName = keyof typeof TASKS;

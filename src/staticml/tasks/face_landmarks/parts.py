@@ -1,0 +1,92 @@
+"""The parts the two landmark tasks (face-landmarks, hand-landmarks) share: predict on an image file,
+build's check that each model of the pipeline runs, a native benchmark, and verify's page checks."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from ...errors import UserError
+from ..base import BenchRun, PredictRun, Report
+
+NATIVE_FRAMES = 30
+
+
+def predict_lines(run: PredictRun, answer: Callable[[np.ndarray], list[dict]], what: str) -> int:
+    """The image's results as JSON lines, one face or hand a line, as the page API answers."""
+    from ...output import check_writable_file
+    from ..face_detection import read_image
+
+    results = answer(read_image(run.data))
+    lines = "".join(json.dumps(result) + "\n" for result in results)
+    if run.out is None:
+        sys.stdout.write(lines)
+    else:
+        check_writable_file(run.out, run.force, [run.data])
+        partial = run.out.with_name(f".{run.out.name}.partial")
+        partial.write_text(lines, encoding="utf-8")
+        partial.replace(run.out)
+    run.report(f"predict: {len(results)} {what}(s) in {run.data}")
+    return 1
+
+
+def check_runs(model_dir: Path, manifest: dict, report: Report, open_runner: Callable[[Path], Any], what: str) -> dict:
+    """build's check: every model of the pipeline loads and the whole pipeline runs on a frame."""
+    try:
+        runner = open_runner(model_dir)
+        size = manifest["pipeline"]["detector"]["input"]
+        runner.detect(np.full((size["height"], size["width"], 3), 128, np.uint8))
+    except UserError:
+        raise
+    except Exception as exc:  # onnxruntime's errors for a graph that does not fit the description
+        raise UserError(f"{model_dir}: the {what} pipeline does not run as its manifest says ({str(exc).splitlines()[0][:200]})") from None
+    report(f"build: {manifest['name']}: {what} pipeline, files {', '.join(sorted(manifest['files']))}")
+    return manifest
+
+
+def native_fps(answer: Callable[[np.ndarray], list[dict]], frames: list[np.ndarray]) -> dict:
+    for frame in frames[:3]:
+        answer(frame)
+    started = time.perf_counter()
+    found = sum(len(answer(frame)) for frame in frames)
+    seconds = time.perf_counter() - started
+    return {"frames": len(frames), "fps": round(len(frames) / seconds, 1), "found": found}
+
+
+def bench_native(run: BenchRun, open_runner: Callable[[Path], Any], method: str, frames: list[np.ndarray]) -> dict:
+    """The pipeline's frames per second natively (Python onnxruntime, 1 thread), written as report.json
+    and report.md; the page's live loop is not measured here (docs/camera.md says why)."""
+    from ... import output
+    from ...site_config import model_dirs, read_site
+
+    config = read_site(run.site)
+    model_dir = model_dirs(run.site, config)[config["default_model"]]
+    runner = open_runner(model_dir, threads=1)
+    native = native_fps(getattr(runner, method), frames)
+    report = {"site": str(run.site), "model": config["default_model"], "native_1_thread": native,
+              "page": "not measured: the landmark page is not built yet"}
+    output.check_writable(run.out.absolute(), "bench report", run.force)
+    run.out.mkdir(parents=True, exist_ok=True)
+    (run.out / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    (run.out / "report.md").write_text(f"# bench: {report['model']}\n\nnative (Python onnxruntime, 1 thread): "
+                                       f"{native['fps']} frames/s over {native['frames']} frames\n\n{report['page']}\n", encoding="utf-8")
+    if run.json_path:
+        run.json_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return report
+
+
+def bench_table(report: dict) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"bench: {report['model']}")
+    table.add_column("measure")
+    table.add_column("value")
+    table.add_row("native frames/s (1 thread)", str(report["native_1_thread"]["fps"]))
+    table.add_row("page", report["page"])
+    return table
+
