@@ -8,15 +8,17 @@ import signal
 import sys
 import threading
 import tempfile
+import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 from .errors import UserError
 
 
 def add_out(p: argparse.ArgumentParser, **out: object) -> None:
     """--out and --force, as every command that writes a folder takes them (the rule: output.py)."""
-    p.add_argument("--out", **out)
+    p.add_argument("--out", **{"help": "the folder to write" + (" (required)" if out.get("required") else ""), **out})
     p.add_argument("--force", action="store_true", help="replace --out even when staticml did not write it "
                    "(never the current, home or root folder, nor one holding an input)")
 
@@ -250,6 +252,38 @@ def missing_extra(exc: ModuleNotFoundError) -> str | None:
     return f"{module} is not installed; this command needs it: pip install 'staticml[{extra}]'" if extra else None
 
 
+# One or two examples per command, shown at the end of `staticml CMD --help` (tests/unit/test_help.py
+# fails on a command without any).
+EXAMPLES = {
+    "demo": ["staticml demo                      # the sentiment model, trained, built and served at http://127.0.0.1:8000/",
+             "staticml demo --task tabular --no-serve --out site"],
+    "train": ["staticml train tweets.csv --text-col text --label-col sentiment --out models/sentiment",
+              "staticml train loans.csv --task tabular --label-col Status --labels denied,approved --out models/loans"],
+    "import": ["staticml import path/to/hf-model-folder --out models/mine",
+               "staticml import model.onnx --tokenizer tokenizer.json --labels neg,pos --out models/mine"],
+    "build": ["staticml build models/sentiment --out site",
+              "staticml build models/loans --out docs/site --title 'Loan check' --extra public/ --pages-workflow ."],
+    "serve": ["staticml serve site                # http://127.0.0.1:8000/", "staticml serve site --api --port 9000"],
+    "api": ["staticml api models/sentiment models/loans --port 8001"],
+    "verify": ["staticml verify site", "staticml verify site --texts my_texts.txt --json verify.json"],
+    "keygen": ["staticml keygen --out keys"],
+    "sign": ["staticml sign models/sentiment --key keys/staticml-ed25519.key"],
+    "fingerprint": ["staticml fingerprint suspect.onnx models/sentiment"],
+    "predict": ["staticml predict models/sentiment tweets.csv --out scores.parquet",
+                "staticml predict site applicants.csv --keep id > scores.csv"],
+    "bench": ["staticml bench site --quick", "staticml bench site --variants --out bench-report"],
+}
+
+
+def add_command(sub: Any, name: str, help: str) -> argparse.ArgumentParser:
+    """A command (`sub` is the parser's add_subparsers()) whose --help first says what it does and
+    ends with its examples (EXAMPLES), as typed."""
+    examples = "examples:\n" + "\n".join(f"  {line}" for line in EXAMPLES.get(name, ()))
+    description = textwrap.fill(help[:1].upper() + help[1:] + ".", width=78)  # a raw description is not wrapped
+    return sub.add_parser(name, help=help, description=description, epilog=examples,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
 def parser() -> argparse.ArgumentParser:
     from . import tasks
 
@@ -257,27 +291,29 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=version_line())
     sub = p.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="train, export, build and serve on the embedded default data")
+    demo = add_command(sub, "demo", help="train, export, build and serve on the embedded default data")
     demo.add_argument("--task", choices=tasks.demo_names(), default=tasks.demo_names()[0],
                       help="; ".join(f"{t.demo_name}: {t.summary}" for t in tasks.TASKS.values()))
     # The camera's controls: head (the first video task, the face detector), then the other video tasks' demo names.
     demo.add_argument("--control", choices=["head", *[t.demo_name for t in tasks.TASKS.values() if t.page == "video"][1:]],
                       default="head", help="--task camera: navigate by head movement (default), by eye or by hand")
-    demo.add_argument("--arch", choices=["tiny", "minilm"], default="tiny")
+    demo.add_argument("--arch", choices=["tiny", "minilm"], default="tiny",
+                      help="text: tiny (a small embedding model, about 0.3 MB) or minilm (a MiniLM encoder with a head, "
+                           "about 23 MB as int8; slower to train)")
     demo.add_argument("--finetune", action="store_true",
                     help="minilm: also train the encoder's top layers (slower, more accurate)")
     add_out(demo, default="site", help="site folder to write (default: ./site)")
     demo.add_argument("--no-serve", action="store_true", help="stop after building")
-    demo.add_argument("--port", type=port, default=8000)
+    demo.add_argument("--port", type=port, default=8000, help="the port to serve the site on (default 8000)")
     demo.add_argument("--epochs", type=float, help="passes over the training data (fractions allowed)")
     demo.set_defaults(func=cmd_demo)
 
-    tr = sub.add_parser("train", help="train a model folder on labeled text, or on form data with --task tabular (CSV, TSV, JSONL, Parquet)")
-    tr.add_argument("data")
+    tr = add_command(sub, "train", help="train a model folder on labeled text, or on form data with --task tabular (CSV, TSV, JSONL, Parquet)")
+    tr.add_argument("data", help="the labeled data: a CSV (comma or semicolon), TSV, JSONL or Parquet file")
     tr.add_argument("--task", choices=tasks.trainable(), default=tasks.trainable()[0],
                     help="; ".join(f"{name}: {tasks.by_demo_name(name).summary}" for name in tasks.trainable()))
     tr.add_argument("--text-col", help="the column of texts (text models)")
-    tr.add_argument("--label-col", required=True)
+    tr.add_argument("--label-col", required=True, help="the column of labels (required)")
     tr.add_argument("--labels", help="keep only these labels, comma-separated, in this logit order")
     tr.add_argument("--positive-label", metavar="LABEL",
                     help="tabular: the favourable outcome, whose probability the form's headline shows (default: the last of --labels)")
@@ -287,7 +323,8 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--drop", help="tabular: leave out these columns, comma-separated")
     tr.add_argument("--categorical", help="tabular: read these columns as categories")
     tr.add_argument("--numeric", help="tabular: read these columns as numbers")
-    tr.add_argument("--arch", choices=["tiny", "minilm"], default="tiny")
+    tr.add_argument("--arch", choices=["tiny", "minilm"], default="tiny",
+                    help="text: tiny (default; a small embedding model) or minilm (a MiniLM encoder with a head)")
     tr.add_argument("--finetune", action="store_true",
                     help="minilm: also train the encoder's top layers (slower, more accurate)")
     tr.add_argument("--examples", metavar="FILE",
@@ -316,9 +353,11 @@ def parser() -> argparse.ArgumentParser:
     add_out(tr, required=True)
     tr.set_defaults(func=cmd_train)
 
-    im = sub.add_parser("import", help="a Hugging Face model folder, or ONNX + tokenizer.json + labels, as a model folder")
-    im.add_argument("source", help="a local Hugging Face model folder, an .onnx file or a folder holding one, "
-                                   "or a Keras .keras/.h5 text model")
+    im = add_command(sub, "import", help="your model as a model folder: a Hugging Face folder, ONNX, Keras (.keras, .h5), "
+                                          "scikit-learn (.skops) or TFLite (.tflite)")
+    im.add_argument("source", help="a local Hugging Face model folder; an .onnx file (text: with tokenizer.json and labels; "
+                                   "form data: with --features) or a folder holding one; a Keras .keras or .h5 text model; "
+                                   "a scikit-learn .skops pipeline (form data); MediaPipe's .tflite face detector")
     im.add_argument("--tokenizer", help="tokenizer.json (default: the one next to the model)")
     im.add_argument("--features", metavar="FILE",
                     help="a tabular ONNX graph's features.json (the manifest's features list); also for a .skops pipeline")
@@ -328,7 +367,8 @@ def parser() -> argparse.ArgumentParser:
     im.add_argument("--feature-info", metavar="FILE",
                     help="a tabular model: what the form says about each column, JSON or YAML {column: {label, unit, help, min, max, step}}")
     im.add_argument("--name", help="model name (default: the --out folder's name)")
-    im.add_argument("--max-length", type=int, help="default: the tokenizer's and the model's limit, at most 512")
+    im.add_argument("--max-length", type=int,
+                    help="text: the longest input in tokens (default: the tokenizer's and the model's limit, at most 512)")
     im.add_argument("--default-variant", choices=["fp32", "int8"],
                     help="the variant the page loads (default: the smallest that agrees with fp32 on the probe texts)")
     im.add_argument("--custom-objects", metavar="MODULE:NAME",
@@ -339,8 +379,8 @@ def parser() -> argparse.ArgumentParser:
     add_out(im, required=True)
     im.set_defaults(func=cmd_import)
 
-    bd = sub.add_parser("build", help="build a static site from model folders")
-    bd.add_argument("models", nargs="+")
+    bd = add_command(sub, "build", help="build a static site from model folders")
+    bd.add_argument("models", nargs="+", help="model folders (train or import output); the first is the site's default")
     add_out(bd, required=True)
     bd.add_argument("--api-url", help="offer the opt-in server mode, calling this API")
     bd.add_argument("--title", help="the page's title and heading (default: the task's, such as 'Text classifier')")
@@ -353,42 +393,42 @@ def parser() -> argparse.ArgumentParser:
     add_terms(bd)
     bd.set_defaults(func=cmd_build)
 
-    sv = sub.add_parser("serve", help="serve a built site locally (COOP/COEP headers, correct MIME types)")
-    sv.add_argument("site")
-    sv.add_argument("--host", default="127.0.0.1")
-    sv.add_argument("--port", type=port, default=8000)
+    sv = add_command(sub, "serve", help="serve a built site locally (COOP/COEP headers, correct MIME types)")
+    sv.add_argument("site", help="a built site folder (staticml build)")
+    sv.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1: this machine only)")
+    sv.add_argument("--port", type=port, default=8000, help="the port (default 8000; 0: any free one)")
     sv.add_argument("--api", action="store_true", help="also serve the models behind the HTTP API")
     sv.set_defaults(func=cmd_serve)
 
-    ap = sub.add_parser("api", help="serve model folders behind the HTTP API only (POST /v1/predict)")
-    ap.add_argument("models", nargs="+")
-    ap.add_argument("--host", default="127.0.0.1")
-    ap.add_argument("--port", type=port, default=8001)
+    ap = add_command(sub, "api", help="serve model folders behind the HTTP API only (POST /v1/predict)")
+    ap.add_argument("models", nargs="+", help="model folders (train or import output), or a site's models/NAME folders")
+    ap.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1: this machine only)")
+    ap.add_argument("--port", type=port, default=8001, help="the port (default 8001; 0: any free one)")
     ap.set_defaults(func=cmd_api)
-    vf = sub.add_parser("verify", help="prove in headless Chromium: parity with Python, privacy, offline, integrity")
-    vf.add_argument("site")
+    vf = add_command(sub, "verify", help="prove in headless Chromium: parity with Python, privacy, offline, integrity")
+    vf.add_argument("site", help="a built site folder (staticml build)")
     vf.add_argument("--texts", help="a UTF-8 file, one text per line, checked on top of the built-in hard strings")
     vf.add_argument("--json", help="write every figure to this JSON file")
     vf.add_argument("--model-folder", action="append", metavar="DIR",
                     help="a trained model folder the site was built from: fail if the site holds its held-out data (repeatable)")
     vf.add_argument("--signing-key", metavar="PUB", help="the owner's public key (staticml keygen): fail unless every model is signed with it")
     vf.set_defaults(func=cmd_verify)
-    kg = sub.add_parser("keygen", help="make an Ed25519 key pair for staticml sign")
+    kg = add_command(sub, "keygen", help="make an Ed25519 key pair for staticml sign")
     kg.add_argument("--out", required=True, help="folder for staticml-ed25519.key (secret) and staticml-ed25519.pub")
     kg.set_defaults(func=cmd_keygen)
-    sg = sub.add_parser("sign", help="sign a model folder's manifest (licence, labels, every file's sha256) with an Ed25519 key")
-    sg.add_argument("model")
+    sg = add_command(sub, "sign", help="sign a model folder's manifest (licence, labels, every file's sha256) with an Ed25519 key")
+    sg.add_argument("model", help="the model folder to sign (train or import output)")
     sg.add_argument("--key", required=True, help="the private key (staticml keygen)")
     sg.add_argument("--signer", help="the name the page shows as \"signed by\" (default: the model's --author)")
     sg.set_defaults(func=cmd_sign)
-    fp = sub.add_parser("fingerprint", help="does SUSPECT (an .onnx file or model folder) derive from MODEL? exit 0 yes, 1 no")
-    fp.add_argument("suspect")
-    fp.add_argument("model")
+    fp = add_command(sub, "fingerprint", help="does SUSPECT (an .onnx file or model folder) derive from MODEL? exit 0 yes, 1 no")
+    fp.add_argument("suspect", help="the model that may be a copy: an .onnx file or a model folder")
+    fp.add_argument("model", help="your model folder")
     fp.add_argument("--threshold", type=float, help="similarity that counts as a match (default: the measured one)")
     fp.set_defaults(func=cmd_fingerprint)
-    pr = sub.add_parser("predict", help="score a file (CSV, TSV, JSONL, Parquet, TXT) in Python, as the page's 'Score a file'")
+    pr = add_command(sub, "predict", help="score a file (CSV, TSV, JSONL, Parquet, TXT) in Python, as the page's 'Score a file'")
     pr.add_argument("model", help="a model folder, or a built site (its default model, or --model)")
-    pr.add_argument("data")
+    pr.add_argument("data", help="the file to score: CSV (comma or semicolon), TSV, TXT (one text per line), JSONL or Parquet")
     pr.add_argument("--text-col", help="the column of texts (default: the one the page would pick)")
     pr.add_argument("--model", dest="model_name", help="the site's model to use (default: the site's default)")
     pr.add_argument("--keep", type=column_list, metavar="COL,...",
@@ -400,13 +440,15 @@ def parser() -> argparse.ArgumentParser:
     pr.add_argument("--master", help="--engine spark: the master URL (default: local[*], every core of this machine)")
     pr.add_argument("--address", help="--engine ray: the cluster's address (default: a local Ray on every core)")
     pr.set_defaults(func=cmd_predict)
-    bn = sub.add_parser("bench", help="browser vs server vs native: bytes, time to ready, latency, break-even")
-    bn.add_argument("site")
+    bn = add_command(sub, "bench", help="browser vs server vs native: bytes, time to ready, latency, break-even")
+    bn.add_argument("site", help="a built site folder (staticml build)")
     add_out(bn, default="bench-report", help="folder for report.md, report.json and charts")
     bn.add_argument("--json", help="also write the raw figures to this file")
     bn.add_argument("--models", help="comma-separated model names in the site (default: all)")
     bn.add_argument("--variants", action="store_true", help="compare every variant, not only the default")
-    bn.add_argument("--quick", action="store_true", help="one network profile, a few dozen predictions")
+    bn.add_argument("--quick", action="store_true",
+                    help="a shorter, noisier run of a classifier site: two network profiles (cable, fast 4G; no "
+                         "slow 3G), 40 browser predictions instead of 200, 20 server requests instead of 60")
     bn.add_argument("--port", type=port, help="port for the server the bench starts (default: a free one)")
     bn.set_defaults(func=cmd_bench)
     return p
@@ -420,6 +462,10 @@ def _exit_on_terminate(signum: int, _frame) -> None:
 def main(argv: list[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _exit_on_terminate)
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:  # `staticml` alone: what it does and its commands, not a usage error
+        parser().print_help()
+        return 0
     try:
         args = parser().parse_args(argv)
     except SystemExit as exc:  # a usage error (2, already reported) or --help (0)
