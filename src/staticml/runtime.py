@@ -99,8 +99,7 @@ class Classifier:
         """Each row's prediction set (labels by falling probability), or None without a threshold."""
         if self.set_threshold is None:
             return None
-        keep = prediction_sets(probabilities, self.set_threshold)
-        return [[self.labels[i] for i in np.argsort(-row, kind="stable") if member[i]] for row, member in zip(probabilities, keep)]
+        return set_members(probabilities, self.labels, self.set_threshold)
 
     def _prediction(self, probs: np.ndarray, members: list[str] | None = None) -> dict:
         prediction = {"label": self.labels[int(probs.argmax())],
@@ -117,3 +116,9 @@ def prediction_sets(probabilities: np.ndarray, threshold: float) -> np.ndarray:
     keep = probabilities >= threshold
     keep[np.arange(len(probabilities)), probabilities.argmax(axis=-1)] = True
     return keep
+
+
+def set_members(probabilities: np.ndarray, labels: list[str], threshold: float) -> list[list[str]]:
+    """Each row's prediction set as labels, most probable first (ties in label order)."""
+    keep = prediction_sets(probabilities, threshold)
+    return [[labels[i] for i in np.argsort(-row, kind="stable") if member[i]] for row, member in zip(probabilities, keep)]

@@ -22,6 +22,7 @@ from typing import IO, Any
 
 from .errors import UserError
 from .output import check_writable_file
+from .runtime import set_members
 
 BATCH_ROWS = 1024  # rows read, scored and written at a time (the session runs them in runtime.BATCH_SIZE)
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "txt", ".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet"}
@@ -223,15 +224,18 @@ def output_format(out: Path | None, force: bool, inputs: list[Path]) -> str:
 @dataclass
 class Columns:
     """The output's columns: the kept input columns as they are named, then the model's (label and
-    p_<label>), each renamed predicted_<name> when an input column already has its name."""
+    p_<label>), each renamed predicted_<name> when an input column already has its name. A model with
+    prediction sets (manifest "conformal") adds `set` after the label: a JSON list in CSV, a list in Parquet."""
     kept: list[str]
     types: dict[str, Any]  # a kept column's Arrow type (Parquet inputs); others are written as text
     labels: list[str]
+    set_threshold: float | None = None
 
     def model_columns(self) -> list[str]:
         taken = set(self.kept)
         names = []
-        for name in ["label", *[f"p_{label}" for label in self.labels]]:
+        with_set = ["set"] if self.set_threshold is not None else []
+        for name in ["label", *with_set, *[f"p_{label}" for label in self.labels]]:
             while name in taken:
                 name = f"predicted_{name}"
             taken.add(name)
@@ -240,6 +244,12 @@ class Columns:
 
     def header(self) -> list[str]:
         return [*self.kept, *self.model_columns()]
+
+    def sets(self, probs) -> list[list[list[str]]]:
+        """[each row's set] as one column, or no column for a model without sets."""
+        if self.set_threshold is None:
+            return []
+        return [set_members(probs, self.labels, self.set_threshold)]
 
     def kept_values(self, batch: Batch) -> list[list]:
         """Each kept column's values over the batch: as read from Parquet, else as the page reads a cell."""
@@ -272,8 +282,10 @@ class CsvScores:
     def write(self, batch: Batch, probs) -> None:
         labels = [self.columns.labels[i] for i in probs.argmax(axis=1)]
         kept = zip(*self.columns.kept_values(batch)) if self.columns.kept else ([] for _ in labels)
-        self.writer.writerows([*(csv_field(cell(v)) for v in values), csv_field(label), *(f"{p:.6f}" for p in ps)]
-                              for values, label, ps in zip(kept, labels, probs.tolist()))
+        sets = zip(*self.columns.sets(probs)) if self.columns.set_threshold is not None else ([] for _ in labels)
+        self.writer.writerows([*(csv_field(cell(v)) for v in values), csv_field(label),
+                               *(csv_field(json.dumps(members, ensure_ascii=False)) for members in row_set), *(f"{p:.6f}" for p in ps)]
+                              for values, label, row_set, ps in zip(kept, labels, sets, probs.tolist()))
 
     def close(self) -> None:
         pass
@@ -287,12 +299,14 @@ class ParquetScores:
         self.pa, self.columns = pa, columns
         label, *probabilities = columns.model_columns()
         fields = [(name, columns.types.get(name, pa.string())) for name in columns.kept] + [(label, pa.string())]
+        if columns.set_threshold is not None:
+            fields.append((probabilities.pop(0), pa.list_(pa.string())))
         self.schema = pa.schema(fields + [(name, pa.float32()) for name in probabilities])
         self.writer = pq.ParquetWriter(path, self.schema)
 
     def write(self, batch: Batch, probs) -> None:
         labels = [self.columns.labels[i] for i in probs.argmax(axis=1)]
-        arrays = [*self.columns.kept_values(batch), labels, *(probs[:, j] for j in range(len(self.columns.labels)))]
+        arrays = [*self.columns.kept_values(batch), labels, *self.columns.sets(probs), *(probs[:, j] for j in range(len(self.columns.labels)))]
         self.writer.write_table(self.pa.Table.from_arrays([self.pa.array(a, type=f.type) for a, f in zip(arrays, self.schema)],
                                                           schema=self.schema))
 
@@ -316,7 +330,8 @@ def score_file(data: Path, out: Path | None, force: bool, progress: Progress | N
     source = open_source(data, kind, report)
     try:
         kept = kept_columns(data, source.columns, keep)
-        columns = Columns(kept, {c: t for c, t in source.types.items() if c in kept}, classifier.labels)
+        columns = Columns(kept, {c: t for c, t in source.types.items() if c in kept}, classifier.labels,
+                          getattr(classifier, "set_threshold", None))
         renamed = [name for name in columns.model_columns() if name.startswith("predicted_")]
         if renamed:
             report(f"predict: the input has columns named like the model's; written as {', '.join(renamed)}")

@@ -42,12 +42,13 @@ def test_predict_writes_the_inputs_columns_with_pythons_probabilities(tiny_model
     classifier = Classifier(tiny_model)
     labels = classifier.labels
     rows = read_scores(out)
-    assert list(rows[0]) == ["id", "review", "label", *[f"p_{label}" for label in labels]]
+    assert list(rows[0]) == ["id", "review", "label", "set", *[f"p_{label}" for label in labels]]
     assert [r["id"] for r in rows] == ["0", "1", "2", "3", "4"]  # the row without a text is skipped
     # As the page's download: a text that a spreadsheet would run as a formula starts with '.
     assert [r["review"] for r in rows] == [("'" + t if t.startswith("=") else t) for t in TEXTS]
     expected = classifier.predict(TEXTS)
     assert [r["label"] for r in rows] == [p["label"] for p in expected]
+    assert [json.loads(r["set"]) for r in rows] == [p["set"] for p in expected]  # issue 28: the prediction set
     got = np.array([[float(r[f"p_{label}"]) for label in labels] for r in rows])
     want = np.array([[p["scores"][label] for label in labels] for p in expected])
     assert np.abs(got - want).max() <= 5e-7
@@ -74,7 +75,8 @@ def test_predict_writes_parquet_and_csv_files_and_reads_a_site(tiny_model, tiny_
     assert code == 0, err
     table = pq.read_table(tmp_path / "scores.parquet")
     labels = Classifier(tiny_model).labels
-    assert table.column_names == ["id", "review", "label", *[f"p_{label}" for label in labels]]
+    assert table.column_names == ["id", "review", "label", "set", *[f"p_{label}" for label in labels]]
+    assert table.column("set").to_pylist() == [p["set"] for p in Classifier(tiny_model).predict(TEXTS)]
     assert table.column("review").to_pylist() == TEXTS  # Parquet holds the texts as they are
     code, _, err = run_output(capsys, "predict", tiny_model, texts_csv, "--out", tmp_path / "scores.csv")
     assert code == 0, err
@@ -99,15 +101,15 @@ def test_keep_names_the_columns_written_and_a_label_column_of_the_input_stays_it
     assert code == 0, err
     rows = read_scores(out)
     labels = Classifier(tiny_model).labels
-    assert list(rows[0]) == ["id", "text", "label", "note", "predicted_label", *[f"p_{label}" for label in labels]]
+    assert list(rows[0]) == ["id", "text", "label", "note", "predicted_label", "set", *[f"p_{label}" for label in labels]]
     assert [r["label"] for r in rows] == ["positive", "negative"]  # the input's own labels, untouched
     assert any("predicted_label" in line for line in err)
     code, out, err = run_output(capsys, "predict", tiny_model, data, "--keep", "note,id")
     assert code == 0, err
-    assert list(read_scores(out)[0]) == ["note", "id", "label", *[f"p_{label}" for label in labels]]
+    assert list(read_scores(out)[0]) == ["note", "id", "label", "set", *[f"p_{label}" for label in labels]]
     code, out, err = run_output(capsys, "predict", tiny_model, data, "--keep", "")
     assert code == 0, err
-    assert list(read_scores(out)[0]) == ["label", *[f"p_{label}" for label in labels]]
+    assert list(read_scores(out)[0]) == ["label", "set", *[f"p_{label}" for label in labels]]
     code, out, err = run_output(capsys, "predict", tiny_model, data, "--keep", "id,customer")
     assert_one_line_refusal(code, err, "--keep: " + str(data) + " has no column 'customer' (its columns: id, text, label, note)")
     assert out == ""
