@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -60,17 +62,35 @@ def test_page_shows_licence_and_valid_signature(browser, signed_site):
     assert injected == 0  # the author's markup is text
 
 
-def test_page_warns_on_a_signature_by_another_key_and_verify_fails(browser, signed_site, tmp_path):
+def signed_by_another_key(signed_site, tmp_path):
+    """The site with another key published in place of the one that signed it."""
     site = tmp_path / "site"
     shutil.copytree(signed_site, site)
     path = site / "models" / "sentiment" / "manifest.json"
     manifest = json.loads(path.read_text())
     _, other_public = signing.keygen(tmp_path / "other")
-    manifest["signature"]["public_key"] = signing.load_public_key(other_public)  # published key ≠ signing key
+    manifest["signature"]["public_key"] = signing.load_public_key(other_public)
     path.write_text(json.dumps(manifest))
     drop_compressed_copies(path)
+    return site
+
+
+def test_page_warns_on_a_signature_by_another_key(browser, signed_site, tmp_path):
+    site = signed_by_another_key(signed_site, tmp_path)
     info, shown, _ = page_provenance(browser, site)
     assert info["signature"] == "invalid" and "warning" in shown
     checks = provenance_checks({"sentiment": site / "models" / "sentiment"})
     assert [(c.name, c.passed) for c in checks] == [("sentiment: signature", False), ("sentiment: exposure", True)]
     assert "another key" in checks[0].figure
+
+
+@pytest.mark.slow
+def test_verify_fails_only_the_signature_of_a_site_signed_by_another_key(signed_site, tmp_path):
+    """The whole `staticml verify`, in its own process (its own Playwright): the page runs the model
+    fine, so only the signature check fails, and verify exits 1."""
+    site = signed_by_another_key(signed_site, tmp_path)
+    done = subprocess.run([sys.executable, "-m", "staticml", "verify", str(site), "--json", str(tmp_path / "verify.json")],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 1, done.stderr[-3000:]
+    failed = [c["name"] for c in json.loads((tmp_path / "verify.json").read_text())["checks"] if c["passed"] is False]
+    assert failed == ["sentiment: signature"], done.stderr[-3000:]
