@@ -68,6 +68,8 @@ def extra_files(extra: Path | None, out: Path, report: Callable[[str], None]) ->
         return carried
     if not extra.is_dir():
         raise UserError(f"--extra {extra}: not a folder (give a folder whose files go into the site's root, such as CNAME)")
+    if extra.resolve() == out.resolve() or extra.resolve() in out.resolve().parents:
+        raise UserError(f"--extra {extra}: holds --out {out}; give a folder of your own files only (such as public/)")
     files = {}
     for path in sorted(extra.rglob("*")):
         name = path.relative_to(extra).as_posix()

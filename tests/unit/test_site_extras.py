@@ -125,6 +125,9 @@ def test_extra_files_that_would_replace_the_sites_own_or_are_links_are_refused(t
     assert_one_line_refusal(code, err, "'secret' is a symbolic link")
     code, _, err = build(capsys, tiny_model, tmp_path / "site", "--extra", tmp_path / "nope")
     assert_one_line_refusal(code, err, "not a folder")
+    code, _, err = build(capsys, tiny_model, extra / "site", "--extra", extra)
+    assert_one_line_refusal(code, err, "holds --out")
+    assert not (extra / "site").exists()
 
 
 # ---------------------------------------------------------------- GitHub Pages
