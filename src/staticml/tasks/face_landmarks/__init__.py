@@ -34,15 +34,15 @@ def frames() -> list:
 
 
 def bench(run: BenchRun) -> dict:
-    from .parts import bench_native
+    from .bench import bench_landmarks
 
-    return bench_native(run, open_landmarker, "landmarks", frames())
+    return bench_landmarks(run, NAME, open_landmarker, frames())
 
 
 def bench_table(report: dict) -> Any:
-    from .parts import bench_table as table
+    from .bench import rich_table
 
-    return table(report)
+    return rich_table(report)
 
 
 def sample(manifest: dict) -> Any:

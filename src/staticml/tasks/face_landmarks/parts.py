@@ -1,5 +1,5 @@
 """The parts the two landmark tasks (face-landmarks, hand-landmarks) share: predict on an image file,
-build's check that each model of the pipeline runs, a native benchmark, and verify's page checks."""
+build's check that each model of the pipeline runs, the native frames per second."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ...errors import UserError
-from ..base import BenchRun, PredictRun, Report
+from ..base import PredictRun, Report
 
 NATIVE_FRAMES = 30
 
@@ -56,37 +56,4 @@ def native_fps(answer: Callable[[np.ndarray], list[dict]], frames: list[np.ndarr
     found = sum(len(answer(frame)) for frame in frames)
     seconds = time.perf_counter() - started
     return {"frames": len(frames), "fps": round(len(frames) / seconds, 1), "found": found}
-
-
-def bench_native(run: BenchRun, open_runner: Callable[[Path], Any], method: str, frames: list[np.ndarray]) -> dict:
-    """The pipeline's frames per second natively (Python onnxruntime, 1 thread), written as report.json
-    and report.md; the page's live loop is not measured here (docs/camera.md says why)."""
-    from ... import output
-    from ...site_config import model_dirs, read_site
-
-    config = read_site(run.site)
-    model_dir = model_dirs(run.site, config)[config["default_model"]]
-    runner = open_runner(model_dir, threads=1)
-    native = native_fps(getattr(runner, method), frames)
-    report = {"site": str(run.site), "model": config["default_model"], "native_1_thread": native,
-              "page": "not measured: the landmark page is not built yet"}
-    output.check_writable(run.out.absolute(), "bench report", run.force)
-    run.out.mkdir(parents=True, exist_ok=True)
-    (run.out / "report.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    (run.out / "report.md").write_text(f"# bench: {report['model']}\n\nnative (Python onnxruntime, 1 thread): "
-                                       f"{native['fps']} frames/s over {native['frames']} frames\n\n{report['page']}\n", encoding="utf-8")
-    if run.json_path:
-        run.json_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    return report
-
-
-def bench_table(report: dict) -> Any:
-    from rich.table import Table
-
-    table = Table(title=f"bench: {report['model']}")
-    table.add_column("measure")
-    table.add_column("value")
-    table.add_row("native frames/s (1 thread)", str(report["native_1_thread"]["fps"]))
-    table.add_row("page", report["page"])
-    return table
 

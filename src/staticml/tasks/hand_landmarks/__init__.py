@@ -36,15 +36,15 @@ def frames() -> list:
 
 
 def bench(run: BenchRun) -> dict:
-    from ..face_landmarks.parts import bench_native
+    from ..face_landmarks.bench import bench_landmarks
 
-    return bench_native(run, open_landmarker, "hands", frames())
+    return bench_landmarks(run, NAME, open_landmarker, frames())
 
 
 def bench_table(report: dict) -> Any:
-    from ..face_landmarks.parts import bench_table as table
+    from ..face_landmarks.bench import rich_table
 
-    return table(report)
+    return rich_table(report)
 
 
 def sample(manifest: dict) -> Any:

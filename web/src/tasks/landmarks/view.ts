@@ -9,9 +9,10 @@ import type { LandmarkResult } from "./spec";
 
 export type Control = "eyes" | "hands";
 
-const TEXTS: Record<Control, { title: string; what: string; how: string; loading: string; details: string }> = {
+const TEXTS: Record<Control, { title: string; card: string; what: string; how: string; loading: string; details: string }> = {
   eyes: {
     title: "Navigate with your eyes",
+    card: "Look to navigate",
     what: "face and eye landmark models run",
     how: "Look left / right for the previous / next card, up / down to scroll the text, close both eyes for a second to select the card. The arrow keys and Enter do the same.",
     loading: "Loading the face and eye models…",
@@ -19,6 +20,7 @@ const TEXTS: Record<Control, { title: string; what: string; how: string; loading
   },
   hands: {
     title: "Navigate with your hand",
+    card: "Move your hand to navigate",
     what: "hand landmark models run",
     how: "Swipe left / right for the previous / next card, move your hand up / down to scroll, pinch thumb and index to select, hold an open palm still to pause. With two hands in view, the first one found is followed. The arrow keys and Enter do the same.",
     loading: "Loading the palm and hand models…",
@@ -38,7 +40,7 @@ export class LandmarksView extends CameraView {
       if (element) element.textContent = text;
     };
     set(byId("title"), texts.title);
-    set(byId("camera-title"), texts.title);
+    set(byId("camera-title"), texts.card);
     set(byId("loading-text"), texts.loading);
     set(byId("details-title"), texts.details);
     set(document.querySelector(".privacy"), `Camera frames never leave this device: the ${texts.what} in this page, and the page sends nothing, to anyone. No frame is stored.`);
@@ -88,7 +90,11 @@ export class LandmarksView extends CameraView {
   apply(direction: Direction | Action, source: string): void {
     if (direction === "select") {
       const shown = document.querySelector<HTMLElement>("#deck .slide:not([hidden])");
-      for (const slide of document.querySelectorAll<HTMLElement>("#deck .slide")) slide.classList.toggle("selected", slide === shown);
+      for (const slide of document.querySelectorAll<HTMLElement>("#deck .slide")) {
+        slide.classList.toggle("selected", slide === shown);
+        // Through the CSSOM (the page's CSP allows no inline style attribute): camera.css has no rule for it.
+        slide.style.outline = slide === shown ? "3px solid #22c55e" : "";
+      }
       shown?.setAttribute("aria-current", "true");
       const last = byId("last-move");
       if (last) last.textContent = `Last move: select (${source})`;
