@@ -173,3 +173,22 @@ def test_the_workflow_in_the_deploy_guide_is_the_one_build_writes():
     guide = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text(encoding="utf-8")
     documented = re.search(r"```yaml\n(.*?)```", guide, re.S)[1]
     assert yaml.safe_load(documented) == yaml.safe_load(workflow_text("site", "main"))
+
+
+def test_every_page_a_site_can_get_takes_a_title_and_a_description(tmp_path):
+    """A page added to site.PAGES keeps the hooks --title and --description need (title, h1#title, viewport meta)."""
+    import shutil
+
+    from staticml.site import PAGES, web_assets
+    from staticml.site_extras import personalize_page
+
+    for name, spec in PAGES.items():
+        source = web_assets() / spec["index"]
+        if not source.is_file():
+            pytest.skip(f"the page bundle has no {spec['index']} (npm run build)")
+        page = tmp_path / f"{name}.html"
+        shutil.copyfile(source, page)
+        personalize_page(page, HOSTILE_TITLE, HOSTILE_DESCRIPTION)
+        shown = PageText(page.read_text(encoding="utf-8"))
+        assert shown.text["title"] == shown.text["h1"] == HOSTILE_TITLE, name
+        assert shown.meta["description"] == shown.text["description"] == HOSTILE_DESCRIPTION, name
