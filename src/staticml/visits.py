@@ -68,7 +68,7 @@ def visit(page, page_url: str) -> dict:
     ready_ms = float(info["load_ms"])
     return {"ready_ms": round(ready_ms, 1), "download_ms": round(min(download_ms, ready_ms), 1),
             "compile_and_session_ms": round(max(0.0, ready_ms - download_ms), 1),
-            "wire_bytes": wire, "raw_bytes": int(info["bytes_downloaded"]), "requests": len(requests),
+            "wire_bytes": wire, "raw_bytes": int(info.get("bytes_uncompressed", info["bytes_downloaded"])), "requests": len(requests),
             "paths": sorted({urlsplit(r.url).path for r in requests}),
             "engine": info.get("engine")}
 

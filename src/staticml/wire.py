@@ -112,16 +112,18 @@ def first_visit(browser, site: Path, query: str = "", after_ready_s: float = AFT
 
 
 @contextlib.contextmanager
-def counted(site: Path) -> Iterator[tuple[str, WireLog]]:
-    """Serve `site` as `staticml serve` does (same app, headers and precompressed copies) on a free
-    loopback port, in a thread of this process; yield its base URL and the log of what it sent."""
+def counted(site: Path, app: ASGIApp | None = None) -> Iterator[tuple[str, WireLog]]:
+    """Serve `site` as `staticml serve` does (same app, headers and precompressed copies; or `app`,
+    when given, in its place) on a free loopback port, in a thread of this process; yield its base
+    URL and the log of what it sent."""
     import uvicorn
 
     from .server import create_app, free_port, uvicorn_options
 
     log = WireLog()
     port = free_port()
-    config = uvicorn.Config(LoggingApp(create_app(Path(site)), log), host="127.0.0.1", port=port, **uvicorn_options())
+    served = app if app is not None else create_app(Path(site))
+    config = uvicorn.Config(LoggingApp(served, log), host="127.0.0.1", port=port, **uvicorn_options())
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

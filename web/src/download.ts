@@ -1,9 +1,8 @@
-// Streamed downloads with byte progress, sha256 integrity checks, and the offline copy: checked
+// Streamed downloads with progress in bytes on the wire, sha256 integrity checks, and the offline copy: checked
 // bytes kept for the service worker on a first visit, a damaged cached copy evicted and fetched again.
 import { evict, keepDownload } from "./offline_copy";
 import type { FileEntry } from "./types";
 
-export type OnBytes = (bytes: number) => void;
 export type OnProgress = (loaded: number, total: number) => void;
 
 /** A file to download and check against its manifest entry. */
@@ -13,25 +12,35 @@ export interface CheckedFile {
   entry: FileEntry;
 }
 
+/** Bytes downloaded in this realm (the page's thread, or a worker) by downloadChecked: as they crossed
+ * the network (the response bodies as the server sent them, compressed or not; nothing for a file a
+ * cache answered) and as the page holds them, uncompressed. */
+export interface DownloadTally {
+  wire: number;
+  uncompressed: number;
+}
+
+const tally: DownloadTally = { wire: 0, uncompressed: 0 };
+
+/** What this realm's downloads have cost so far (info()'s bytes_downloaded and bytes_uncompressed). */
+export function downloadTally(): DownloadTally {
+  return { ...tally };
+}
+
 /**
- * Every file downloaded (progress over their total) and checked against its manifest sha256. A
- * file that fails its check and came from one of the site's caches (a copy damaged or tampered with
- * there) is evicted and downloaded once more; only a second failure is an error. With `keep` (a
- * first visit: no service worker serves the page yet), the checked bytes are kept for the service
- * worker, which then fills its offline cache from them instead of downloading them again.
+ * Every file downloaded (progress in bytes on the wire over their expected total) and checked
+ * against its manifest sha256. A file that fails its check and came from one of the site's caches
+ * (a copy damaged or tampered with there) is evicted and downloaded once more; only a second failure
+ * is an error. With `keep` (a first visit: no service worker serves the page yet), the checked bytes
+ * are kept for the service worker, which then fills its offline cache from them instead of
+ * downloading them again.
  */
 export async function downloadChecked(files: CheckedFile[], onProgress: OnProgress, keep = false): Promise<Uint8Array[]> {
-  const total = files.reduce((sum, f) => sum + f.entry.bytes, 0);
-  let loaded = 0;
-  const onBytes = (n: number): void => {
-    loaded += n;
-    onProgress(loaded, Math.max(total, loaded));
-  };
-  onProgress(0, total);
-  return Promise.all(files.map(async (file) => {
-    let got = await fetchBody(file.url, onBytes);
+  const progress = new WireProgress(files.map((f) => f.entry.bytes), onProgress);
+  return Promise.all(files.map(async (file, i) => {
+    let got = await fetchBody(file.url, progress.of(i));
     if (!(await matches(got.data, file.entry.sha256)) && (await evict(file.url))) {
-      got = await fetchBody(file.url, onBytes, "reload");
+      got = await fetchBody(file.url, progress.of(i), "reload");
     }
     await checkSha256(file.name, got.data, file.entry.sha256);
     // Awaited: the service worker registers after "ready" and must find the copy complete.
@@ -40,12 +49,57 @@ export async function downloadChecked(files: CheckedFile[], onProgress: OnProgre
   }));
 }
 
-/** Fetches url into memory, calling onBytes with each chunk's size as it arrives. */
-export async function download(url: string, onBytes: OnBytes): Promise<Uint8Array> {
-  return (await fetchBody(url, onBytes)).data;
+/** What fetchBody tells about one file as it downloads. */
+interface FileProgress {
+  /** The response's headers arrived: its body is this many bytes on the wire, if the headers say. */
+  expect(wireBytes: number | null): void;
+  /** `uncompressed` bytes of the body have arrived so far. */
+  arrived(uncompressed: number): void;
+  /** The body is complete: `wire` bytes crossed the network for it. */
+  done(wire: number): void;
 }
 
-async function fetchBody(url: string, onBytes: OnBytes, cache: RequestCache = "default"): Promise<{ data: Uint8Array; headers: Headers }> {
+/**
+ * The loading bar's figures in bytes on the wire. A fetch hands JavaScript the body decoded, so while
+ * a compressed file arrives its wire bytes are estimated from the share of it decoded so far and its
+ * compressed length (Content-Length of an encoded response); each file's exact figure comes from the
+ * Resource Timing API once it is complete. Before its headers arrive, a file counts its manifest size.
+ */
+class WireProgress {
+  private readonly loaded: number[];
+  private readonly totals: number[];
+
+  constructor(private readonly sizes: number[], private readonly report: OnProgress) {
+    this.loaded = sizes.map(() => 0);
+    this.totals = [...sizes];
+    this.emit();
+  }
+
+  of(i: number): FileProgress {
+    return {
+      expect: (wireBytes) => {
+        this.totals[i] = wireBytes ?? this.sizes[i];
+        this.loaded[i] = 0;
+        this.emit();
+      },
+      arrived: (uncompressed) => {
+        this.loaded[i] = Math.min(this.totals[i], Math.round((uncompressed / Math.max(this.sizes[i], 1)) * this.totals[i]));
+        this.emit();
+      },
+      done: (wire) => {
+        this.loaded[i] = this.totals[i] = wire;
+        this.emit();
+      },
+    };
+  }
+
+  private emit(): void {
+    const loaded = this.loaded.reduce((a, b) => a + b, 0);
+    this.report(loaded, Math.max(loaded, this.totals.reduce((a, b) => a + b, 0)));
+  }
+}
+
+async function fetchBody(url: string, progress: FileProgress, cache: RequestCache = "default"): Promise<{ data: Uint8Array; headers: Headers }> {
   const name = url.split("/").pop();
   let response: Response;
   try {
@@ -59,11 +113,17 @@ async function fetchBody(url: string, onBytes: OnBytes, cache: RequestCache = "d
   if (!response.ok) {
     throw new Error(`Could not download ${name}: the site answered HTTP ${response.status} ${response.statusText}.`);
   }
-  if (!response.body) {
-    const data = new Uint8Array(await response.arrayBuffer());
-    onBytes(data.byteLength);
-    return { data, headers: response.headers };
-  }
+  progress.expect(encodedLength(response));
+  const data = await readBody(response, progress);
+  const wire = await wireBytes(url, response, data.byteLength);
+  tally.wire += wire;
+  tally.uncompressed += data.byteLength;
+  progress.done(wire);
+  return { data, headers: response.headers };
+}
+
+async function readBody(response: Response, progress: FileProgress): Promise<Uint8Array> {
+  if (!response.body) return new Uint8Array(await response.arrayBuffer());
   const chunks: Uint8Array[] = [];
   let size = 0;
   const reader = response.body.getReader();
@@ -72,9 +132,52 @@ async function fetchBody(url: string, onBytes: OnBytes, cache: RequestCache = "d
     if (done) break;
     chunks.push(value);
     size += value.byteLength;
-    onBytes(value.byteLength);
+    progress.arrived(size);
   }
-  return { data: concat(chunks, size), headers: response.headers };
+  return concat(chunks, size);
+}
+
+/** The body's length on the wire when the response is compressed and says how long it is. */
+function encodedLength(response: Response): number | null {
+  const length = Number(response.headers.get("content-length") ?? NaN);
+  return response.headers.has("content-encoding") && Number.isFinite(length) && length > 0 ? length : null;
+}
+
+// How long to wait for a download's Resource Timing entry (the browser adds it as the load finishes,
+// which may come a moment after the body's last chunk).
+const TIMING_WAIT_MS = 200;
+
+/**
+ * The bytes of a downloaded body that crossed the network: Resource Timing's encodedBodySize, or 0
+ * when transferSize says a cache answered (the HTTP cache, the service worker's). Without an entry
+ * (no Resource Timing, or another origin without Timing-Allow-Origin): the compressed length the
+ * headers give, else the body's own size.
+ */
+async function wireBytes(url: string, response: Response, uncompressed: number): Promise<number> {
+  const timing = await resourceTiming(new URL(url, self.location.href).href);
+  if (timing && (timing.encodedBodySize > 0 || uncompressed === 0)) return timing.transferSize > 0 ? timing.encodedBodySize : 0;
+  return encodedLength(response) ?? uncompressed;
+}
+
+async function resourceTiming(url: string): Promise<PerformanceResourceTiming | null> {
+  if (typeof performance === "undefined" || typeof performance.getEntriesByName !== "function") return null;
+  const latest = (): PerformanceResourceTiming | null =>
+    (performance.getEntriesByName(url, "resource").at(-1) as PerformanceResourceTiming | undefined) ?? null;
+  const found = latest();
+  if (found || typeof PerformanceObserver === "undefined") return found;
+  return new Promise((resolve) => {
+    const observer = new PerformanceObserver(() => {
+      const entry = latest();
+      if (entry) finish(entry);
+    });
+    const timer = setTimeout(() => finish(latest()), TIMING_WAIT_MS);
+    function finish(entry: PerformanceResourceTiming | null): void {
+      clearTimeout(timer);
+      observer.disconnect();
+      resolve(entry);
+    }
+    observer.observe({ type: "resource" });
+  });
 }
 
 function concat(chunks: Uint8Array[], size: number): Uint8Array {

@@ -1,7 +1,7 @@
 // The model behind the page's requests (init, predict, tokenize, open-file, score-file, cancel),
 // whichever engine runs it: in the worker for onnxruntime-web (worker.ts), on the page's own thread
 // for the compact engine (local_client.ts). Both answer the same messages with the same results.
-import type { OnProgress } from "./download";
+import { downloadTally, type OnProgress } from "./download";
 import { FileScorer } from "./file_scorer";
 import type { Feature, FileProgressMessage, InitRequest, InitResult, Prediction, ProgressMessage, WorkerRequest } from "./types";
 
@@ -37,7 +37,7 @@ export class ModelHost {
     switch (request.type) {
       case "init":
         this.model ??= this.loader(request, (loaded, total) => this.send({ type: "progress", loaded, total }));
-        return (await this.model).result;
+        return withDownloads((await this.model).result);
       case "tokenize":
         return (await this.loaded()).tokenize(request.texts);
       case "predict": {
@@ -84,4 +84,11 @@ export class ModelHost {
     if (!this.model) throw new Error("the model is not loaded");
     return this.model;
   }
+}
+
+/** The result with what its downloads cost, whichever task loaded: bytes on the wire (compressed, as
+ * counted by download.ts in this realm) and the same files uncompressed. */
+function withDownloads(result: InitResult): InitResult {
+  const { wire, uncompressed } = downloadTally();
+  return { ...result, bytes_downloaded: wire, bytes_uncompressed: uncompressed };
 }

@@ -123,7 +123,10 @@ export interface Info {
   /** Why this backend: asked for, chosen, or the fallback to WASM and its cause. */
   backend_reason: string;
   threads: number;
+  /** Bytes of the model's files (and the WASM) as they crossed the network: compressed, 0 from a cache. */
   bytes_downloaded: number;
+  /** The same files as the page holds them, uncompressed. */
+  bytes_uncompressed: number;
   load_ms: number;
   model_bytes: number;
   wasm_bytes: number;
@@ -193,7 +196,9 @@ export interface InitResult {
   engine: EngineName;
   backend: "js" | BackendName;
   threads: number;
+  /** Filled in by ModelHost (host.ts) from download.ts's tally: on the wire, and uncompressed. */
   bytes_downloaded: number;
+  bytes_uncompressed?: number;
   model_bytes: number;
   wasm_bytes: number;
 }

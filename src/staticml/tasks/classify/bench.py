@@ -154,7 +154,7 @@ def webgpu_figures(browser, page_url: str, count: int, sample: Any) -> dict:
         measured = page.evaluate(LATENCY_JS, [sample, count])
         return summary(measured["times"]) | {
             "backend": "webgpu", "adapter": info["adapter"], "software": "fallback adapter" in (info["adapter"] or ""),
-            "ready_ms": round(float(info["load_ms"]), 1), "raw_bytes": int(info["bytes_downloaded"]),
+            "ready_ms": round(float(info["load_ms"]), 1), "raw_bytes": int(info.get("bytes_uncompressed", info["bytes_downloaded"])),
             "wasm_bytes": int(info["wasm_bytes"])}
     finally:
         context.close()

@@ -30,6 +30,7 @@ export class CameraPage implements VideoRun {
     backend: "wasm",
     threads: 0,
     bytes_downloaded: 0,
+    bytes_uncompressed: 0,
     load_ms: 0,
     model_bytes: 0,
     wasm_bytes: 0,

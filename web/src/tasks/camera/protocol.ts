@@ -32,7 +32,9 @@ export type CameraRequest = InitCameraRequest | DetectRequest;
 
 export interface InitCameraResult {
   threads: number;
+  /** On the wire (compressed, 0 from a cache), and as held uncompressed: download.ts's tally. */
   bytes_downloaded: number;
+  bytes_uncompressed: number;
   model_bytes: number;
   wasm_bytes: number;
 }

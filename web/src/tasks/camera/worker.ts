@@ -3,6 +3,7 @@
 // of an ImageData), so that the page never freezes. Frames are drawn into the model's input square,
 // run, decoded and dropped: nothing is kept, stored or sent.
 import * as ort from "onnxruntime-web/wasm";
+import { downloadTally } from "../../download";
 import { loadOrtModel } from "../../ort_session";
 import type { DetectorSpec } from "../../types";
 import { send, serve } from "../../worker_shell";
@@ -23,7 +24,8 @@ async function init(request: InitCameraRequest): Promise<InitCameraResult> {
   context = new OffscreenCanvas(spec.input.width, spec.input.height).getContext("2d", { willReadFrequently: true });
   // The first run of a session is several times slower: pay for it before "ready".
   await run(new Uint8ClampedArray(spec.input.width * spec.input.height * 4));
-  return { threads: loaded.threads, bytes_downloaded: loaded.bytesDownloaded, model_bytes: loaded.modelBytes, wasm_bytes: loaded.wasmBytes };
+  const { wire, uncompressed } = downloadTally();
+  return { threads: loaded.threads, bytes_downloaded: wire, bytes_uncompressed: uncompressed, model_bytes: loaded.modelBytes, wasm_bytes: loaded.wasmBytes };
 }
 
 async function run(rgba: Uint8ClampedArray, place?: Placement): Promise<Detection[]> {
