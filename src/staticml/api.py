@@ -352,15 +352,15 @@ def _json_type(value: Any) -> str:
 
 # ---- the app ----
 
-def load_models(dirs: list[Path]) -> dict[str, Classifier]:
-    """One runner (one onnxruntime session) per model folder, created now, before serving; a task
-    the API does not serve (its `api` is Declined) is refused with its reason."""
+def load_models(dirs: list[Path], threads: int = 0) -> dict[str, Classifier]:
+    """One runner (one onnxruntime session on `threads` threads, 0: every core) per model folder,
+    created now, before serving; a task the API does not serve (its `api` is Declined) is refused with its reason."""
     classifiers: dict[str, Classifier] = {}
     for model_dir in dirs:
         task = tasks.for_model(model_dir)
         if isinstance(task.api, tasks.Declined):
             raise UserError(f"{model_dir}: a {task.name} model is not served by the HTTP API: {task.api.reason}")
-        classifier = task.open(model_dir, spin=False)
+        classifier = task.open(model_dir, threads=threads, spin=False)
         if classifier.name in classifiers:
             raise UserError(f"{model_dir}: a second model named '{classifier.name}'; names must differ")
         classifiers[classifier.name] = classifier
@@ -452,6 +452,30 @@ def _info(batcher: Batcher) -> ModelInfo:
     return ModelInfo(name=c.name, task=c.manifest["task"], input=_api_of(c).field, labels=c.labels, variant=c.variant,
                      max_length=c.manifest.get("max_length"), features=c.manifest.get("features"),
                      micro_batching=batcher.micro_batching)
+
+
+# ---- several worker processes behind one port (staticml api --workers N)
+
+MODELS_ENV = "STATICML_API_MODELS"  # the model folders, os.pathsep-separated, for each worker process
+THREADS_ENV = "STATICML_API_THREADS"  # onnxruntime threads per session in each worker
+
+
+def default_workers() -> int:
+    """One worker process per core this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def worker_environment(dirs: list[Path], workers: int) -> dict[str, str]:
+    """What each worker's `app_from_environment` reads: the models, and a share of the cores for each session."""
+    threads = max(1, default_workers() // workers)
+    return {MODELS_ENV: os.pathsep.join(str(Path(d).absolute()) for d in dirs), THREADS_ENV: str(threads)}
+
+
+def app_from_environment() -> FastAPI:
+    """The app factory each worker process runs (uvicorn imports it by name): the models named in
+    STATICML_API_MODELS, each worker with its own sessions and its own micro-batching."""
+    dirs = [Path(d) for d in os.environ[MODELS_ENV].split(os.pathsep) if d]
+    return create_api(load_models(dirs, threads=int(os.environ.get(THREADS_ENV, "0"))))
 
 
 def site_api(site: Path, config: dict) -> FastAPI:

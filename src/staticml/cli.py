@@ -96,10 +96,17 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_api(args: argparse.Namespace) -> None:
-    from .api import create_api, load_models
-    from .server import run
+    from .api import app_from_environment, create_api, default_workers, load_models, worker_environment
+    from .server import run, run_workers
 
-    run(create_api(load_models([Path(m) for m in args.models])), args.host, args.port, "HTTP API")
+    dirs = [Path(m) for m in args.models]
+    workers = args.workers or default_workers()
+    if workers == 1:
+        run(create_api(load_models(dirs)), args.host, args.port, "HTTP API")
+        return
+    load_models(dirs)  # a bad model folder is refused here, once, before any worker starts
+    factory = f"{app_from_environment.__module__}:{app_from_environment.__name__}"
+    run_workers(factory, worker_environment(dirs, workers), args.host, args.port, workers, "HTTP API")
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -205,6 +212,13 @@ def width(value: str) -> int:
 def column_list(value: str) -> list[str]:
     """Comma-separated column names for --keep ('' for none)."""
     return [name.strip() for name in value.split(",") if name.strip()]
+
+
+def workers(value: str) -> int:
+    """A number of worker processes for --workers: 1..256."""
+    if not value.strip().isdecimal() or not 1 <= int(value) <= 256:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of worker processes (1 to 256)")
+    return int(value)
 
 
 def port(value: str) -> int:
@@ -404,6 +418,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("models", nargs="+", help="model folders (train or import output), or a site's models/NAME folders")
     ap.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1: this machine only)")
     ap.add_argument("--port", type=port, default=8001, help="the port (default 8001; 0: any free one)")
+    ap.add_argument("--workers", type=workers, metavar="N", help="processes serving behind the one port, each with its "
+                    "own sessions and micro-batching (default: one per core)")
     ap.set_defaults(func=cmd_api)
     vf = add_command(sub, "verify", help="prove in headless Chromium: parity with Python, privacy, offline, integrity")
     vf.add_argument("site", help="a built site folder (staticml build)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -123,6 +124,22 @@ def run(app: ASGIApp, host: str, port: int, what: str) -> None:
     raise_open_files_limit()
     print(f"{what} at http://{host}:{port}/  (Ctrl-C to stop)", flush=True)
     uvicorn.run(app, host=host, port=port, **uvicorn_options())
+
+
+def run_workers(factory: str, environment: dict[str, str], host: str, port: int, workers: int, what: str) -> None:
+    """Run the app `factory` ("module:function", called once in each process) in `workers` processes
+    that share one listening socket (uvicorn's multi-process mode: the kernel spreads connections
+    over them); `environment` is set for them first. One worker runs in this process."""
+    import uvicorn
+
+    port = port or free_port(host)
+    check_port_free(host, port)
+    raise_open_files_limit()  # the workers inherit it
+    os.environ.update(environment)
+    print(f"{what} at http://{host}:{port}/  ({workers} worker process{'es' if workers > 1 else ''}; Ctrl-C to stop)", flush=True)
+    # The protocol by name: each worker process imports it (a class made at run time would not pickle).
+    options = {**uvicorn_options(), "http": f"{__name__}:TimedH11Protocol"}
+    uvicorn.run(factory, host=host, port=port, factory=True, workers=workers, **options)
 
 
 def uvicorn_options(idle_timeout: float = IDLE_TIMEOUT, body_timeout: float = BODY_TIMEOUT,

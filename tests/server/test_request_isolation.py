@@ -62,10 +62,10 @@ def model(tmp_path_factory) -> Path:
 
 @contextlib.contextmanager
 def api_server(model_dir: Path) -> Iterator[str]:
-    """`staticml api MODEL` in a child process; requests within 20 ms of each other share a batch."""
+    """`staticml api MODEL` in a child process (one worker: /healthz counts its batches); requests within 20 ms of each other share a batch."""
     port = free_port()
     env = {**os.environ, "STATICML_API_MAX_WAIT_MS": "20"}
-    process = subprocess.Popen([sys.executable, "-m", "staticml", "api", str(model_dir), "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "staticml", "api", str(model_dir), "--port", str(port), "--workers", "1"],
                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     url = f"http://127.0.0.1:{port}/"
     try:
