@@ -291,7 +291,17 @@ def read_column(source: str, name: str, raw: list[Any], forced: str | None = Non
         numbers = [parse_number(v) for v in present]
         if sum(n is not None for n in numbers) >= NUMBER_SHARE * len(numbers):
             return _number_column(source, name, raw, present_at, numbers)
+    _require_category_text(source, name, [raw[i] for i in present_at])
     return _category_column(name, raw, present_at, forced == "category")
+
+
+def _require_category_text(source: str, name: str, values: list[Any]) -> None:
+    """Each value as a category the page and Python encode alike (tabular.category_text_problem)."""
+    for value in values:
+        problem = tabular.category_text_problem(_as_category(value))
+        if problem:
+            raise UserError(f"{source}: column '{name}' has the value {_as_category(value)[:40]!r}, which {problem}; "
+                            "fix or remove it")
 
 
 def _spread(raw: list[Any], present_at: list[int], values: list[float | None]):

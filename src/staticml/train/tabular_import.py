@@ -228,6 +228,11 @@ def features_of(pipeline: Any, path: Path) -> list[dict]:
                 raise UserError(f"{path}: column '{column}' is encoded from values that are not strings; the "
                                 "contract feeds categories as strings (fit the pipeline on string columns)")
             categories = sorted({c for c in encoded[column] if c})
+            for category in categories:
+                problem = tabular.category_text_problem(category)
+                if problem:
+                    raise UserError(f"{path}: column '{column}' has the category {category[:40]!r}, which {problem}; "
+                                    "refit the pipeline without it")
             if not categories:
                 raise UserError(f"{path}: column '{column}' has no categories")
             feature = {"name": column, "type": "category", "categories": categories, "optional": True}

@@ -82,8 +82,28 @@ def _category_problem(feature: dict) -> str | None:
         return "categories must be a non-empty list of non-empty strings"
     if len(set(categories)) != len(categories):
         return "categories has duplicates"
+    for category in categories:
+        problem = category_text_problem(category)
+        if problem:
+            return f"category {category[:40]!r} {problem}"
     if "typical" in feature and feature["typical"] not in categories:
         return "typical is not one of its categories"
+    return None
+
+
+def category_text_problem(value: str) -> str | None:
+    """Why a category's text cannot reach every runtime as it is, or None. A lone surrogate has no
+    UTF-8 encoding (Python's onnxruntime refuses it, the page's TextEncoder would turn it into U+FFFD);
+    onnxruntime-web hands string tensors to its WASM as NUL-terminated C strings, so a U+0000 ends
+    the text there ("a\\0b" would reach the graph as "a")."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return (f"holds a lone surrogate \\u{ord(value[exc.start]):04x} at character {exc.start}: not valid Unicode "
+                "text (it has no UTF-8 encoding)")
+    if "\x00" in value:
+        return (f"holds the character U+0000 at character {value.index(chr(0))}: the page's onnxruntime-web reads a "
+                "string only up to it")
     return None
 
 
