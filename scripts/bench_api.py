@@ -8,6 +8,15 @@ it off), against the same run without them.
 
     .venv/bin/python scripts/bench_api.py [MODEL_DIR ...] [--seconds 30] [--concurrency 1,8,64] [--slow-clients 300]
 
+With --wrk, the load comes from a real load generator instead: `wrk` (Debian: `apt-get install
+wrk`) with a Lua script POSTing one input per request (a held-out tweet, or one of a tabular
+model's rows), 2 client threads and --concurrency connections (default 64), against
+`staticml api MODEL --workers N` for each N of --workers (default 1,2). Each run reports
+requests/s, rows/s, p50/p99 latency (wrk's), errors (non-2xx and socket errors) and the resident
+memory of each worker process at the start and the end of the run:
+
+    .venv/bin/python scripts/bench_api.py --wrk [MODEL_DIR ...] [--seconds 30] [--concurrency 64] [--workers 1,2]
+
 Without model folders it first trains the tiny sentiment model (1 epoch) into a temporary folder.
 Each request carries one tweet from the held-out split.
 """
@@ -192,6 +201,119 @@ def bench_model(model_dir: Path, texts: list[str], levels: list[int], seconds: f
     return runs
 
 
+# ---- a real load generator: wrk, against staticml api --workers N
+
+WRK_SCRIPT = """
+local bodies = {}
+for line in io.lines(os.getenv("STATICML_BODIES")) do bodies[#bodies + 1] = line end
+local i = math.random(#bodies)
+request = function()
+  i = i % #bodies + 1
+  return wrk.format("POST", "/v1/predict", {["Content-Type"] = "application/json"}, bodies[i])
+end
+"""
+
+
+@dataclass
+class WrkRun:
+    model: str
+    workers: int
+    connections: int
+    seconds: float
+    requests: int
+    errors: int
+    rps: float
+    rows_per_s: float
+    p50_ms: float
+    p99_ms: float
+    worker_rss_mb: list[tuple[float, float]]  # each worker's resident memory at the start and the end
+
+    def line(self) -> str:
+        memory = ", ".join(f"{a:.0f}->{b:.0f}" for a, b in self.worker_rss_mb)
+        return (f"{self.model:<14} workers={self.workers} c={self.connections:<3} {self.rps:8.1f} req/s {self.rows_per_s:8.1f} rows/s"
+                f"   p50 {self.p50_ms:7.2f} ms   p99 {self.p99_ms:7.2f} ms   errors {self.errors}   worker RSS MB {memory}")
+
+
+@contextlib.contextmanager
+def api_workers(model_dir: Path, workers: int) -> Iterator[tuple[str, subprocess.Popen]]:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "staticml", "api", str(model_dir), "--port", str(port), "--workers", str(workers)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait(url, process, timeout=120)
+        yield url, process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def worker_pids(process: subprocess.Popen, workers: int) -> list[int]:
+    """The processes that serve: uvicorn's spawned workers, or the server itself with one worker."""
+    if workers == 1:
+        return [process.pid]
+    children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    return [int(c) for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def request_bodies(url: str, model_dir: Path, texts: list[str]) -> tuple[list[str], str]:
+    """One JSON body per line, one input each: texts for a text model, the model's own rows for a tabular one."""
+    field = httpx.get(url + "v1/models").json()["models"][0]["input"]
+    if field == "texts":
+        return [json.dumps({"texts": [t]}) for t in texts], field
+    rows_file = model_dir / "test_rows.json"
+    if rows_file.is_file():
+        rows = json.loads(rows_file.read_text())
+    else:
+        from staticml.tasks.tabular.features import typical_row
+
+        rows = [typical_row(json.loads((model_dir / "manifest.json").read_text())["features"])]
+    return [json.dumps({"rows": [row]}) for row in rows], field
+
+
+def wrk_latency_ms(text: str, percentile: str) -> float:
+    import re
+
+    match = re.search(rf"^\s*{percentile}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+    value, unit = float(match.group(1)), match.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+
+def wrk_run(model_dir: Path, texts: list[str], workers: int, connections: int, seconds: float) -> WrkRun:
+    import re
+    import shutil
+
+    if shutil.which("wrk") is None:
+        sys.exit("bench_api --wrk: wrk is not installed (Debian: apt-get install wrk)")
+    name = json.loads((model_dir / "manifest.json").read_text())["name"]
+    with api_workers(model_dir, workers) as (url, process), tempfile.TemporaryDirectory(prefix="bench-wrk-") as tmp:
+        bodies, _ = request_bodies(url, model_dir, texts)
+        (Path(tmp) / "bodies.jsonl").write_text("\n".join(bodies) + "\n")
+        (Path(tmp) / "post.lua").write_text(WRK_SCRIPT)
+        env = {**os.environ, "STATICML_BODIES": str(Path(tmp) / "bodies.jsonl")}
+        command = ["wrk", "-t2", f"-c{connections}", "--latency", "-s", str(Path(tmp) / "post.lua"), url]
+        subprocess.run(command[:1] + ["-d3s"] + command[1:], env=env, capture_output=True, check=True)  # warm-up
+        pids = worker_pids(process, workers)
+        start = [rss_mb(pid) for pid in pids]
+        done = subprocess.run(command[:1] + [f"-d{seconds:g}s"] + command[1:], env=env, capture_output=True, text=True, check=True)
+        end = [rss_mb(pid) for pid in pids]
+    out = done.stdout
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    non_2xx = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
+    socket = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out.split("Socket errors:")[1].splitlines()[0])) \
+        if "Socket errors:" in out else 0
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return WrkRun(name, workers, connections, seconds, requests, non_2xx + socket, rps, rps,  # one input per request
+                  wrk_latency_ms(out, "50"), wrk_latency_ms(out, "99"), list(zip(start, end)))
+
+
 def train_tiny(out: Path) -> Path:
     from staticml.train import TrainConfig, train
 
@@ -208,11 +330,25 @@ def main() -> None:
     parser.add_argument("--slow-clients", type=int, default=0,
                         help="also measure the highest concurrency with this many slow clients attached (e.g. 300)")
     parser.add_argument("--json", type=Path, help="also write the runs here")
+    parser.add_argument("--wrk", action="store_true", help="load from wrk (a real load generator) against staticml api --workers N")
+    parser.add_argument("--workers", default="1,2", help="--wrk: comma-separated numbers of worker processes (default 1,2)")
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
     texts = data.split(data.load_default(keep_labels=["negative", "positive"])).test[0][:2000]
     with tempfile.TemporaryDirectory(prefix="bench-api-") as tmp:
         models = args.models or [train_tiny(Path(tmp) / "sentiment")]
+        if args.wrk:
+            connections = max(levels) if args.concurrency != parser.get_default("concurrency") else 64
+            print(f"wrk, 2 threads, {connections} connections, {args.seconds:g} s per run; {os.cpu_count()} cores shared by "
+                  f"wrk and the server; load average {os.getloadavg()[0]:.1f} at start", flush=True)
+            runs = []
+            for model_dir in models:
+                for workers in (int(w) for w in args.workers.split(",")):
+                    runs.append(wrk_run(model_dir, texts, workers, connections, args.seconds))
+                    print(runs[-1].line(), f"(load average {os.getloadavg()[0]:.1f})", flush=True)
+            if args.json:
+                args.json.write_text(json.dumps([asdict(r) for r in runs], indent=2) + "\n")
+            return
         print(f"{len(texts)} held-out tweets, one per request; {args.seconds:g} s per run; "
               f"{os.cpu_count()} cores shared by client and server; load average {os.getloadavg()[0]:.1f} at start", flush=True)
         runs = [run for model_dir in models for run in bench_model(model_dir, texts, levels, args.seconds, args.slow_clients)]
