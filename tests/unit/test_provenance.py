@@ -41,6 +41,7 @@ def test_bad_terms_are_refused_before_training(tmp_path, capsys, flag, value, sa
     assert_one_line_refusal(code, err, says)
 
 
+@pytest.mark.slow  # a training run: ~10 s alone, 30 s on a busy machine
 def test_train_records_licence_author_source_and_card(tmp_path, capsys):
     card = tmp_path / "card.md"
     card.write_text("# Reviews model\nTrained on 40 hand-written reviews.\n")
@@ -184,7 +185,7 @@ def test_exposure_lists_what_a_visitor_downloads(signed_site):
 @pytest.fixture(scope="module")
 def copies(tiny_model, tmp_path_factory):
     """The tiny model's int8 and q4 variants, a re-saved copy (renamed tensors, opset 20, external
-    data), the same architecture trained from another seed, and an unrelated graph of equal shapes."""
+    data), and an unrelated graph of the same shapes."""
     root = tmp_path_factory.mktemp("copies")
     export.quantize_q4(tiny_model / "model.onnx", root / "q4.onnx")
     model = onnx.load(str(tiny_model / "model.onnx"))
@@ -194,10 +195,6 @@ def copies(tiny_model, tmp_path_factory):
         init.name = f"w{i}"
     onnx.save(version_converter.convert_version(model, 20), str(root / "resaved.onnx"),
               save_as_external_data=True, location="resaved.data")
-    other = root / "seed7"
-    config = TrainConfig(name="sentiment", epochs=2)
-    config.seed = 7
-    train(data.load_default(keep_labels=["negative", "positive"]), other, config, lambda _: None)
     unrelated = onnx.load(str(tiny_model / "model.onnx"))
     rng = np.random.default_rng(0)
     for init in unrelated.graph.initializer:
@@ -206,18 +203,37 @@ def copies(tiny_model, tmp_path_factory):
             init.CopyFrom(numpy_helper.from_array(rng.normal(size=values.shape).astype(np.float32), init.name))
     onnx.save(unrelated, str(root / "unrelated.onnx"))
     return {"int8": tiny_model / "model.int8.onnx", "q4": root / "q4.onnx", "resaved": root / "resaved.onnx",
-            "other seed": other / "model.onnx", "other seed int8": other / "model.int8.onnx", "unrelated": root / "unrelated.onnx"}
+            "unrelated": root / "unrelated.onnx"}
 
 
-@pytest.mark.parametrize("case, matches", [("int8", True), ("q4", True), ("resaved", True),
-                                           ("other seed", False), ("other seed int8", False), ("unrelated", False)])
-def test_fingerprint_finds_copies_and_only_copies(tiny_model, copies, case, matches, capsys):
-    code, out, err = run_output(capsys, "fingerprint", copies[case], tiny_model)
-    score = fingerprint.compare(copies[case], tiny_model).score
+@pytest.fixture(scope="module")
+def other_seed(tmp_path_factory):
+    """The same architecture trained on the same data for as long, from another seed."""
+    out = tmp_path_factory.mktemp("seed7") / "sentiment"
+    config = TrainConfig(name="sentiment", epochs=2)
+    config.seed = 7
+    train(data.load_default(keep_labels=["negative", "positive"]), out, config, lambda _: None)
+    return out
+
+
+def assert_fingerprint(capsys, suspect, model, matches: bool, case: str) -> None:
+    code, out, err = run_output(capsys, "fingerprint", suspect, model)
+    score = fingerprint.compare(suspect, model).score
     print(f"\nfingerprint {case}: {score}")
     assert code == (0 if matches else 1), (out, err)
     assert ("MATCH" in out.splitlines()[0]) == matches and "correlation" in out
     assert score >= 0.98 if matches else score <= 0.1
+
+
+@pytest.mark.parametrize("case, matches", [("int8", True), ("q4", True), ("resaved", True), ("unrelated", False)])
+def test_fingerprint_finds_copies_and_not_an_unrelated_model(tiny_model, copies, case, matches, capsys):
+    assert_fingerprint(capsys, copies[case], tiny_model, matches, case)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", ["model.onnx", "model.int8.onnx"])
+def test_fingerprint_tells_apart_the_same_training_from_another_seed(tiny_model, other_seed, variant, capsys):
+    assert_fingerprint(capsys, other_seed / variant, tiny_model, False, f"other seed {variant}")
 
 
 def test_fingerprint_refuses_a_suspect_that_is_not_a_model(tiny_model, tmp_path, capsys):
