@@ -33,6 +33,16 @@ def test_quick_bench_writes_report_and_charts(quick_report):
     assert "## sentiment/int8" in markdown and "break-even" in markdown
 
 
+def test_quick_bench_reports_what_a_visitor_downloads(quick_report):
+    """Issue 30 item 4: per model, the files and bytes a visitor can take, and whether the weights are plain ONNX."""
+    out, report = quick_report
+    shown = report["exposure"]["sentiment"]
+    assert {"manifest.json", "model.onnx", "model.int8.onnx", "tokenizer.json"} <= set(shown["files"])
+    assert shown["bytes"] > shown["first_visit_bytes"] > 0
+    assert shown["weights"]["int8"]["plain_onnx"] and shown["weights"]["int8"]["parameters"] > 0
+    assert "## What a visitor downloads" in (out / "report.md").read_text()
+
+
 def test_quick_bench_figures_are_positive_and_ordered(quick_report):
     _, report = quick_report
     [result] = report["results"]
