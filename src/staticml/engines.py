@@ -143,8 +143,8 @@ def score_frame(runner: Any, frame: Any, columns: list[str]) -> Any:
 
 
 def plain(value: Any) -> Any:
-    """A cell as the runner takes it: missing (None, NaN) as None, numpy scalars as Python values."""
-    if value is None or (isinstance(value, float) and value != value):
+    """A cell as the runner takes it: missing (None, NaN, pandas' NA and NaT) as None, numpy scalars as Python values."""
+    if value is None or (isinstance(value, float) and value != value) or type(value).__name__ in ("NAType", "NaTType"):
         return None
     return value.item() if isinstance(value, np.generic) else value
 
@@ -206,6 +206,9 @@ def predict_on_engine(task_predict: Callable[[PredictRun], int], run: PredictRun
         dry = replace(run, out=Path(tmp) / f"dry{suffix}", force=True, report=lambda _line: None, progress=None,
                       scorer=lambda runner: recorder.append(Recorder(runner)) or recorder[-1])
         task_predict(dry)
+    if not recorder:  # the task's predict scores without a runner (an image through a detector): nothing to hand out
+        task = json.loads(bundle.manifest)["task"]
+        raise UserError(f"{run.model_dir}: a {task} model's predict does not run on an engine; score it without --engine")
     results = [np.load(io.BytesIO(data), allow_pickle=False) for data in job(bundle, recorder[0].batches)]
     return task_predict(replace(run, scorer=lambda runner: Replayer(runner, results)))
 

@@ -19,6 +19,10 @@ from . import engines
 from .engines import ModelBundle
 
 HEAD_PORT = 6379  # a Ray head's default port (ray://… clients: 10001)
+# What each scoring actor reserves of Ray's CPU count (it runs one onnxruntime thread): less than one,
+# so that with one actor per CPU the read and write tasks around them still get scheduled (with a
+# whole CPU each, the actors hold them all and a following write_parquet waits forever).
+ACTOR_CPUS = 0.5
 
 
 def connect(address: str | None = None, cpus: int | None = None) -> None:
@@ -69,7 +73,7 @@ def score(dataset: ray.data.Dataset, model: str | Path | ModelBundle, column: st
     bundle = model if isinstance(model, ModelBundle) else ModelBundle.read(model)
     columns = engines.input_columns(json.loads(bundle.manifest), dataset.columns(), column, "the Dataset")
     return dataset.map_batches(Scorer, fn_constructor_args=(bundle, columns), batch_format="pandas",
-                               compute=ray.data.ActorPoolStrategy(size=concurrency or workers()), num_cpus=1)
+                               compute=ray.data.ActorPoolStrategy(size=concurrency or workers()), num_cpus=ACTOR_CPUS)
 
 
 def job(address: str | None) -> engines.Job:
@@ -79,7 +83,7 @@ def job(address: str | None) -> engines.Job:
         connect(address)
         dataset = ray.data.from_items([{"batch": i, "items": items} for i, items in enumerate(batches)])
         scored = dataset.map_batches(BatchScorer, fn_constructor_args=(bundle,), batch_format="pandas", batch_size=1,
-                                     compute=ray.data.ActorPoolStrategy(size=min(workers(), len(batches))), num_cpus=1)
+                                     compute=ray.data.ActorPoolStrategy(size=min(workers(), len(batches))), num_cpus=ACTOR_CPUS)
         try:
             rows = scored.take_all()
         except Exception as exc:  # Ray wraps an actor's error in its own (RayTaskError, …)
