@@ -2,7 +2,8 @@
 
 - `staticml demo --task tabular` (the eligibility form, credit_data);
 - the Keras tutorial model (TextVectorization + Embedding 10k x 16 + GlobalAveragePooling + Dense, as
-  tests/keras_models.py makes it) imported with `staticml import` (--default-variant, int8 unless told);
+  tests/keras_models.py makes it) imported with `staticml import` as it is: the import picks the default
+  variant (the smallest that agrees with fp32), unless --keras-variant names one;
 - the tiny text model (`staticml demo`, one epoch: its speed does not depend on training), the reference
   for prediction time.
 
@@ -11,7 +12,7 @@ them (the files the visit requested), time to ready (info().load_ms), and the ti
 (one text or the typical row; blocks of runs, as `staticml bench` measures it). Targets: tabular
 <= 0.15 MB, Keras <= 0.40 MB and a prediction no slower than the tiny model's.
 
-    .venv/bin/python scripts/bench_light_page.py [--work DIR] [--keras-variant int8|fp32] [--json OUT]
+    .venv/bin/python scripts/bench_light_page.py [--work DIR] [--keras-variant auto|int8|fp32] [--json OUT]
 
 Run it with PYTHONPATH pointing at another checkout's src/ (and that checkout's bundle built) to
 measure that version: the script calls `python -m staticml` for every step.
@@ -61,7 +62,8 @@ def build_sites(work: Path, keras_variant: str) -> dict[str, Path]:
     staticml("demo", "--task", "tabular", "--no-serve", "--out", str(sites["tabular"]), "--force")
     staticml("demo", "--no-serve", "--epochs", "1", "--out", str(sites["tiny"]), "--force")
     source = keras_sources(work / "keras-source")
-    staticml("import", str(source), "--out", str(work / "keras-model"), "--default-variant", keras_variant, "--force")
+    told = [] if keras_variant == "auto" else ["--default-variant", keras_variant]
+    staticml("import", str(source), "--out", str(work / "keras-model"), *told, "--force")
     staticml("build", str(work / "keras-model"), "--out", str(sites["keras"]), "--force")
     return sites
 
@@ -129,7 +131,8 @@ def report(results: list[dict]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", type=Path, help="folder for the models and sites (default: a temporary one)")
-    parser.add_argument("--keras-variant", default="int8", choices=["int8", "fp32"], help="the imported Keras model's default variant")
+    parser.add_argument("--keras-variant", default="auto", choices=["auto", "int8", "fp32"],
+                        help="the imported Keras model's default variant (auto: the import's own choice)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-light-"))
