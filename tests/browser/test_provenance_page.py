@@ -21,7 +21,7 @@ from staticml.provenance.site_checks import provenance_checks
 
 pytestmark = pytest.mark.browser
 
-AUTHOR = 'Ann <img id="injected" src="x"> Owner'
+AUTHOR = 'Ann Öwner 日本 \u2028 "q" <img id="injected" src="x"> 😀'  # non-ASCII, a quote, a line separator: canonical JSON alike in Python and JS
 FIELDS = TASKS["text-classification"].fields
 
 
@@ -58,7 +58,7 @@ def test_page_shows_licence_and_valid_signature(browser, signed_site):
     assert info["license"] == "Apache-2.0" and info["author"] == AUTHOR
     assert info["signature"] == "signed" and info["signer"] == AUTHOR
     assert info["license_url"].endswith("models/sentiment/LICENSE") and info["card_url"].endswith("MODEL_CARD.md")
-    assert "Apache-2.0" in shown and AUTHOR in shown and "signed by" in shown
+    assert "Apache-2.0" in shown and "Ann Öwner 日本" in shown and "signed by Ann Öwner" in shown
     assert injected == 0  # the author's markup is text
 
 
