@@ -60,6 +60,7 @@ def test_a_good_site_passes_every_check(site, tmp_path):
     assert code == 0, statuses
     assert not failing(statuses)
     assert statuses["sentiment/int8: output parity"] == "PASS"
+    assert statuses["sentiment/int8: prediction sets"] == "PASS"  # issue 28: the page's sets are Python's
     assert statuses["sentiment/fp32: tokenizer parity"] == "PASS"
     assert statuses["content-security-policy"] == "PASS"
 

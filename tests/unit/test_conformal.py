@@ -85,3 +85,26 @@ def test_the_manifest_checks_the_conformal_field():
     for bad in ({"coverage": 1.0, "threshold": 0.2}, {"threshold": 0.2}, {"coverage": 0.9, "threshold": 2}, 0.9):
         with pytest.raises(manifest_io.ManifestError, match="conformal"):
             tasks.validate({**GOOD, "conformal": bad})
+
+
+class RecordedPage:
+    """Stands in for a Playwright page: answers window.staticml.predict with given predictions."""
+
+    def __init__(self, predictions: list[dict]):
+        self.predictions = predictions
+
+    def evaluate(self, _script: str, _texts: list[str]) -> list[dict]:
+        return self.predictions
+
+
+def test_verify_fails_a_page_whose_sets_differ_from_pythons(tiny_model):
+    from staticml import Classifier
+    from staticml.tasks.text import set_parity
+
+    texts = ["not bad at all", "worst day ever", "the bus comes at nine"]
+    variant = Classifier(tiny_model).variant
+    python = Classifier(tiny_model).predict(texts)
+    assert set_parity(RecordedPage(python), "m", tiny_model, variant, texts).passed
+    tampered = [dict(p, set=list(reversed(p["scores"]))) if len(p["set"]) == 1 else dict(p, set=[p["label"]]) for p in python]
+    check = set_parity(RecordedPage(tampered), "m", tiny_model, variant, texts)
+    assert not check.passed and "0/3 texts give the same set" in check.figure

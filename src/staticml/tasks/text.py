@@ -100,6 +100,8 @@ def page_checks(page, label: str, model_dir: Path, variant: str, user_texts: lis
     if backend == "webgpu":
         checks.append(on_webgpu(page, label))
     checks.append(output_parity(page, label, model_dir, variant, texts, backend))
+    if read_model(model_dir).get("conformal", {}).get("threshold") is not None:
+        checks.append(set_parity(page, label, model_dir, variant, texts))
     return checks
 
 
@@ -135,6 +137,22 @@ def output_parity(page, label: str, model_dir: Path, variant: str, texts: list[s
     figure = result.summary() + (f"; largest on {texts[result.worst_index][:60]!r}" if result.count else "")
     return Check(f"{label}: output parity", result.ok, figure,
                  asdict(result) | {"worst_text": texts[result.worst_index] if result.count else None})
+
+
+SET_MARGIN = 1e-5  # a label this close to the set threshold may fall either side in float32
+
+
+def set_parity(page, label: str, model_dir: Path, variant: str, texts: list[str]) -> Check:
+    """The page's prediction sets are Python's, except where a probability sits at the threshold."""
+    native = open_model(model_dir, variant)
+    expected = native.predict(texts)
+    in_page = page.evaluate("texts => window.staticml.predict(texts)", texts)
+    close = [any(abs(p - native.set_threshold) < SET_MARGIN for p in e["scores"].values()) for e in expected]
+    wrong = [i for i, (e, a) in enumerate(zip(expected, in_page)) if e["set"] != a.get("set") and not close[i]]
+    figure = f"{len(texts) - len(wrong)}/{len(texts)} texts give the same set"
+    if wrong:
+        figure += f"; first difference: {texts[wrong[0]][:60]!r} (Python {expected[wrong[0]]['set']}, page {in_page[wrong[0]].get('set')})"
+    return Check(f"{label}: prediction sets", not wrong, figure, {"texts": len(texts), "mismatches": len(wrong)})
 
 
 def sample(manifest: dict) -> str:
