@@ -52,6 +52,9 @@ await esbuild.build({
     // The video page (camera.html, the face-detection task): its own entry and the task's worker, in sites of a face detector only.
     camera: join(here, "src", "video.ts"),
     "camera-worker": join(here, "src", "tasks", "camera", "worker.ts"),
+    // The question-answering page (qa.html): its own entry and worker (onnxruntime-web and the tokenizer), in QA sites only.
+    qa: join(here, "src", "tasks", "qa", "index.ts"),
+    "qa-worker": join(here, "src", "tasks", "qa", "worker.ts"),
     // The eyes and hands controls' worker (face-landmarks, hand-landmarks): their pipelines of models.
     "landmarks-worker": join(here, "src", "tasks", "landmarks", "worker.ts"),
   },
@@ -73,8 +76,8 @@ await esbuild.build({
 // At the site root, so that its scope is the whole site; a classic script for every browser.
 await esbuild.build({ ...common, entryPoints: [join(here, "src", "sw.ts")], outfile: join(out, "sw.js"), format: "iife" });
 
-for (const page of ["index.html", "embed.html", "camera.html"]) copyFileSync(join(here, "static", page), join(out, page));
-for (const sheet of ["style.css", "camera.css"]) copyFileSync(join(here, "static", sheet), join(out, "assets", sheet));
+for (const page of ["index.html", "embed.html", "camera.html", "qa.html"]) copyFileSync(join(here, "static", page), join(out, page));
+for (const sheet of ["style.css", "camera.css", "qa.css"]) copyFileSync(join(here, "static", sheet), join(out, "assets", sheet));
 for (const name of ORT_FILES) copyFileSync(join(ortDist, name), join(out, "assets", "ort", name));
 for (const name of WEBGPU_FILES) copyFileSync(join(ortDist, name), join(out, "assets", "ort-webgpu", name));
 // What `staticml --version` reports (bundle.py); never copied into a site.

@@ -118,6 +118,8 @@ PAGES = {
     "video": {"index": "camera.html", "preload": False,
                "files": ("camera.html", "assets/camera.js", "assets/camera-worker.js", "assets/camera.css",
                          "assets/landmarks-worker.js")},
+    # a passage box and a question box, the answer highlighted (question answering), its worker on onnxruntime-web
+    "qa": {"index": "qa.html", "preload": False, "files": ("qa.html", "assets/qa.js", "assets/qa-worker.js", "assets/qa.css")},
 }
 
 

@@ -18,22 +18,18 @@ import onnx
 
 from .. import archs, tasks
 from ..errors import UserError
-from ..hard_texts import hard_texts
 from ..output import atomic_folder
 from ..runtime import create_session
-from ..tasks.question_answering.spans import best_spans
-from ..tasks.question_answering.windows import Window, feeds, windows
+from ..tasks.question_answering.checks import MAX_ANSWER_TOKENS, OUTPUTS, VARIANT_SPAN_AGREEMENT, compare_runs, probe_pairs
+from ..tasks.question_answering.windows import Window, feeds, pair_layout, windows
 from ..tokenize import describe, load_tokenizer
 from . import export
 
 Report = Callable[[str], None]
-OUTPUTS = ["start_logits", "end_logits"]
 MAX_LENGTH = 384  # the usual SQuAD window
 STRIDE_SHARE = 4  # stride = max_length / 4 (128 of 384, as the Hugging Face pipeline's doc_stride)
-MAX_ANSWER_TOKENS = 30
 NO_ANSWER_BELOW = 0.1
 LOGIT_TOLERANCE = 1e-4  # fp32 ONNX vs PyTorch
-VARIANT_SPAN_AGREEMENT = 0.8  # int8/q4 vs fp32: answers on probe pairs whose top two spans are apart
 
 
 def is_question_answering(folder: Path) -> bool:
@@ -44,20 +40,6 @@ def is_question_answering(folder: Path) -> bool:
         return False
     names = config.get("architectures") if isinstance(config, dict) else None
     return isinstance(names, list) and any(isinstance(n, str) and n.endswith("ForQuestionAnswering") for n in names)
-
-
-def probe_pairs(count: int = 24) -> list[tuple[str, str]]:
-    """Questions and passages of mixed lengths (hard strings: accents, emoji, CJK), some longer than one window."""
-    texts = [t for t in hard_texts(200) if t.strip()]
-    pairs = []
-    for i in range(count):
-        question = PROBE_QUESTIONS[i % len(PROBE_QUESTIONS)]
-        passage = " ".join(texts[(i * 7 + k) % len(texts)] for k in range(1 + (i % 4) * 12))
-        pairs.append((question, passage))
-    return pairs
-
-
-PROBE_QUESTIONS = ["What is it?", "Who said that?", "Where is the café?", "When did it happen, and why?", "How many?", "Which one is 中文?"]
 
 
 def qa_model(folder: Path):
@@ -125,22 +107,6 @@ def run_logits(run: Callable[[dict], tuple[np.ndarray, np.ndarray]], pair_window
     return [run(feeds(ws, pad_id, token_types)) for ws in pair_windows]
 
 
-def compare_runs(pair_windows: list[list[Window]], reference: list, candidate: list) -> dict:
-    """Largest logit difference on real tokens, and how many best answers agree (on the pairs whose
-    reference top two spans are more than 1e-4 apart)."""
-    worst, agree, decided = 0.0, 0, 0
-    for ws, (rs, re), (cs, ce) in zip(pair_windows, reference, candidate):
-        mask = feeds(ws, 0, False)["attention_mask"].astype(bool)
-        worst = max(worst, float(np.abs(rs - cs)[mask].max()), float(np.abs(re - ce)[mask].max()))
-        ref = best_spans(ws, rs, re, MAX_ANSWER_TOKENS, 2)
-        got = best_spans(ws, cs, ce, MAX_ANSWER_TOKENS, 1)
-        if len(ref) == 2 and ref[0].score - ref[1].score <= 1e-4:
-            continue
-        decided += 1
-        agree += bool(ref and got and (ref[0].start, ref[0].end) == (got[0].start, got[0].end))
-    return {"max_abs_diff_logit": float(f"{worst:.3g}"), "same_answer": agree, "pairs": decided}
-
-
 def session_runner(path: Path):
     session = create_session(path)
     return lambda batch: tuple(session.run(OUTPUTS, batch))
@@ -186,7 +152,7 @@ def import_qa(folder: Path, out: Path, config, tokenizer_path: Path, length_limi
         manifest = tasks.write_model_folder(
             target, name=options["name"], task="question-answering", labels=None, max_length=max_length,
             tokenizer=spec.to_json(), other_files=("tokenizer.json",), arch=f"imported-{config.model_type}",
-            stride=stride, max_answer_tokens=MAX_ANSWER_TOKENS, no_answer_below=NO_ANSWER_BELOW,
+            stride=stride, max_answer_tokens=MAX_ANSWER_TOKENS, pair=pair_layout(tokenizer), no_answer_below=NO_ANSWER_BELOW,
             variants=variants, default_variant=default, **{"import": section},
             metrics={"measured": False, "note": "imported without labeled data: exact match and F1 not measured"})
     report(f"model folder written: {out}")

@@ -11,7 +11,7 @@
 // TypeScript checks that each of those files has a part for every task of its page.
 import type { Manifest } from "../types";
 
-export type PageName = "classifier" | "video";
+export type PageName = "classifier" | "video" | "qa";
 
 export interface TaskEntry {
   page: PageName;
@@ -23,6 +23,7 @@ export const TASKS = {
   "text-classification": { page: "classifier", folder: "text" },
   "tabular-classification": { page: "classifier", folder: "tabular" },
   "face-detection": { page: "video", folder: "camera" },
+  "question-answering": { page: "qa", folder: "qa" },
   "face-landmarks": { page: "video", folder: "eyes" },
   "hand-landmarks": { page: "video", folder: "hands" },
 } as const satisfies Record<string, TaskEntry>;

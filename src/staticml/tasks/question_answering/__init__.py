@@ -31,11 +31,18 @@ def _whole(least: int):
     return check
 
 
+def _pair(value: Any) -> str | None:
+    ok = isinstance(value, dict) and set(value) == {"prefix", "middle", "suffix"} and all(
+        isinstance(ids, list) and all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in ids) for ids in value.values())
+    return None if ok else "must be {prefix, middle, suffix}: lists of token ids"
+
+
 FIELDS = manifest_io.Fields({**manifest_io.TEXT_INPUT,
                              "stride": _whole(0),  # tokens shared by consecutive windows of a long passage
                              "max_answer_tokens": _whole(1),
-                             "no_answer_below": manifest_io.probability_problem},  # the page says "no answer found" below this score
-                            required=("max_length", "tokenizer", "stride", "max_answer_tokens", "no_answer_below"))
+                             "no_answer_below": manifest_io.probability_problem,  # the page says "no answer found" below this score
+                             "pair": _pair},  # special token ids around a question and passage (windows.pair_layout)
+                            required=("max_length", "tokenizer", "stride", "max_answer_tokens", "no_answer_below", "pair"))
 
 
 def read_model(model_dir: str | Path) -> dict:

@@ -72,3 +72,16 @@ def feeds(windows_: list[Window], pad_id: int, token_types: bool) -> dict[str, n
     if token_types:
         out["token_type_ids"] = types
     return out
+
+
+def pair_layout(tokenizer: Tokenizer) -> dict[str, list[int]]:
+    """The special tokens the tokenizer puts around a pair ([CLS] A [SEP] B [SEP]: prefix, middle, suffix),
+    recorded in the manifest for the page, which builds the same windows (its tokenizer has no pair truncation)."""
+    first = tokenizer.encode("hello", add_special_tokens=False).ids
+    second = tokenizer.encode("world", add_special_tokens=False).ids
+    full = tokenizer.encode("hello", "world").ids
+    a = next((i for i in range(len(full)) if full[i:i + len(first)] == first), None)
+    b = next((i for i in range(a + len(first), len(full)) if full[i:i + len(second)] == second), None) if a is not None else None
+    if a is None or b is None:
+        raise UserError("tokenizer.json: its post-processor changes the tokens of a question and passage pair; cannot derive the pair layout")
+    return {"prefix": full[:a], "middle": full[a + len(first):b], "suffix": full[b + len(second):]}

@@ -1,0 +1,239 @@
+"""`staticml train DATA.json --task question-answering`: MiniLM (all-MiniLM-L6-v2) with a span head,
+fine-tuned on SQuAD-format JSON (v1 and v2), split by article; then exported, checked and quantized
+as an imported question-answering folder is (qa_import.py), with exact match and F1 on the held-out
+articles per variant in the manifest. `staticml demo --task question-answering` does this on the
+shipped XQuAD English file (data/xquad.README.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import string
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .. import manifest as manifest_io, tasks
+from ..errors import UserError
+from ..output import cache_dir
+
+Report = Callable[[str], None]
+XQUAD = Path(__file__).parents[1] / "data" / "xquad.en.json"
+MAX_LENGTH, STRIDE = 384, 128
+HELD_OUT_SHARE = 0.2
+BATCH = 16
+LEARNING_RATE = 5e-5
+DEMO_QUESTIONS, DEMO_EPOCHS, DEMO_MAX_LENGTH, DEMO_STRIDE = 600, 2.0, 256, 64
+
+
+@dataclass
+class Question:
+    article: int
+    context: str
+    question: str
+    answers: list[tuple[str, int]]  # (text, character start); empty: unanswerable (SQuAD v2)
+
+
+def read_squad(path: Path, report: Report) -> list[Question]:
+    """SQuAD-format JSON → questions; a file of another shape is refused naming what is missing, a
+    question whose answer does not sit at its offset in the passage is skipped and counted."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read it ({exc.strerror})") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise UserError(f"{path}: not valid JSON ({str(exc)[:120]})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("data"), list):
+        raise UserError(f'{path}: not SQuAD-shaped: no "data" list of articles at the top')
+    questions, skipped = [], 0
+    for a, article in enumerate(document["data"]):
+        paragraphs = article.get("paragraphs") if isinstance(article, dict) else None
+        if not isinstance(paragraphs, list):
+            raise UserError(f'{path}: not SQuAD-shaped: data[{a}] has no "paragraphs" list')
+        for p, paragraph in enumerate(paragraphs):
+            where = f"data[{a}].paragraphs[{p}]"
+            if not isinstance(paragraph, dict) or not isinstance(paragraph.get("context"), str) or not isinstance(paragraph.get("qas"), list):
+                raise UserError(f'{path}: not SQuAD-shaped: {where} needs a "context" string and a "qas" list')
+            for q, qa in enumerate(paragraph["qas"]):
+                if not isinstance(qa, dict) or not isinstance(qa.get("question"), str) or not isinstance(qa.get("answers", []), list):
+                    raise UserError(f'{path}: not SQuAD-shaped: {where}.qas[{q}] needs a "question" string and an "answers" list')
+                answers = [(x.get("text"), x.get("answer_start")) for x in qa.get("answers", []) if isinstance(x, dict)]
+                good = [(t, s) for t, s in answers if isinstance(t, str) and isinstance(s, int) and t
+                        and paragraph["context"][s:s + len(t)] == t]
+                if len(good) != len(answers) or (not answers and not qa.get("is_impossible")):
+                    skipped += 1  # an answer not where it says it is, or no answer in a v1 file
+                    continue
+                if qa["question"].strip():
+                    questions.append(Question(a, paragraph["context"], qa["question"], good))
+    if skipped:
+        report(f"train: {path}: {skipped} question(s) skipped (an answer not at its offset in the passage, or none given)")
+    if not questions:
+        raise UserError(f"{path}: no usable questions")
+    return questions
+
+
+def split_by_article(questions: list[Question], share: float = HELD_OUT_SHARE, seed: int = 0) -> tuple[list[Question], list[Question]]:
+    """Whole articles on each side: no passage is both trained on and tested on."""
+    articles = sorted({q.article for q in questions})
+    if len(articles) < 2:
+        raise UserError("train: question answering needs at least two articles (the split is by article)")
+    random.Random(seed).shuffle(articles)
+    held = set(articles[:max(1, round(len(articles) * share))])
+    return [q for q in questions if q.article not in held], [q for q in questions if q.article in held]
+
+
+# ---- features: transformers' own overflowing windows, with start/end token positions
+
+
+def features(tokenizer, questions: list[Question], max_length: int, stride: int) -> dict:
+    import torch
+
+    encoded = tokenizer([q.question for q in questions], [q.context for q in questions], truncation="only_second",
+                        max_length=max_length, stride=stride, return_overflowing_tokens=True, return_offsets_mapping=True,
+                        padding="max_length", return_token_type_ids=True)
+    starts, ends = [], []
+    for i, offsets in enumerate(encoded["offset_mapping"]):
+        question = questions[encoded["overflow_to_sample_mapping"][i]]
+        sequence = encoded.sequence_ids(i)
+        start_token = end_token = 0  # [CLS]: no answer in this window
+        if question.answers:
+            text, char_start = question.answers[0]
+            char_end = char_start + len(text)
+            inside = [k for k, s in enumerate(sequence) if s == 1]
+            if offsets[inside[0]][0] <= char_start and offsets[inside[-1]][1] >= char_end:
+                start_token = next(k for k in inside if offsets[k][1] > char_start)
+                end_token = next(k for k in reversed(inside) if offsets[k][0] < char_end)
+        starts.append(start_token)
+        ends.append(end_token)
+    return {name: torch.tensor(encoded[name]) for name in ("input_ids", "attention_mask", "token_type_ids")} | {
+        "start_positions": torch.tensor(starts), "end_positions": torch.tensor(ends)}
+
+
+def fine_tune(model, batches: dict, epochs: float, report: Report) -> float:
+    """AdamW with linear decay; a progress line with an ETA about every 5% of the steps. Returns seconds."""
+    import torch
+
+    count = len(batches["input_ids"])
+    steps = max(1, int(epochs * count / BATCH))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=LEARNING_RATE)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1 - step / steps)
+    order = torch.randperm(count, generator=torch.Generator().manual_seed(0))
+    model.train()
+    began = time.monotonic()
+    for step in range(steps):
+        index = order[torch.arange(step * BATCH, (step + 1) * BATCH) % count]
+        loss = model(**{k: v[index] for k, v in batches.items()}).loss
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad()
+        if step % max(1, steps // 20) == 0 or step == steps - 1:
+            spent = time.monotonic() - began
+            eta = spent / (step + 1) * (steps - step - 1)
+            report(f"train: step {step + 1}/{steps} loss {loss.item():.3f} ({spent:.0f} s, about {eta:.0f} s left)")
+    model.eval()
+    return time.monotonic() - began
+
+
+# ---- exact match and F1 (the SQuAD evaluation's normalisation)
+
+
+def normalize(text: str) -> str:
+    text = "".join(c for c in text.lower() if c not in set(string.punctuation))
+    return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
+
+
+def f1(prediction: str, truth: str) -> float:
+    predicted, expected = normalize(prediction).split(), normalize(truth).split()
+    if not predicted or not expected:
+        return float(predicted == expected)
+    common = sum((Counter(predicted) & Counter(expected)).values())
+    if common == 0:
+        return 0.0
+    precision, recall = common / len(predicted), common / len(expected)
+    return 2 * precision * recall / (precision + recall)
+
+
+def evaluate(model_dir: Path, variant: str, questions: list[Question]) -> dict:
+    """EM and F1 (in %) of one variant through the native runner (the page's rule), best over each question's answers."""
+    answerer = tasks.open_model(model_dir, variant)
+    em = f1_sum = 0.0
+    for q in questions:
+        result = answerer.answer(q.question, q.context)
+        predicted = "" if result["no_answer"] else result["answer"]
+        truths = [t for t, _ in q.answers] or [""]
+        em += max(float(normalize(predicted) == normalize(t)) for t in truths)
+        f1_sum += max(f1(predicted, t) for t in truths)
+    return {"exact_match": round(100 * em / len(questions), 2), "f1": round(100 * f1_sum / len(questions), 2), "questions": len(questions)}
+
+
+# ---- the commands
+
+
+def train_qa(args: argparse.Namespace, report: Report) -> None:
+    """`staticml train DATA.json --task question-answering --out MODEL`."""
+    epochs = getattr(args, "epochs", None) or 2.0
+    train_squad(Path(args.data), Path(args.out), args.name or Path(args.out).name, epochs, None, report, force=args.force)
+
+
+def train_squad(data: Path, out: Path, name: str, epochs: float, limit: int | None, report: Report, force: bool = False,
+                max_length: int = MAX_LENGTH, stride: int = STRIDE) -> dict:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
+    from transformers import AutoTokenizer, BertForQuestionAnswering
+    from transformers.utils import logging as hf_logging
+
+    from .importer import import_model
+    from .models.minilm import source_dir
+
+    hf_logging.set_verbosity_error()
+    questions = read_squad(data, report)
+    train_set, held_out = split_by_article(questions)
+    if limit:
+        train_set = random.Random(0).sample(train_set, min(limit, len(train_set)))
+        held_out = random.Random(1).sample(held_out, min(max(limit // 4, 20), len(held_out)))
+    report(f"train: {len(train_set)} questions to train on, {len(held_out)} held out "
+           f"({len({q.article for q in held_out})} articles never seen in training)")
+    encoder = source_dir()
+    tokenizer = AutoTokenizer.from_pretrained(str(encoder), local_files_only=True)
+    torch.manual_seed(0)
+    model = BertForQuestionAnswering.from_pretrained(str(encoder), local_files_only=True, attn_implementation="eager")
+    batches = features(tokenizer, train_set, max_length, stride)
+    report(f"train: {len(batches['input_ids'])} windows of {max_length} tokens, {epochs:g} epoch(s)")
+    seconds = fine_tune(model, batches, epochs, report)
+    with tempfile.TemporaryDirectory() as folder:
+        model.save_pretrained(folder)
+        shutil.copy(encoder / "tokenizer.json", Path(folder) / "tokenizer.json")
+        import_model(Path(folder), out, name=name, max_length=max_length, report=report, force=force)
+    manifest = tasks.read_model(out)
+    metrics = {"measured": True, "split": "by article", "held_out_articles": len({q.article for q in held_out}),
+               "train_questions": len(train_set), "train_seconds": round(seconds), "epochs": epochs, "source": data.name}
+    for variant in manifest["variants"]:
+        metrics[variant] = evaluate(out, variant, held_out)
+        report(f"train: {variant} on held-out articles: EM {metrics[variant]['exact_match']:.1f}, F1 {metrics[variant]['f1']:.1f}")
+    manifest["metrics"] = metrics
+    manifest_io.write(out, manifest, tasks.get(manifest["task"]).fields)
+    return manifest
+
+
+def demo_qa(args: argparse.Namespace, workdir: Path, report: Report) -> Path:
+    """Trains on the shipped XQuAD English file (a few minutes: 600 questions, 2 epochs, windows of 256),
+    or reuses the model cached under ~/.cache/staticml from an earlier run."""
+    cached = cache_dir() / "question-answering-demo"
+    model_dir = workdir / "qa"
+    if (cached / "manifest.json").is_file():
+        report(f"demo: reusing the question-answering model trained before ({cached})")
+    else:
+        epochs = getattr(args, "epochs", None) or DEMO_EPOCHS
+        train_squad(XQUAD, cached, "qa", epochs, DEMO_QUESTIONS, report, force=True,
+                    max_length=DEMO_MAX_LENGTH, stride=DEMO_STRIDE)
+    shutil.copytree(cached, model_dir)
+    return model_dir
