@@ -243,3 +243,5 @@ def test_fingerprint_refuses_a_suspect_that_is_not_a_model(tiny_model, tmp_path,
     assert_one_line_refusal(code, err, "not an ONNX model")
     code, err = run(capsys, "fingerprint", tmp_path, tiny_model)
     assert_one_line_refusal(code, err, "not a model folder")
+    code, err = run(capsys, "fingerprint", tiny_model, tiny_model, "--threshold", "nan")
+    assert_one_line_refusal(code, err, "--threshold nan")

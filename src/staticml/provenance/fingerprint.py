@@ -48,6 +48,8 @@ class Fingerprint:
 
 def compare(suspect: Path, model: Path, threshold: float = MATCH_THRESHOLD) -> Fingerprint:
     """The similarity of the suspect's weights to the model's (a .onnx file or a model folder each)."""
+    if not 0 < threshold <= 1:
+        raise UserError(f"--threshold {threshold}: give a similarity above 0 and at most 1")
     ours = weights(model_file(model, "MODEL"))
     theirs = weights(model_file(suspect, "SUSPECT"))
     if not ours:
