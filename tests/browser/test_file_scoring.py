@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 
@@ -80,6 +81,7 @@ def test_a_csv_column_is_scored_sorted_and_downloaded_without_uploading(page, tw
     assert len(table) == 300 and table[0]["text"] == rows[0]["tweet"]
     expected = page.evaluate("(t) => window.staticml.predict(t)", [rows[0]["tweet"]])[0]
     assert table[0]["label"] == expected["label"]
+    assert json.loads(table[0]["set"]) == expected["set"]  # issue 28: the prediction set, as `staticml predict` writes it
     assert network(page.requests[before:]) == []  # nothing uploaded, nothing fetched
 
 

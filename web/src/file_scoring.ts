@@ -63,11 +63,14 @@ export class FileScoring {
   private download(): void {
     if (!this.last) return;
     const { rows, texts, predictions } = this.last;
-    const header = ["row", "text", "label", ...this.labels.map((l) => `p_${l}`)];
+    // A model with prediction sets adds `set` after the label, a JSON list as `staticml predict` writes it.
+    const withSet = predictions.some((p) => p.set !== undefined);
+    const header = ["row", "text", "label", ...(withSet ? ["set"] : []), ...this.labels.map((l) => `p_${l}`)];
     const lines = [header.map(csvField).join(",")];
     predictions.forEach((p, i) => {
       const probs = this.labels.map((l) => p.scores[l].toFixed(6));
-      lines.push([String(rows[i]), csvField(texts[i]), csvField(p.label), ...probs].join(","));
+      const set = withSet ? [csvField(JSON.stringify(p.set ?? []))] : [];
+      lines.push([String(rows[i]), csvField(texts[i]), csvField(p.label), ...set, ...probs].join(","));
     });
     const url = URL.createObjectURL(new Blob([lines.join("\r\n") + "\r\n"], { type: "text/csv" }));
     const link = document.createElement("a");
