@@ -108,3 +108,13 @@ def test_verify_fails_a_page_whose_sets_differ_from_pythons(tiny_model):
     tampered = [dict(p, set=list(reversed(p["scores"]))) if len(p["set"]) == 1 else dict(p, set=[p["label"]]) for p in python]
     check = set_parity(RecordedPage(tampered), "m", tiny_model, variant, texts)
     assert not check.passed and "0/3 texts give the same set" in check.figure
+
+
+def test_coverage_with_a_tabular_model_is_refused_in_one_line(tmp_path, capsys):
+    from cli_tools import assert_one_line_refusal, run
+
+    rows = tmp_path / "rows.csv"
+    rows.write_text("age,income,ok\n" + "".join(f"{20 + i},{1000 * i},{'yes' if i % 2 else 'no'}\n" for i in range(60)))
+    code, err = run(capsys, "train", rows, "--task", "tabular", "--label-col", "ok", "--out", tmp_path / "m", "--coverage", "0.9")
+    assert_one_line_refusal(code, err, "--coverage: prediction sets are fitted for text models only")
+    assert not (tmp_path / "m").exists()

@@ -62,6 +62,8 @@ def train_tabular(args: argparse.Namespace, report: Report) -> None:
 
     if args.features and args.drop:
         raise UserError("give --features or --drop, not both")
+    if getattr(args, "coverage", None) is not None:
+        raise UserError("--coverage: prediction sets are fitted for text models only (not with --task tabular)")
     if args.examples:
         raise UserError("--examples: the tabular page shows no example rows (its form starts at each feature's typical value)")
     table = tabular.load(args.data, args.label_col, features=_names(args.features, "--features"),
