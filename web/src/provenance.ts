@@ -14,8 +14,9 @@ export interface ProvenanceInfo {
   source_url: string | null;
   license_url: string | null;
   card_url: string | null;
-  /** "signed" (valid for its key), "unsigned", or "invalid" (another key, or the manifest changed). */
-  signature: "signed" | "unsigned" | "invalid";
+  /** "signed" (valid for its key), "unsigned", "invalid" (another key, or the manifest changed), or
+   * "unchecked" (no WebCrypto Ed25519 here: an insecure context, an older browser). */
+  signature: "signed" | "unsigned" | "invalid" | "unchecked";
   signer: string | null;
   key_id: string | null;
 }
@@ -37,16 +38,25 @@ function base64Bytes(text: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-async function signatureValid(manifest: Manifest): Promise<boolean> {
+async function signatureStatus(manifest: Manifest): Promise<ProvenanceInfo["signature"]> {
   const signature = manifest.signature;
-  if (!signature || signature.algorithm !== "Ed25519") return false;
+  if (!signature) return "unsigned";
+  if (signature.algorithm !== "Ed25519") return "invalid";
+  if (!globalThis.crypto?.subtle) return "unchecked";
   const statement: Record<string, unknown> = {};
   for (const key of SIGNED_FIELDS) if (key in manifest) statement[key] = manifest[key];
+  let key: CryptoKey;
   try {
-    const key = await crypto.subtle.importKey("spki", base64Bytes(signature.public_key), { name: "Ed25519" }, false, ["verify"]);
-    return await crypto.subtle.verify({ name: "Ed25519" }, key, base64Bytes(signature.value), new TextEncoder().encode(canonicalJson(statement)));
+    key = await crypto.subtle.importKey("spki", base64Bytes(signature.public_key), { name: "Ed25519" }, false, ["verify"]);
+  } catch (error) {
+    // No Ed25519 in this browser: not checked; a key that is not one: invalid.
+    return error instanceof DOMException && error.name === "NotSupportedError" ? "unchecked" : "invalid";
+  }
+  try {
+    const valid = await crypto.subtle.verify({ name: "Ed25519" }, key, base64Bytes(signature.value), new TextEncoder().encode(canonicalJson(statement)));
+    return valid ? "signed" : "invalid";
   } catch {
-    return false; // a malformed key or signature, or no Ed25519 in this browser: not shown as signed
+    return "invalid"; // a signature that is not base64
   }
 }
 
@@ -56,7 +66,7 @@ function httpUrl(value: string | undefined): string | null {
 
 export async function checkProvenance(manifest: Manifest, modelUrl: string): Promise<ProvenanceInfo> {
   const p = manifest.provenance ?? {};
-  const signed = manifest.signature ? ((await signatureValid(manifest)) ? "signed" : "invalid") : "unsigned";
+  const signed = await signatureStatus(manifest);
   return {
     license: p.license ?? null,
     author: p.author ?? null,
@@ -101,6 +111,7 @@ export function showProvenance(info: ProvenanceInfo, list: Element | null): void
     signed: `signed by ${info.signer ?? "?"} (key ${info.key_id ?? "?"})`,
     unsigned: "not signed",
     invalid: "warning: the signature does not match this model; it may have been changed",
+    unchecked: `signed by ${info.signer ?? "?"} (key ${info.key_id ?? "?"}), not checked: this browser cannot verify Ed25519`,
   }[info.signature];
   row(list, "d-signature", "Signature", [signature]);
 }
