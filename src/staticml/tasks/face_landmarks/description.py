@@ -28,6 +28,11 @@ IRIS_LANDMARK = {
 }
 # face_detection_front_detection_to_roi.pbtxt: turned by the eyes (keypoints 0 → 1), 1.5x the box, square.
 FACE_ROI = {"keypoints": [0, 1], "target_angle": 0.0, "scale": 1.5, "shift_y": 0.0, "square_long": True}
+# face_landmark_landmarks_to_roi.pbtxt: while a face is tracked, the next frame's region comes from
+# this frame's points (turned by the eye corners 33 → 263, around the points' upright box, 1.5x, square: simpler than
+# MediaPipe's turned box); the
+# page's live loop skips the detector then (landmarks() on one image always runs it).
+FACE_TRACKING = {"keypoints": [33, 263], "target_angle": 0.0, "scale": 1.5, "shift_y": 0.0, "square_long": True}
 # iris_landmark_landmarks_to_roi.pbtxt: the eye's two corners (face mesh points), 2.3x, square; the
 # second eye is mirrored so that the model sees it as the first.
 EYES = {"corners": [[33, 133], [362, 263]], "flip": [False, True],
@@ -39,6 +44,7 @@ def face_pipeline(files: dict[str, str]) -> dict:
     return {
         "detector": {**copy.deepcopy(BLAZEFACE_SHORT_RANGE), "file": files["detector"]},
         "roi": copy.deepcopy(FACE_ROI),
+        "tracking": copy.deepcopy(FACE_TRACKING),
         "landmarks": {**model_entry(FACE_LANDMARK), "file": files["landmarks"]},
         "iris": {**model_entry(IRIS_LANDMARK), "file": files["iris"], **copy.deepcopy(EYES)},
         "max_faces": 1,
@@ -90,6 +96,8 @@ def check_pipeline(value, parts: tuple[str, ...]) -> str | None:
     problem = check_roi(value.get("roi"))
     if problem:
         return f"roi {problem}"
+    if "tracking" in value and check_roi(value["tracking"]):
+        return f"tracking {check_roi(value['tracking'])}"
     for part in parts:
         problem = check_model_entry(value.get(part), part)
         if problem:

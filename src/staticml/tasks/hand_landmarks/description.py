@@ -36,11 +36,17 @@ HAND_LANDMARK = {
 # shifted half its height towards the fingers, squared, 2.6x.
 HAND_ROI = {"keypoints": [0, 2], "target_angle": math.pi / 2, "scale": 2.6, "shift_y": -0.5, "square_long": True}
 
+# hand_landmark_landmarks_to_roi.pbtxt: while a hand is tracked, its next region comes from this frame's
+# points (wrist → middle finger's base turned upright, around the points' upright box, shifted 0.1
+# towards the fingers, 2.0x, square: simpler than MediaPipe's turned box of some of the points); the page's live loop skips the palm detector then.
+HAND_TRACKING = {"keypoints": [0, 9], "target_angle": math.pi / 2, "scale": 2.0, "shift_y": -0.1, "square_long": True}
+
 
 def hand_pipeline(files: dict[str, str]) -> dict:
     return {
         "detector": {**copy.deepcopy(PALM_DETECTION), "file": files["detector"]},
         "roi": copy.deepcopy(HAND_ROI),
+        "tracking": copy.deepcopy(HAND_TRACKING),
         "landmarks": {**model_entry(HAND_LANDMARK), "file": files["landmarks"]},
         "max_hands": 2,
     }

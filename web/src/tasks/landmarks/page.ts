@@ -39,6 +39,8 @@ export class LandmarksPage implements VideoRun {
     last_inference_ms: null as number | null,
     fps: 0,
     frames: 0,
+    /** Live-loop frames on which the detector ran (the others followed the previous frame's landmarks). */
+    detector_frames: 0,
     camera_started_ms: null as number | null,
     first_landmarks_ms: null as number | null,
     camera: "off" as "off" | "starting" | "on" | "denied" | "unavailable",
@@ -187,7 +189,7 @@ export class LandmarksPage implements VideoRun {
       if (!this.running || video.videoWidth === 0) continue;
       try {
         const bitmap = await createImageBitmap(video);
-        const result = await this.frame({ type: "frame", width: bitmap.width, height: bitmap.height, bitmap });
+        const result = await this.frame({ type: "frame", width: bitmap.width, height: bitmap.height, bitmap, track: true });
         if (this.running) this.onFrame(result);
       } catch (error) {
         console.error(error);
@@ -199,6 +201,7 @@ export class LandmarksPage implements VideoRun {
     const { view, state, finished } = this;
     const now = performance.now();
     state.frames++;
+    if (result.detected) state.detector_frames++;
     state.last_inference_ms = result.ms;
     if (result.results.length > 0) state.first_landmarks_ms ??= now - (state.camera_started_ms ?? now);
     finished.push(now);

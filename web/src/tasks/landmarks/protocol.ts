@@ -22,6 +22,8 @@ export interface FrameRequest {
   height: number;
   bitmap?: ImageBitmap;
   pixels?: ArrayBuffer;
+  /** The live loop: start from the regions the previous tracked frame's landmarks give, run the detector only when they are lost. */
+  track?: boolean;
 }
 
 export type LandmarksRequest = InitLandmarksRequest | FrameRequest;
@@ -37,5 +39,7 @@ export interface FrameResult {
   results: LandmarkResult[];
   /** The detector's boxes (before the landmark models' presence check), for the preview. */
   detections: Detection[];
+  /** The detector ran on this frame (false: the regions came from the previous frame's landmarks). */
+  detected: boolean;
   ms: number;
 }

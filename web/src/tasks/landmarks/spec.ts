@@ -22,6 +22,8 @@ export interface IrisSpec extends ModelSpec {
 export interface PipelineSpec {
   detector: DetectorSpec & { file: string };
   roi: RoiSpec & { keypoints: [number, number] };
+  /** The next frame's region from this frame's points (the live loop skips the detector while it holds). */
+  tracking?: RoiSpec & { keypoints: [number, number] };
   landmarks: ModelSpec;
   iris?: IrisSpec;
   max_faces?: number;

@@ -14,6 +14,8 @@ let pipeline: PipelineSpec | null = null;
 let sessions: ort.InferenceSession[] = [];
 let centres: Float64Array = new Float64Array(0);
 let detectorContext: OffscreenCanvasRenderingContext2D | null = null;
+/** The regions the last tracked frame's landmarks give, for the next tracked frame. */
+let tracked: Rect[] = [];
 
 async function init(request: InitLandmarksRequest): Promise<InitLandmarksResult> {
   const files = request.files.map((f) => ({ url: request.modelUrl + f.name, name: f.name, entry: f.entry }));
@@ -89,11 +91,24 @@ function presence(model: ModelSpec, raw: number): number {
   return model.score === "logit" ? sigmoid(raw) : raw;
 }
 
-async function landmarksOf(detection: Detection, rgba: Uint8ClampedArray, width: number, height: number): Promise<LandmarkResult | null> {
+function detectionRect(detection: Detection, width: number, height: number): Rect {
+  if (!pipeline) throw new Error("the pipeline is not loaded");
+  const [start, end] = pipeline.roi.keypoints.map((i) => detection.keypoints[i]);
+  return fromBox(detection.box, start, end, width, height, pipeline.roi);
+}
+
+/** The next frame's region from a result's points (pipeline.tracking), or none without a tracking description. */
+function trackingRect(result: LandmarkResult, width: number, height: number): Rect | null {
+  const spec = pipeline?.tracking;
+  if (!spec) return null;
+  const points = "face" in result ? result.face : result.landmarks;
+  const [start, end] = spec.keypoints.map((i) => points[i]);
+  return fromBox(boundingBox(points), start, end, width, height, spec);
+}
+
+async function landmarksIn(rect: Rect, rgba: Uint8ClampedArray, width: number, height: number): Promise<LandmarkResult | null> {
   if (!pipeline) throw new Error("the pipeline is not loaded");
   const model = pipeline.landmarks;
-  const [start, end] = pipeline.roi.keypoints.map((i) => detection.keypoints[i]);
-  const rect = fromBox(detection.box, start, end, width, height, pipeline.roi);
   const out = await onCrop(sessions[1], model, rgba, width, height, rect);
   const score = presence(model, out.score[0]);
   if (score < (model.threshold ?? 0.5)) return null;
@@ -119,14 +134,26 @@ async function frame(request: FrameRequest): Promise<FrameResult> {
   const started = performance.now();
   const rgba = framePixels(request);
   request.bitmap?.close();
-  const detections = await detect(request, rgba);
-  const results: LandmarkResult[] = [];
+  const { width, height } = request;
   const most = pipeline.max_faces ?? pipeline.max_hands ?? 1;
-  for (const detection of detections.slice(0, most)) {
-    const result = await landmarksOf(detection, rgba, request.width, request.height);
+  let results = request.track ? await landmarksInAll(tracked, rgba, width, height) : [];
+  let detections: Detection[] = [];
+  const detected = results.length === 0;
+  if (detected) {
+    detections = await detect(request, rgba);
+    results = await landmarksInAll(detections.slice(0, most).map((d) => detectionRect(d, width, height)), rgba, width, height);
+  }
+  if (request.track) tracked = results.map((r) => trackingRect(r, width, height)).filter((r): r is Rect => r !== null);
+  return { results, detections, detected, ms: performance.now() - started };
+}
+
+async function landmarksInAll(rects: Rect[], rgba: Uint8ClampedArray, width: number, height: number): Promise<LandmarkResult[]> {
+  const results: LandmarkResult[] = [];
+  for (const rect of rects) {
+    const result = await landmarksIn(rect, rgba, width, height);
     if (result) results.push(result);
   }
-  return { results, detections, ms: performance.now() - started };
+  return results;
 }
 
 serve<LandmarksRequest>(
