@@ -114,6 +114,19 @@ def test_eyes_camera_without_a_face_says_so_and_moves_nothing(eyes_site, tmp_pat
     assert moves == [] and indicator in ("No face in view", "Look at the centre of the screen…")
 
 
+def test_hands_camera_without_a_hand_says_so_and_moves_nothing(hands_site, tmp_path):
+    clip = camera_clip.movement_clip(tmp_path / "moves.y4m")  # a face moving left and right, no hand
+    with served(hands_site) as url, chromium(camera_clip.fake_camera_flags(clip)) as browser:
+        context, page, _ = open_camera_page(browser, url)
+        listening(page).evaluate("() => window.staticml.start()")
+        wait_until(page, "window.staticml.info().frames > 12", 60_000)
+        indicator = page.text_content("#face-indicator")
+        info = page.evaluate("() => window.staticml.info()")
+        moves = page.evaluate("() => window.moves")
+        context.close()
+    assert moves == [] and indicator == "No hand in view" and info["found"] == 0 and info["tracker"] == "no-hand"
+
+
 def test_hands_page_with_the_camera_refused_keeps_the_keys_and_enter_selects(hands_site):
     flags = ("--use-fake-device-for-media-stream", "--deny-permission-prompts")
     with served(hands_site) as url, chromium(flags) as browser:
