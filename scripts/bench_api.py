@@ -298,7 +298,8 @@ def wrk_run(model_dir: Path, texts: list[str], workers: int, connections: int, s
         (Path(tmp) / "bodies.jsonl").write_text("\n".join(bodies) + "\n")
         (Path(tmp) / "post.lua").write_text(WRK_SCRIPT)
         env = {**os.environ, "STATICML_BODIES": str(Path(tmp) / "bodies.jsonl")}
-        command = ["wrk", "-t2", f"-c{connections}", "--latency", "-s", str(Path(tmp) / "post.lua"), url]
+        # wrk's own 2 s timeout would count a slow model's queued requests as errors: they are answered, late
+        command = ["wrk", "-t2", f"-c{connections}", "--timeout", "60s", "--latency", "-s", str(Path(tmp) / "post.lua"), url]
         subprocess.run(command[:1] + ["-d3s"] + command[1:], env=env, capture_output=True, check=True)  # warm-up
         pids = worker_pids(process, workers)
         start = [rss_mb(pid) for pid in pids]
