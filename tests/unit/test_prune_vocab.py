@@ -99,3 +99,46 @@ def test_pruned_graph_gives_the_full_graphs_logits(tiny_bert):
 def test_a_tokenizer_that_is_not_wordpiece_is_refused():
     with pytest.raises(ValueError, match="WordPiece"):
         prune_vocab.prune_tokenizer({"model": {"type": "BPE", "vocab": {}}}, [0])
+
+
+def full_ids_with_unk(folder, texts):
+    """The full tokenizer's ids of `texts` with [UNK] in place of each token outside KEPT_FROM's."""
+    full = load_tokenizer(folder / "tokenizer.json")
+    kept, unk, _ = prune_vocab.kept_ids(folder / "tokenizer.json", KEPT_FROM)
+    encoder = TextEncoder(full, describe(full), 64)
+    return encoder, [[i if i in kept else unk for i in ids] for ids in encoder.ids(texts)]
+
+
+def test_the_renumbering_inside_the_graph_takes_the_full_tokenizers_ids(tiny_bert):
+    """The variant a model folder ships: the same tokenizer.json as fp32, the pruned table and a
+    Gather of new rows by input_ids; the answers of the full model with dropped tokens as [UNK]."""
+    kept, unk, size = prune_vocab.kept_ids(tiny_bert / "tokenizer.json", KEPT_FROM)
+    rows = prune_vocab.prune_graph_with_remap(tiny_bert / "model.onnx", tiny_bert / "model.remap.onnx", kept, size, unk)
+    assert rows == len(kept | {unk}) < size
+    encoder, as_unk = full_ids_with_unk(tiny_bert, TEXTS)
+    expected = create_session(tiny_bert / "model.onnx").run(["logits"], pad(as_unk, encoder.spec.pad_id))[0]
+    actual = create_session(tiny_bert / "model.remap.onnx").run(["logits"], encoder.batch(TEXTS))[0]
+    np.testing.assert_allclose(actual, expected, atol=1e-5)
+
+
+def test_pruned_mixed_precision_stays_close_to_the_pruned_fp32(tiny_bert):
+    """4-bit MatMuls in blocks of 32, one MatMul kept int8, int8 embedding rows: logits within a
+    tenth of their spread of the pruned fp32 graph's (16 levels a block on random weights)."""
+    import onnx
+
+    from staticml.train import export
+
+    kept, unk, size = prune_vocab.kept_ids(tiny_bert / "tokenizer.json", KEPT_FROM)
+    source, target = tiny_bert / "model.remap32.onnx", tiny_bert / "model.mixed.onnx"
+    prune_vocab.prune_graph_with_remap(tiny_bert / "model.onnx", source, kept, size, unk)
+    weights = [n.input[1] for n in onnx.load(str(source)).graph.node if n.op_type == "MatMul"]
+    export.quantize_q4(source, target, block_size=32, tables="int8", int8_matmuls=(weights[0],))
+    graph = onnx.load(str(target)).graph
+    ops = [n.op_type for n in graph.node]
+    assert "MatMulNBits" in ops and f"{weights[0]}_int8" in {i.name for i in graph.initializer}
+    assert any(n.op_type == "Gather" and n.input[0].endswith("_rows") for n in graph.node)  # the renumbering, untouched
+    encoder = TextEncoder(load_tokenizer(tiny_bert / "tokenizer.json"), describe(load_tokenizer(tiny_bert / "tokenizer.json")), 64)
+    feeds = encoder.batch(TEXTS)
+    expected = create_session(source).run(["logits"], feeds)[0]
+    actual = create_session(target).run(["logits"], feeds)[0]
+    assert 0 < np.abs(actual - expected).max() < 0.1 * (expected.max() - expected.min())

@@ -128,11 +128,12 @@ Q4_BLOCK = 128  # weights per 4-bit block (MatMul: along the input axis; tables:
 
 
 def quantize_q4(source: Path, target: Path, block_size: int = Q4_BLOCK, tables: str = "q4",
-                min_elements: int = 1024, table_block: int | None = None) -> None:
+                min_elements: int = 1024, table_block: int | None = None, int8_matmuls: tuple[str, ...] = ()) -> None:
     """4-bit weights, float32 arithmetic: MatMul weights as onnxruntime's `MatMulNBits` (blocks of
     `block_size` along the input axis, each with a scale and a 4-bit zero point), embedding tables
     as `GatherBlockQuantized` 4-bit blocks of `table_block` (default `block_size`) along each row
-    (`tables="q4"`), or as int8 rows (`tables="int8"`).
+    (`tables="q4"`), or as int8 rows (`tables="int8"`). MatMuls whose weight is named in
+    `int8_matmuls` get int8 weights instead (mixed precision: int8 where 4-bit hurts).
 
     `accuracy_level` 0 keeps MatMulNBits' arithmetic in float32 (level 4 would quantize the
     activations to int8 at run time, as dynamic int8 does, and the page would drift from native).
@@ -140,8 +141,10 @@ def quantize_q4(source: Path, target: Path, block_size: int = Q4_BLOCK, tables: 
     from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
 
     model = onnx.load(str(source))
-    small = {i.name for i in model.graph.initializer if np.prod(i.dims) < min_elements}
-    keep = [n.name for n in model.graph.node if n.op_type in ("MatMul", "Gather") and n.input[0 if n.op_type == "Gather" else 1] in small]
+    # Small tensors, and integer ones (a pruned vocabulary's id table, prune_vocab), stay as they are.
+    small = {i.name for i in model.graph.initializer if np.prod(i.dims) < min_elements or i.data_type != onnx.TensorProto.FLOAT}
+    keep = [n.name for n in model.graph.node if n.op_type in ("MatMul", "Gather")
+            and n.input[0 if n.op_type == "Gather" else 1] in small | set(int8_matmuls)]
     passes = [(("MatMul",), block_size)] + ([(("Gather",), table_block or block_size)] if tables == "q4" else [])
     for ops, block in passes:
         with _quiet_logging(), warnings.catch_warnings():
@@ -152,8 +155,8 @@ def quantize_q4(source: Path, target: Path, block_size: int = Q4_BLOCK, tables: 
             quantizer.process()
         model = quantizer.model.model
     onnx.save(model, str(target))
-    if tables == "int8":
-        quantize_weights_int8(target, target, min_elements, matmuls=False)
+    if tables == "int8" or int8_matmuls:
+        quantize_weights_int8(target, target, min_elements, matmuls=bool(int8_matmuls))
     onnx.checker.check_model(str(target), full_check=True)
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from onnx import numpy_helper
+from onnx import helper, numpy_helper
 
 # Tokens every text may need whatever the corpus: plain ASCII letters, digits and punctuation,
 # alone or as a word piece ("##s"), so a word of the corpus's alphabet rarely becomes [UNK] whole.
@@ -90,6 +90,41 @@ def prune_graph(source: Path, target: Path, kept: Iterable[int], vocab_size: int
     onnx.save(model, str(target))
     onnx.checker.check_model(str(target), full_check=True)
     return len(rows)
+
+
+def prune_graph_with_remap(source: Path, target: Path, kept: Iterable[int], vocab_size: int, unk_id: int) -> int:
+    """Write `source` with its word embedding cut to the kept rows and the renumbering inside the
+    graph (Gather of a table of vocab_size new ids by input_ids), so it takes the full tokenizer's
+    ids: a variant that shares tokenizer.json with the others. Returns the rows kept."""
+    model = onnx.load(str(source))
+    table = embedding_table(model, vocab_size)
+    new = remapping(kept, unk_id)
+    ids = np.array([new.get(old, new[unk_id]) for old in range(vocab_size)], dtype=np.int64)
+    rows = sorted(new)
+    values = numpy_helper.to_array(table)[np.array(rows)]
+    table.CopyFrom(numpy_helper.from_array(np.ascontiguousarray(values), table.name))
+    for info in [v for v in model.graph.value_info if v.name == table.name]:
+        model.graph.value_info.remove(info)
+    remap, remapped = f"{table.name}_rows", "input_ids_rows"
+    model.graph.initializer.append(numpy_helper.from_array(ids, remap))
+    for node in model.graph.node:
+        if node.op_type == "Gather" and node.input[0] == table.name and node.input[1] == "input_ids":
+            node.input[1] = remapped
+    model.graph.node.insert(0, helper.make_node("Gather", [remap, "input_ids"], [remapped], name="vocab_rows", axis=0))
+    onnx.save(model, str(target))
+    onnx.checker.check_model(str(target), full_check=True)
+    return len(rows)
+
+
+def kept_ids(tokenizer_path: Path, texts: Iterable[str]) -> tuple[set[int], int, int]:
+    """The ids `texts` use plus the basic ones, [UNK]'s id and the vocabulary size of a tokenizer.json."""
+    from tokenizers import Tokenizer
+
+    tokenizer_json = json.loads(tokenizer_path.read_text(encoding="utf-8"))
+    tokenizer = Tokenizer.from_str(json.dumps(tokenizer_json))
+    vocab = tokenizer_json["model"]["vocab"]
+    kept = used_token_ids(tokenizer, texts) | basic_token_ids(tokenizer_json)
+    return kept, vocab[tokenizer_json["model"]["unk_token"]], len(vocab)
 
 
 def prune_folder_files(tokenizer_path: Path, graph: Path, texts: Iterable[str], out_tokenizer: Path, out_graph: Path) -> int:
