@@ -24,7 +24,7 @@ def probe_pairs(count: int = 24) -> list[tuple[str, str]]:
     pairs = []
     for i in range(count):
         question = PROBE_QUESTIONS[i % len(PROBE_QUESTIONS)]
-        passage = " ".join(texts[(i * 7 + k) % len(texts)] for k in range(1 + (i % 4) * 12))
+        passage = " ".join(texts[(i * 7 + k) % len(texts)] for k in range(1 + (i % 4) * 8))
         pairs.append((question, passage))
     return pairs
 
