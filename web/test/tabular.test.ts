@@ -85,7 +85,6 @@ test("tabular: the headline label is positive_label when the manifest names one,
 });
 
 test("tabular: yes/no values as the training data had them, the same in rows and in a file's cells", () => {
-  const records = FEATURES[2];
   for (const [value, meant] of [[true, true], [0, false], ["yes", true], ["No", false], ["y", true], ["N", false],
     ["true", true], ["FALSE", false], ["1", true], ["0", false], [" t ", true], ["f", false]] as const) {
     assert.equal(yesNo(value), meant, String(value));
