@@ -8,12 +8,14 @@ writes: the task's own predict reads the file and writes the results, the engine
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +49,22 @@ class ModelBundle:
         files = {name: (folder / name).read_bytes() for name in manifest["files"]}
         return cls(manifest["name"], (folder / MANIFEST).read_bytes(), files)
 
-    @property
+    @cached_property
     def key(self) -> str:
-        """Identifies the bundle in a worker's cache: the manifest names every file's sha256."""
-        import hashlib
+        """Identifies the bundle in a worker's cache by what arrived (so a changed file is never taken
+        for the model already opened: it misses the cache and fails its check)."""
+        digest = hashlib.sha256(self.manifest)
+        for name in sorted(self.files):
+            digest.update(name.encode() + b"\0" + hashlib.sha256(self.files[name]).digest())
+        return digest.hexdigest()
 
-        return hashlib.sha256(self.manifest).hexdigest()
+    def __getstate__(self) -> dict:
+        """Pickled without the cached key: a worker computes it from the bytes that arrived."""
+        return {"name": self.name, "manifest": self.manifest, "files": self.files}
+
+    def __setstate__(self, state: dict) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
 
     def unpack(self, folder: Path) -> Path:
         """Writes the files into `folder` and checks each against the manifest's sha256."""
