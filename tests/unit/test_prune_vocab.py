@@ -142,3 +142,39 @@ def test_pruned_mixed_precision_stays_close_to_the_pruned_fp32(tiny_bert):
     expected = create_session(source).run(["logits"], feeds)[0]
     actual = create_session(target).run(["logits"], feeds)[0]
     assert 0 < np.abs(actual - expected).max() < 0.1 * (expected.max() - expected.min())
+
+
+def test_minilm_export_writes_the_pruned_variant_with_its_own_figures(tiny_bert, tmp_path):
+    """write_variants for arch minilm (here a tiny BERT in its place): q4-pruned beside fp32/int8/q4,
+    measured on the test split, the embedding cut to the training and validation texts' tokens."""
+    import shutil
+
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    from staticml.train import export
+    from staticml.train.data import Split
+    from staticml.train.text import write_variants
+
+    bert = AutoModelForSequenceClassification.from_pretrained(str(tiny_bert), local_files_only=True).eval()
+
+    class Logits(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids, attention_mask):
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask).logits
+
+    shutil.copy(tiny_bert / "tokenizer.json", tmp_path / "tokenizer.json")
+    tokenizer = load_tokenizer(tmp_path / "tokenizer.json")
+    texts = hard_texts(60)
+    parts = Split((KEPT_FROM, [0, 1, 2]), (["the lazy dog"], [0]), (texts, [i % 3 for i in range(len(texts))]),
+                  ["negative", "neutral", "positive"])
+    lines: list[str] = []
+    result = write_variants(Logits().eval(), TextEncoder(tokenizer, describe(tokenizer), 64), parts, tmp_path, lines.append, "minilm")
+    assert result["variants"][export.PRUNED_VARIANT] == "model.q4-pruned.onnx"
+    kept, _, size = prune_vocab.kept_ids(tmp_path / "tokenizer.json", KEPT_FROM + ["the lazy dog"])
+    assert any(f"cut to the {len(kept)} tokens" in line for line in lines) and len(kept) < size
+    figures = result["metrics"][export.PRUNED_VARIANT]
+    assert 0 <= figures["macro_f1"] <= 1 and figures["bytes"] == (tmp_path / "model.q4-pruned.onnx").stat().st_size

@@ -160,6 +160,26 @@ def quantize_q4(source: Path, target: Path, block_size: int = Q4_BLOCK, tables: 
     onnx.checker.check_model(str(target), full_check=True)
 
 
+PRUNED_VARIANT = "q4-pruned"
+PRUNED_BLOCK = 32  # 4-bit blocks of the pruned variant: 128 moved MiniLM's probabilities 0.24 (build allows 0.25), 32: 0.19
+
+
+def quantize_pruned(source: Path, target: Path, texts: list[str], tokenizer: Path, block_size: int = PRUNED_BLOCK) -> int:
+    """The embedding cut to the tokens `texts` use (prune_vocab: the others read [UNK]'s row, the
+    graph renumbers the full tokenizer's ids itself), then 4-bit in blocks of `block_size`.
+    Returns the embedding rows kept."""
+    import tempfile
+
+    from . import prune_vocab
+
+    kept, unk, size = prune_vocab.kept_ids(tokenizer, texts)
+    with tempfile.TemporaryDirectory(dir=Path(target).parent) as scratch:
+        pruned = Path(scratch) / "pruned.onnx"
+        rows = prune_vocab.prune_graph_with_remap(source, pruned, kept, size, unk)
+        quantize_q4(pruned, target, block_size=block_size)
+    return rows
+
+
 def _int8_symmetric(w: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
     """int8 values and float32 scales (max |w| / 127 along `axis`, kept as a broadcastable dim)."""
     scale = np.abs(w).max(axis=axis, keepdims=True).astype(np.float32) / np.float32(127.0)

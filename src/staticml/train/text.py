@@ -412,6 +412,12 @@ def write_variants(model, encoder: TextEncoder, parts: Split, folder: Path, repo
     if spec.q4_quantizer:
         export.quantize(spec.q4_quantizer, folder / "model.onnx", folder / "model.q4.onnx")
         variants["q4"] = "model.q4.onnx"
+    if arch == "minilm":  # a pretrained vocabulary of which a corpus uses about half (export.quantize_pruned)
+        pruned = f"model.{export.PRUNED_VARIANT}.onnx"
+        rows = export.quantize_pruned(folder / "model.onnx", folder / pruned, parts.train[0] + parts.validation[0],
+                                      folder / "tokenizer.json")
+        report(f"export: {pruned}, the embedding cut to the {rows} tokens of the training texts")
+        variants[export.PRUNED_VARIANT] = pruned
     # Similar lengths batched together: little padding, and the same predictions.
     order = np.argsort([len(ids) for ids in test_ids], kind="stable")
     batches = [pad([test_ids[j] for j in order[i:i + 256]], encoder.spec.pad_id) for i in range(0, len(order), 256)]

@@ -9,7 +9,7 @@ from ... import parity
 from ...errors import UserError
 
 # Variants a site may do without: one that fails the variant check is left out, not an error.
-OPTIONAL_VARIANTS = ("q4",)
+OPTIONAL_VARIANTS = ("q4", "q4-pruned")
 
 
 def check_variants_agree(model_dir: Path, manifest: dict, report: Callable[[str], None], open_model: Callable[..., Any],
