@@ -2,7 +2,7 @@
 pipeline on the same frames, the camera loop runs with a fake camera (y4m from the sample portrait)
 and says when no face is in view, a refused camera leaves the keys (and Enter → select) working,
 and `verify` passes on both sites. The hands tests use a real photograph of two hands
-(tests/data/hands.jpg, see tests/hand_frames.py): hands() equals Python on 36 frames, a clip of the hand
+(src/staticml/data/hands.jpg, see tasks/hand_landmarks/clip.py): hands() equals Python on 36 frames, a clip of the hand
 moving left then right gives previous, next, and two hands in view are said. No honest clip of moving
 eyes can be made (the portrait's eyes cannot be moved truthfully): the eye rules are tested on landmark
 sequences in web/test/gestures.test.ts."""
@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import time
 
-import hand_frames
 import landmark_models
 import pytest
 
@@ -21,6 +20,7 @@ from staticml.site import build
 from staticml.tasks.face_detection import clip as camera_clip
 from staticml.tasks.face_landmarks.runner import open_landmarker as open_face
 from staticml.tasks.face_landmarks.verify import LANDMARK_TOLERANCE, landmark_parity, open_camera_page, page_results, parity_frames
+from staticml.tasks.hand_landmarks import clip as hand_frames
 from staticml.tasks.hand_landmarks.runner import open_landmarker as open_hands
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -209,3 +209,17 @@ def test_bench_reports_the_loop_the_page_api_native_and_first_visit_bytes(eyes_s
     assert figures["camera_loop"]["fps"] > 0 and figures["page_api_fps"]["fps"] > 0 and figures["native_1_thread"]["fps"] > 0
     assert figures["camera_loop"]["first_landmarks_ms"] is not None and figures["first_visit"]["brotli_bytes"] > 5_000_000
     assert "live camera loop" in (tmp_path / "bench" / "report.md").read_text()
+
+
+def test_bench_on_the_hands_site_measures_with_a_hand_in_view(hands_site, tmp_path):
+    from staticml.cli import main
+
+    assert main(["bench", str(hands_site), "--out", str(tmp_path / "bench")]) == 0
+    report = json.loads((tmp_path / "bench" / "report.json").read_text())
+    figures = report["landmarks"]
+    print(f"hands bench: loop {figures['camera_loop']['fps']} fps, hands() {figures['page_api_fps']['fps']} fps, "
+          f"native {figures['native_1_thread']['fps']} fps, first landmarks {figures['camera_loop']['first_landmarks_ms']} ms, "
+          f"first visit {figures['first_visit']['brotli_bytes'] / 1e6:.2f} MB brotli (load {report['machine']['load_1min']})")
+    assert report["target_fps"] == 10 and figures["camera_loop"]["found"] == 1
+    assert figures["camera_loop"]["fps"] > 0 and figures["page_api_fps"]["fps"] > 0 and figures["native_1_thread"]["fps"] > 0
+    assert figures["camera_loop"]["first_landmarks_ms"] is not None

@@ -39,7 +39,9 @@ THROUGHPUT_JS = """async ([member, data, width, height, count]) => {
 }"""
 
 
-def bench_landmarks(run: BenchRun, task: str, open_runner: Callable, frames: list[np.ndarray]) -> dict:
+def bench_landmarks(run: BenchRun, task: str, open_runner: Callable, frames: list[np.ndarray],
+                    camera: Callable[[Path], Path] | None = None) -> dict:
+    """`camera(path)` writes the fake camera's clip (default: the portrait, still); `frames[0]` is the page API's frame."""
     config = read_site(run.site)
     name = config["default_model"]
     model_dir = model_dirs(run.site, config)[name]
@@ -50,7 +52,7 @@ def bench_landmarks(run: BenchRun, task: str, open_runner: Callable, frames: lis
     manifest = runner.manifest
     result: dict[str, Any] = {"model": name, "task": task, "files": {f: e["bytes"] for f, e in manifest["files"].items()}}
     with tempfile.TemporaryDirectory(prefix="staticml-bench-") as tmp:
-        clip = camera_clip.still_clip(Path(tmp) / "still.y4m", seconds=3.0, fps=30)
+        clip = (camera or still_portrait)(Path(tmp) / "camera.y4m")
         with served(run.site, port=run.port) as url, chromium(camera_clip.fake_camera_flags(clip)) as browser:
             run.progress(f"{name}: first visit and the first landmarks")
             result["first_visit"] = first_visit(browser, url, run.site)
@@ -69,6 +71,10 @@ def bench_landmarks(run: BenchRun, task: str, open_runner: Callable, frames: lis
     if run.json_path:
         Path(run.json_path).write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def still_portrait(path: Path) -> Path:
+    return camera_clip.still_clip(path, seconds=3.0, fps=30)
 
 
 def first_visit(browser, url: str, site: Path) -> dict:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 
 from ..base import BenchRun, Declined, PredictRun, Report, Task, VerifyRun
+from . import clip
 from .runner import FIELDS, open_landmarker
 
 NAME = "hand-landmarks"
@@ -30,15 +30,14 @@ def verify(run: VerifyRun) -> list:
 
 
 def frames() -> list:
-    """Frames of the detector's input size (no photograph of a hand ships with any package here)."""
-    rng = np.random.default_rng(2)
-    return [rng.integers(0, 256, (192, 192, 3), dtype=np.uint8) for _ in range(30)]
+    """30 frames of the detector's input size with the photographed hand (one, then two on the last two)."""
+    return clip.parity_frames()[:30]
 
 
 def bench(run: BenchRun) -> dict:
     from ..face_landmarks.bench import bench_landmarks
 
-    return bench_landmarks(run, NAME, open_landmarker, frames())
+    return bench_landmarks(run, NAME, open_landmarker, frames(), camera=clip.held_clip)
 
 
 def bench_table(report: dict) -> Any:

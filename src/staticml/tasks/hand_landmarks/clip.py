@@ -1,6 +1,7 @@
-"""Frames and fake-camera clips with a real hand, for the hands page: the photograph of two hands in
-tests/data/hands.jpg (from tensorflow/tfjs-models, Apache-2.0; see tests/data/README.md) on a white
-background, which is keyed out so a hand can be placed on any background, moved, and seen twice."""
+"""Frames and fake-camera clips with a real hand, for bench, verify and the tests of the hands page: the
+photograph of two hands in staticml/data/hands.jpg (tensorflow/tfjs-models, Apache-2.0; see
+hands.README.md beside it) on a white background, which is keyed out so a hand can be placed on any
+background, moved, and seen twice. Nothing is downloaded."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from staticml.tasks.face_detection import clip as camera_clip
+from ..face_detection import clip as camera_clip
 
-PHOTO = Path(__file__).parent / "data" / "hands.jpg"
+PHOTO = Path(__file__).resolve().parents[2] / "data" / "hands.jpg"
 BACKGROUND = (96, 110, 120)
 WHITE = 232  # the photo's background is near white; a pixel brighter than this in every channel is background
 
@@ -85,3 +86,10 @@ def two_hands_clip(path: Path, seconds: float = 3.0, width: int = 320, height: i
     both = photo()
     count = round(seconds * fps)
     return camera_clip.write_y4m(path, (place(both, width, height, 0.5, 0.5 + drift(i / fps) / 2, 0.7) for i in range(count)), fps)
+
+
+def held_clip(path: Path, seconds: float = 3.0, width: int = 320, height: int = 240, fps: int = 30) -> Path:
+    """One open hand held up at the centre, drifting a little (bench's live loop)."""
+    hand = one_hand()
+    count = round(seconds * fps)
+    return camera_clip.write_y4m(path, (place(hand, width, height, 0.5, 0.5 + drift(i / fps), 0.75) for i in range(count)), fps)
