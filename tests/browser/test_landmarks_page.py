@@ -195,6 +195,8 @@ def test_verify_passes_on_a_landmark_site(which, eyes_site, hands_site):
     privacy = checks[f"{which}: camera privacy"]
     assert privacy.details["frames"] > 0 and privacy.details["requests"] == []
     assert {f"{which}: landmark parity", f"{which}: no frame stored", "offline"} <= set(checks)
+    if which == "hands":  # the photographed hand: 28 frames with one, 4 with two
+        assert checks["hands: landmark parity"].details["found"] == 36
 
 
 def test_bench_reports_the_loop_the_page_api_native_and_first_visit_bytes(eyes_site, tmp_path):

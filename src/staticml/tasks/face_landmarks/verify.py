@@ -60,7 +60,10 @@ def landmark_parity(page, task: str, runner, frames: list[np.ndarray]) -> dict:
             "count_mismatches": mismatches, "max_diff": worst}
 
 
-def checks(site: Path, config: dict, report: Callable[[str], None], task: str, open_runner: Callable) -> list:
+def checks(site: Path, config: dict, report: Callable[[str], None], task: str, open_runner: Callable,
+           frames: list[np.ndarray] | None = None) -> list:
+    """`frames`: the parity frames (default: the portrait's, parity_frames(task))."""
+    frames = frames if frames is not None else parity_frames(task)
     results = []
     with tempfile.TemporaryDirectory(prefix="staticml-verify-") as tmp:
         clip = camera_clip.still_clip(Path(tmp) / "camera.y4m", seconds=3.0)
@@ -69,17 +72,17 @@ def checks(site: Path, config: dict, report: Callable[[str], None], task: str, o
                 runner = open_runner(model_dir)
                 results.append(check_integrity(name, model_dir, runner.manifest))
                 report(f"verify: {name}: landmarks page vs Python, then the camera for {CAMERA_SECONDS:.0f} s …")
-                results += page_checks(browser, f"{url}?model={name}", site, runner, name, task)
+                results += page_checks(browser, f"{url}?model={name}", site, runner, name, task, frames)
             member = MEMBERS[task][0]
-            frame = parity_frames(task)[0]
+            frame = frames[0]
             results.append(check_offline(browser, url, site, works=lambda page: isinstance(page_results(page, member, frame), list)))
     return results
 
 
-def page_checks(browser, url: str, site: Path, runner, label: str, task: str) -> list:
+def page_checks(browser, url: str, site: Path, runner, label: str, task: str, frames: list[np.ndarray]) -> list:
     context, page, requests = open_camera_page(browser, url)
     try:
-        parity = landmark_parity(page, task, runner, parity_frames(task))
+        parity = landmark_parity(page, task, runner, frames)
         figure = f"{parity['frames']} frames, {parity['found']} found: max |landmark diff| {parity['max_diff']:.2g}"
         if parity["count_mismatches"]:
             figure += f"; counts differ on frames {parity['count_mismatches'][:5]}"

@@ -26,7 +26,7 @@ def prepare(model_dir: Path, manifest: dict, report: Report) -> dict:
 def verify(run: VerifyRun) -> list:
     from ..face_landmarks.verify import checks
 
-    return checks(run.site, run.config, run.report, NAME, open_landmarker)
+    return checks(run.site, run.config, run.report, NAME, open_landmarker, clip.parity_frames())
 
 
 def frames() -> list:
