@@ -17,6 +17,7 @@ from staticml import tasks
 from staticml.tasks.face_detection import clip
 from staticml.tasks.face_landmarks import roi
 from staticml.tasks.face_landmarks.runner import open_landmarker as open_face
+from staticml.tasks.hand_landmarks import clip as hand_clip
 from staticml.tasks.hand_landmarks.runner import open_landmarker as open_hands
 
 
@@ -129,15 +130,30 @@ def test_hands_finds_no_hand_where_there_is_none(hands_model):
 
 
 @pytest.mark.slow
-def test_hand_landmarks_on_a_given_region_have_the_page_apis_structure(hands_model):
-    """No photograph of a hand ships with any package here: the landmark stage runs on a region given by hand."""
+def test_hands_on_the_photographed_hand_find_it_upright_where_it_was_placed(hands_model):
+    """The photograph of two hands (src/staticml/data/hands.jpg): one hand placed at the frame's centre
+    is found there, fingers up; in the whole photograph both are found, the right one upside down."""
     landmarker = open_hands(hands_model)
-    frame = clip.place(clip.portrait(), 320, 240, 0.5, 0.5, 0.6)
-    palm = {"score": 0.9, "box": [0.4, 0.4, 0.2, 0.2], "keypoints": [[0.5, 0.6], [0.45, 0.45], [0.5, 0.4]] + [[0.5, 0.5]] * 4}
-    hand = landmarker.hand(frame, palm)
-    if hand is not None:  # the presence score decides; the structure is what the page gives
-        assert set(hand) == {"score", "handedness", "box", "landmarks"} and np.array(hand["landmarks"]).shape == (21, 3)
-        assert hand["handedness"] in ("left", "right")
+    [hand] = landmarker.hands(hand_clip.place(hand_clip.one_hand(), 320, 240, 0.5, 0.5, 0.75))
+    assert set(hand) == {"score", "handedness", "box", "landmarks"} and hand["score"] > 0.9
+    points = np.array(hand["landmarks"])
+    assert points.shape == (21, 3) and hand["handedness"] in ("left", "right")
+    assert 0.3 < points[:, 0].mean() < 0.7 and points[12, 1] < points[9, 1] < points[0, 1]  # middle tip above its base above the wrist
+    both = landmarker.hands(hand_clip.photo())
+    assert len(both) == 2
+    by_x = sorted(both, key=lambda h: h["box"][0])
+    wrist_y = [np.array(h["landmarks"])[0, 1] for h in by_x]
+    middle_tip_y = [np.array(h["landmarks"])[12, 1] for h in by_x]
+    assert middle_tip_y[0] < wrist_y[0] and middle_tip_y[1] > wrist_y[1]
+
+
+@pytest.mark.slow
+def test_predict_prints_the_hands_of_the_photograph_as_json_lines(hands_model, capsys):
+    code, out, err = run_output(capsys, "predict", hands_model, hand_clip.PHOTO)
+    assert code == 0, err
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert len(lines) == 2 and all(len(h["landmarks"]) == 21 for h in lines)
+    assert lines == json.loads(json.dumps(open_hands(hands_model).hands(hand_clip.photo())))
 
 
 @pytest.mark.slow
