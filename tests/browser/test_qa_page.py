@@ -11,6 +11,7 @@ import sys
 import pytest
 from qa_models import qa_model_fixture  # noqa: F401 (a fixture)
 
+from staticml import tasks
 from staticml.browser import open_page, served
 from staticml.hard_texts import hard_texts
 from staticml.site import build
@@ -52,7 +53,7 @@ def qa_page(qa_site, browser):
 def test_page_matches_python_on_110_pairs(qa_page, qa_model_dir):
     page, _ = qa_page
     pairs = parity_pairs()
-    result = page_parity(page, qa_model_dir, "fp32", pairs)
+    result = page_parity(page, tasks.open_model(qa_model_dir, "fp32"), pairs)
     assert result.pairs == 110 and result.windows > 250, result.summary()  # many passages span several windows
     assert result.ids_differ == 0, result.examples
     assert result.max_abs_diff_logit <= 1e-4, result.summary()

@@ -68,7 +68,7 @@ def prepare(model_dir: Path, manifest: dict, report: Report) -> dict:
 def verify(run: VerifyRun) -> list:
     from .verify import verify_site
 
-    return verify_site(run)
+    return verify_site(run, read_model, open_model, SAMPLE)
 
 
 def bench(run: BenchRun) -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -14,7 +15,6 @@ from ...checks import Check, check_integrity, check_offline
 from ...site_config import model_dirs
 from ..base import VerifyRun
 from ..classify.verify import check_page
-from . import SAMPLE, read_model
 from .checks import probe_pairs
 from .spans import best_spans
 
@@ -37,11 +37,9 @@ class Parity:
                 f"{self.max_abs_diff_logit:.2e}, same answer {self.same_answer}/{self.decided} (pairs without a near-tie)")
 
 
-def page_parity(page, model_dir: Path, variant: str, pairs: list[tuple[str, str]]) -> Parity:
-    """The page's windows and logits (window.staticml.details) against Python's runner, pair by pair."""
-    from . import open_model
-
-    native = open_model(model_dir, variant)
+def page_parity(page, native, pairs: list[tuple[str, str]]) -> Parity:
+    """The page's windows and logits (window.staticml.details) against Python's runner `native`
+    (the task's open_model, same variant), pair by pair."""
     result = Parity()
     for question, context in pairs:
         windows = native.windows(question, context)
@@ -69,15 +67,21 @@ def page_parity(page, model_dir: Path, variant: str, pairs: list[tuple[str, str]
     return result
 
 
-def parity_check(page, label: str, model_dir: Path, variant: str, user_texts: list[str], backend: str) -> list[Check]:
-    pairs = probe_pairs(32)
-    result = page_parity(page, model_dir, variant, pairs)
+def parity_checks(open_model: Callable) -> Callable[..., list[Check]]:
+    """classify.verify.check_page's page checks for a question-answering model."""
+    def checks(page, label: str, model_dir: Path, variant: str, user_texts: list[str], backend: str) -> list[Check]:
+        return [parity_check(page, label, open_model(model_dir, variant), variant)]
+    return checks
+
+
+def parity_check(page, label: str, native, variant: str) -> Check:
+    result = page_parity(page, native, probe_pairs(32))
     tolerance = LOGIT_TOLERANCE.get(variant, 1e-3)
     ok = result.ids_differ == 0 and result.max_abs_diff_logit <= tolerance and result.same_answer == result.decided
-    return [Check(f"{label}: page vs Python", ok, result.summary() + f" (tolerance {tolerance:g})", result.__dict__)]
+    return Check(f"{label}: page vs Python", ok, result.summary() + f" (tolerance {tolerance:g})", result.__dict__)
 
 
-def verify_site(run: VerifyRun) -> list[Check]:
+def verify_site(run: VerifyRun, read_model: Callable[[Path], dict], open_model: Callable, sample: dict) -> list[Check]:
     checks = []
     with served(run.site) as url, chromium() as browser:
         for name, model_dir in model_dirs(run.site, run.config).items():
@@ -85,7 +89,7 @@ def verify_site(run: VerifyRun) -> list[Check]:
             checks.append(check_integrity(name, model_dir, manifest))
             for variant in manifest["variants"]:
                 run.report(f"verify: {name} / {variant} …")
-                checks += check_page(browser, url, run, name, variant, parity_check)
-        answers = lambda page: page.evaluate("([q, c]) => window.staticml.answer(q, c)", [SAMPLE["question"], SAMPLE["context"]])  # noqa: E731
+                checks += check_page(browser, url, run, name, variant, parity_checks(open_model))
+        answers = lambda page: page.evaluate("([q, c]) => window.staticml.answer(q, c)", [sample["question"], sample["context"]])  # noqa: E731
         checks.append(check_offline(browser, url, run.site, answers))
     return checks
