@@ -50,28 +50,44 @@ def probabilities(graph: Path, tokenizer: Path, texts: list[str], max_length: in
 
 
 def candidates(work: Path, fp32: Path, pruned: Path) -> dict[str, callable]:
-    """name → function writing the candidate's graph and returning (graph, uses the pruned tokenizer)."""
+    """name → function writing the candidate's graph (once) and returning its path. The pruned ones
+    renumber the full tokenizer's ids inside the graph (prune_vocab.prune_graph_with_remap), as the
+    shipped q4-pruned variant does: every candidate takes the same tokenizer.json."""
     def make(name, source, quantizer):
         def run():
             target = work / f"{name}.onnx"
             if not target.exists():
                 quantizer(source, target)
-            return target, source == pruned
+            return target
         return run
 
+    q4 = export.quantize_q4
     return {
         "int8 (default today)": make("int8", fp32, export.quantize_weights_int8),
-        "q4 b128 (today)": make("q4", fp32, export.quantize_q4),
-        "q4 b32": make("q4-b32", fp32, lambda s, t: export.quantize_q4(s, t, block_size=32)),
-        "q4 b32 MatMuls + int8 table": make("q4-b32-int8t", fp32, lambda s, t: export.quantize_q4(s, t, block_size=32, tables="int8")),
-        "pruned fp32": lambda: (pruned, True),
+        "q4 b128 (today)": make("q4", fp32, q4),
+        "q4 b32": make("q4-b32", fp32, lambda s, t: q4(s, t, block_size=32)),
+        "q4 b32 MatMuls + int8 table": make("q4-b32-int8t", fp32, lambda s, t: q4(s, t, block_size=32, tables="int8")),
+        "q4 b32 MatMuls + q4 b128 table": make("q4-b32-t128", fp32, lambda s, t: q4(s, t, block_size=32, table_block=128)),
+        "q4 b32 MatMuls + q4 b64 table": make("q4-b32-t64", fp32, lambda s, t: q4(s, t, block_size=32, table_block=64)),
+        "pruned fp32": lambda: pruned,
         "pruned int8": make("pruned-int8", pruned, export.quantize_weights_int8),
-        "pruned q4 b128": make("pruned-q4", pruned, export.quantize_q4),
-        "pruned q4 b32 + int8 table": make("pruned-q4-b32-int8t", pruned,
-                                           lambda s, t: export.quantize_q4(s, t, block_size=32, tables="int8")),
-        "pruned q4 b16 + int8 table": make("pruned-q4-b16-int8t", pruned,
-                                           lambda s, t: export.quantize_q4(s, t, block_size=16, tables="int8")),
+        "pruned q4 b128": make("pruned-q4", pruned, q4),
+        "pruned q4 b32": make("pruned-q4-b32", pruned, lambda s, t: q4(s, t, block_size=32)),
+        "pruned q4 b32 MatMuls + int8 table": make("pruned-q4-b32-int8t", pruned, lambda s, t: q4(s, t, block_size=32, tables="int8")),
+        "pruned q4 b32 MatMuls + q4 b128 table (q4-pruned)": make("pruned-q4-b32-t128", pruned,
+                                                                 lambda s, t: q4(s, t, block_size=32, table_block=128)),
+        "pruned q4 b16": make("pruned-q4-b16", pruned, lambda s, t: q4(s, t, block_size=16)),
     }
+
+
+def reference(work: Path, fp32: Path, tokenizer: Path, probes: list[str], test_x: list[str], max_length: int):
+    """fp32's probabilities on the probes and the test rows (cached in WORK: minutes on MiniLM)."""
+    cache = work / f"fp32-{len(test_x)}.npz"
+    if not cache.exists():
+        np.savez(cache, probes=probabilities(fp32, tokenizer, probes, max_length),
+                 test=probabilities(fp32, tokenizer, test_x, max_length))
+    saved = np.load(cache)
+    return saved["probes"], saved["test"]
 
 
 def main() -> None:
@@ -87,28 +103,24 @@ def main() -> None:
     test_x, test_y = parts.test
     if args.test_rows and args.test_rows < len(test_x):
         test_x, _, test_y, _ = train_test_split(test_x, test_y, train_size=args.test_rows, stratify=test_y, random_state=13)
-    fp32, full_tokenizer = args.model / "model.onnx", args.model / "tokenizer.json"
-    pruned, pruned_tokenizer = args.work / "pruned.onnx", args.work / "tokenizer.pruned.json"
+    fp32, tokenizer = args.model / "model.onnx", args.model / "tokenizer.json"
+    pruned = args.work / "pruned.onnx"
     if not pruned.exists():
-        rows = prune_vocab.prune_folder_files(full_tokenizer, fp32, parts.train[0] + parts.validation[0],
-                                              pruned_tokenizer, pruned)
-        print(f"pruned vocabulary: {rows} rows kept of 30522")
+        kept, unk, size = prune_vocab.kept_ids(tokenizer, parts.train[0] + parts.validation[0])
+        rows = prune_vocab.prune_graph_with_remap(fp32, pruned, kept, size, unk)
+        print(f"pruned vocabulary: {rows} rows kept of {size}", flush=True)
     probes = hard_texts() + list(manifest.get("examples", []))
     max_length = manifest["max_length"]
-    started = time.perf_counter()
-    reference_probes = probabilities(fp32, full_tokenizer, probes, max_length)
-    reference_test = probabilities(fp32, full_tokenizer, test_x, max_length)
+    reference_probes, reference_test = reference(args.work, fp32, tokenizer, probes, test_x, max_length)
     fp32_f1 = f1_score(test_y, reference_test.argmax(-1), average="macro")
-    print(f"fp32: brotli {brotli_bytes(fp32) / 1e6:.2f} MB  macro-F1 {fp32_f1:.4f} on {len(test_x)} test rows "
-          f"({time.perf_counter() - started:.0f} s)", flush=True)
+    print(f"fp32: brotli {brotli_bytes(fp32) / 1e6:.2f} MB  macro-F1 {fp32_f1:.4f} on {len(test_x)} test rows", flush=True)
     results = {}
     only = {n.strip() for n in args.only.split(",") if n.strip()}
     for name, make in candidates(args.work, fp32, pruned).items():
         if only and name not in only:
             continue
         started = time.perf_counter()
-        graph, uses_pruned = make()
-        tokenizer = pruned_tokenizer if uses_pruned else full_tokenizer
+        graph = make()
         probs = probabilities(graph, tokenizer, test_x, max_length)
         f1 = f1_score(test_y, probs.argmax(-1), average="macro")
         check = parity.compare(reference_probes, probabilities(graph, tokenizer, probes, max_length),
@@ -122,7 +134,7 @@ def main() -> None:
         print(f"{name:32s} {r['brotli_bytes'] / 1e6:6.2f} MB  F1 {r['macro_f1']:.4f} ({r['delta_f1_points']:+.2f})  "
               f"max|Δp| probes {r['max_dp_probes']:.3f} test {r['max_dp_test']:.3f}  agree {r['agreement']:.3f}  "
               f"check {'pass' if r['check_passes'] else 'FAIL'}  ({time.perf_counter() - started:.0f} s)", flush=True)
-    (args.work / "results.json").write_text(json.dumps({"fp32_macro_f1": round(float(fp32_f1), 4), "test_rows": len(test_x),
+    (args.work / f"results-{int(time.time())}.json").write_text(json.dumps({"fp32_macro_f1": round(float(fp32_f1), 4), "test_rows": len(test_x),
                                                          "candidates": results}, indent=1))
 
 

@@ -48,9 +48,20 @@ def tiny_bert(tmp_path_factory):
     return folder
 
 
+def corpus_ids(folder, texts) -> set[int]:
+    """The ids `texts` use and the special ones: the tiny vocabulary is all whole words and short
+    pieces, which the general set (basic_token_ids) would keep entirely."""
+    tokenizer_json = json.loads((folder / "tokenizer.json").read_text())
+    full = load_tokenizer(folder / "tokenizer.json")
+    return prune_vocab.used_token_ids(full, texts) | {added["id"] for added in tokenizer_json["added_tokens"]}
+
+
 def pruned_files(folder, texts):
-    rows = prune_vocab.prune_folder_files(folder / "tokenizer.json", folder / "model.onnx", texts,
-                                          folder / "tokenizer.pruned.json", folder / "model.pruned.onnx")
+    tokenizer_json = json.loads((folder / "tokenizer.json").read_text())
+    kept = corpus_ids(folder, texts)
+    unk = tokenizer_json["model"]["vocab"]["[UNK]"]
+    rows = prune_vocab.prune_graph(folder / "model.onnx", folder / "model.pruned.onnx", kept, len(tokenizer_json["model"]["vocab"]), unk)
+    (folder / "tokenizer.pruned.json").write_text(json.dumps(prune_vocab.prune_tokenizer(tokenizer_json, kept)))
     return rows, load_tokenizer(folder / "tokenizer.json"), load_tokenizer(folder / "tokenizer.pruned.json")
 
 
@@ -62,8 +73,7 @@ def expected_ids(full, kept: set[int], unk: int, texts: list[str]) -> list[list[
 
 def test_pruned_tokenizer_gives_the_remapped_ids_of_the_full_one_or_unk(tiny_bert):
     rows, full, pruned = pruned_files(tiny_bert, KEPT_FROM)
-    tokenizer_json = json.loads((tiny_bert / "tokenizer.json").read_text())
-    kept = prune_vocab.used_token_ids(full, KEPT_FROM) | prune_vocab.basic_token_ids(tokenizer_json)
+    kept = corpus_ids(tiny_bert, KEPT_FROM)
     unk = full.token_to_id("[UNK]")
     assert rows == len(kept | {unk}) < full.get_vocab_size()
     got = [e.ids for e in pruned.encode_batch(TEXTS, add_special_tokens=True)]
@@ -86,8 +96,7 @@ def test_pruned_graph_gives_the_full_graphs_logits(tiny_bert):
     actual = pruned_session.run(["logits"], pruned_encoder.batch(KEPT_FROM))[0]
     np.testing.assert_allclose(actual, expected, atol=1e-5)
     # Any text: the full model fed [UNK] in place of each dropped token.
-    tokenizer_json = json.loads((tiny_bert / "tokenizer.json").read_text())
-    kept = prune_vocab.used_token_ids(full, KEPT_FROM) | prune_vocab.basic_token_ids(tokenizer_json)
+    kept = corpus_ids(tiny_bert, KEPT_FROM)
     unk = full.token_to_id("[UNK]")
     as_unk = [[i if i in kept else unk for i in ids] for ids in full_encoder.ids(TEXTS)]
     expected = full_session.run(["logits"], pad(as_unk, describe(full).pad_id))[0]
@@ -104,7 +113,7 @@ def test_a_tokenizer_that_is_not_wordpiece_is_refused():
 def full_ids_with_unk(folder, texts):
     """The full tokenizer's ids of `texts` with [UNK] in place of each token outside KEPT_FROM's."""
     full = load_tokenizer(folder / "tokenizer.json")
-    kept, unk, _ = prune_vocab.kept_ids(folder / "tokenizer.json", KEPT_FROM)
+    kept, unk = corpus_ids(folder, KEPT_FROM), full.token_to_id("[UNK]")
     encoder = TextEncoder(full, describe(full), 64)
     return encoder, [[i if i in kept else unk for i in ids] for ids in encoder.ids(texts)]
 
@@ -112,7 +121,8 @@ def full_ids_with_unk(folder, texts):
 def test_the_renumbering_inside_the_graph_takes_the_full_tokenizers_ids(tiny_bert):
     """The variant a model folder ships: the same tokenizer.json as fp32, the pruned table and a
     Gather of new rows by input_ids; the answers of the full model with dropped tokens as [UNK]."""
-    kept, unk, size = prune_vocab.kept_ids(tiny_bert / "tokenizer.json", KEPT_FROM)
+    size = load_tokenizer(tiny_bert / "tokenizer.json").get_vocab_size()
+    kept, unk = corpus_ids(tiny_bert, KEPT_FROM), load_tokenizer(tiny_bert / "tokenizer.json").token_to_id("[UNK]")
     rows = prune_vocab.prune_graph_with_remap(tiny_bert / "model.onnx", tiny_bert / "model.remap.onnx", kept, size, unk)
     assert rows == len(kept | {unk}) < size
     encoder, as_unk = full_ids_with_unk(tiny_bert, TEXTS)
@@ -128,7 +138,8 @@ def test_pruned_mixed_precision_stays_close_to_the_pruned_fp32(tiny_bert):
 
     from staticml.train import export
 
-    kept, unk, size = prune_vocab.kept_ids(tiny_bert / "tokenizer.json", KEPT_FROM)
+    size = load_tokenizer(tiny_bert / "tokenizer.json").get_vocab_size()
+    kept, unk = corpus_ids(tiny_bert, KEPT_FROM), load_tokenizer(tiny_bert / "tokenizer.json").token_to_id("[UNK]")
     source, target = tiny_bert / "model.remap32.onnx", tiny_bert / "model.mixed.onnx"
     prune_vocab.prune_graph_with_remap(tiny_bert / "model.onnx", source, kept, size, unk)
     weights = [n.input[1] for n in onnx.load(str(source)).graph.node if n.op_type == "MatMul"]
@@ -146,7 +157,7 @@ def test_pruned_mixed_precision_stays_close_to_the_pruned_fp32(tiny_bert):
 
 def test_minilm_export_writes_the_pruned_variant_with_its_own_figures(tiny_bert, tmp_path):
     """write_variants for arch minilm (here a tiny BERT in its place): q4-pruned beside fp32/int8/q4,
-    measured on the test split, the embedding cut to the training and validation texts' tokens."""
+    measured on the test split, the embedding cut to the training and validation texts' tokens and the general ones."""
     import shutil
 
     import torch
@@ -175,6 +186,12 @@ def test_minilm_export_writes_the_pruned_variant_with_its_own_figures(tiny_bert,
     result = write_variants(Logits().eval(), TextEncoder(tokenizer, describe(tokenizer), 64), parts, tmp_path, lines.append, "minilm")
     assert result["variants"][export.PRUNED_VARIANT] == "model.q4-pruned.onnx"
     kept, _, size = prune_vocab.kept_ids(tmp_path / "tokenizer.json", KEPT_FROM + ["the lazy dog"])
-    assert any(f"cut to the {len(kept)} tokens" in line for line in lines) and len(kept) < size
+    assert any(f"cut to {len(kept)} rows" in line for line in lines)
     figures = result["metrics"][export.PRUNED_VARIANT]
     assert 0 <= figures["macro_f1"] <= 1 and figures["bytes"] == (tmp_path / "model.q4-pruned.onnx").stat().st_size
+
+
+def test_the_general_set_keeps_whole_words_and_characters_and_drops_unused_ascii_pieces():
+    vocab = {"[PAD]": 0, "[UNK]": 1, "[unused0]": 2, "trailing": 3, "##llo": 4, "##s": 5, "##ια": 6, "istanbul": 7, "##ab": 8}
+    tokenizer_json = {"model": {"type": "WordPiece", "vocab": vocab}, "added_tokens": [{"id": 0}, {"id": 1}]}
+    assert prune_vocab.basic_token_ids(tokenizer_json) == {0, 1, 3, 5, 6, 7, 8}

@@ -161,13 +161,15 @@ def quantize_q4(source: Path, target: Path, block_size: int = Q4_BLOCK, tables: 
 
 
 PRUNED_VARIANT = "q4-pruned"
-PRUNED_BLOCK = 32  # 4-bit blocks of the pruned variant: 128 moved MiniLM's probabilities 0.24 (build allows 0.25), 32: 0.19
+# 4-bit blocks of the pruned variant's MatMuls (q4's 128 moved MiniLM's probabilities 0.24, build allows
+# 0.25; 32: 0.19) and of its embedding rows (128: as close as 32, 1.2 MB less): docs/trust.md.
+PRUNED_BLOCK, PRUNED_TABLE_BLOCK = 32, 128
 
 
-def quantize_pruned(source: Path, target: Path, texts: list[str], tokenizer: Path, block_size: int = PRUNED_BLOCK) -> int:
-    """The embedding cut to the tokens `texts` use (prune_vocab: the others read [UNK]'s row, the
-    graph renumbers the full tokenizer's ids itself), then 4-bit in blocks of `block_size`.
-    Returns the embedding rows kept."""
+def quantize_pruned(source: Path, target: Path, texts: list[str], tokenizer: Path) -> int:
+    """The embedding cut to the tokens `texts` use and the general ones (prune_vocab: the others
+    read [UNK]'s row, the graph renumbers the full tokenizer's ids itself), then 4-bit: MatMuls in
+    blocks of PRUNED_BLOCK, embedding rows in blocks of PRUNED_TABLE_BLOCK. Returns the rows kept."""
     import tempfile
 
     from . import prune_vocab
@@ -176,7 +178,7 @@ def quantize_pruned(source: Path, target: Path, texts: list[str], tokenizer: Pat
     with tempfile.TemporaryDirectory(dir=Path(target).parent) as scratch:
         pruned = Path(scratch) / "pruned.onnx"
         rows = prune_vocab.prune_graph_with_remap(source, pruned, kept, size, unk)
-        quantize_q4(pruned, target, block_size=block_size)
+        quantize_q4(pruned, target, block_size=PRUNED_BLOCK, table_block=PRUNED_TABLE_BLOCK)
     return rows
 
 

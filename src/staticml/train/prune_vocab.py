@@ -25,9 +25,8 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-# Tokens every text may need whatever the corpus: plain ASCII letters, digits and punctuation,
-# alone or as a word piece ("##s"), so a word of the corpus's alphabet rarely becomes [UNK] whole.
-_BASIC_PIECE = re.compile(r"^(##)?[a-z0-9]{1,2}$|^[!-/:-@\[-`{-~]$")
+# Word pieces every text may need whatever the corpus: single characters ("##a") and ASCII pairs.
+_BASIC_PIECE = re.compile(r"^##(.|[a-z0-9]{2})$")
 
 
 def used_token_ids(tokenizer, texts: Iterable[str]) -> set[int]:
@@ -39,10 +38,17 @@ def used_token_ids(tokenizer, texts: Iterable[str]) -> set[int]:
 
 
 def basic_token_ids(tokenizer_json: dict) -> set[int]:
-    """The added (special) tokens and the short ASCII pieces: kept in any pruned vocabulary."""
+    """Kept whatever the corpus: the added tokens, every whole word of the vocabulary (the general
+    word list: a word the corpus lacks still reads as itself, not [UNK]), every word piece of a
+    non-ASCII script, single characters and ASCII pairs. What goes: the [unused…] rows, and the
+    ASCII word pieces the corpus never uses.
+
+    Pruning to the corpus alone (16,210 of MiniLM's 30,522 rows on the 3-label tweets) moved build's
+    short probes by up to 0.36 ("trailing space " reads [UNK] space): a failed variant check."""
     vocab = tokenizer_json["model"]["vocab"]
-    ids = {vocab[token] for token in vocab if _BASIC_PIECE.match(token)}
-    return ids | {added["id"] for added in tokenizer_json.get("added_tokens", [])}
+    kept = {i for token, i in vocab.items()
+            if not token.startswith("[unused") and (not token.startswith("##") or not token.isascii() or _BASIC_PIECE.match(token))}
+    return kept | {added["id"] for added in tokenizer_json.get("added_tokens", [])}
 
 
 def remapping(kept: Iterable[int], unk_id: int) -> dict[int, int]:

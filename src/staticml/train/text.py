@@ -416,7 +416,7 @@ def write_variants(model, encoder: TextEncoder, parts: Split, folder: Path, repo
         pruned = f"model.{export.PRUNED_VARIANT}.onnx"
         rows = export.quantize_pruned(folder / "model.onnx", folder / pruned, parts.train[0] + parts.validation[0],
                                       folder / "tokenizer.json")
-        report(f"export: {pruned}, the embedding cut to the {rows} tokens of the training texts")
+        report(f"export: {pruned}, the embedding cut to {rows} rows (the training texts' tokens, whole words, characters)")
         variants[export.PRUNED_VARIANT] = pruned
     # Similar lengths batched together: little padding, and the same predictions.
     order = np.argsort([len(ids) for ids in test_ids], kind="stable")
