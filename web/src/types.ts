@@ -53,6 +53,14 @@ export interface Manifest {
   detector?: DetectorSpec;
   /** Face- and hand-landmark models: their models' one description (tasks/landmarks/spec.ts reads it). */
   pipeline?: Record<string, unknown>;
+  /** Question answering: tokens shared by consecutive windows of a long passage. */
+  stride?: number;
+  /** Question answering: the longest answer span, in tokens. */
+  max_answer_tokens?: number;
+  /** Question answering: the page says "no answer found" below this score. */
+  no_answer_below?: number;
+  /** Question answering: special token ids around a question and a passage (tasks/question_answering/windows.py). */
+  pair?: object;
 }
 
 /** manifest "detector": MediaPipe SSD anchors, score and NMS settings (web/src/camera/decode.ts). */
