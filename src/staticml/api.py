@@ -1,6 +1,7 @@
 """The same model folders behind an HTTP API: one onnxruntime session per model, dynamic micro-batching.
 
-`POST /v1/predict`, `GET /v1/models`, `GET /healthz`, OpenAPI at `/openapi.json`. Inference runs
+`POST /v1/predict`, `GET /v1/models`, `GET /healthz`, OpenAPI at `/openapi.json`; a task with a
+route of its own (its `api` is a `tasks.base.Route`, e.g. `POST /v1/answer`) gets that route. Inference runs
 in a worker thread; requests that arrive while a batch runs (or within `max_wait_ms` of the first)
 are run together as one batch of at most `max_texts` texts. Bad input gets a 4xx JSON
 `{"detail": "..."}` that says what to change.
@@ -64,7 +65,7 @@ class BatchSettings:
 def request_type(runners: dict[str, Any]) -> type[BaseModel]:
     """The request body the OpenAPI document promises: exactly what these models accept, one field
     per kind of input (each task's `api.field`: texts, rows), required when all models take the same."""
-    apis = {api.field: api for api in (_api_of(r) for r in runners.values())}
+    apis = {api.field: api for api in (_api_of(r) for r in runners.values()) if isinstance(api, tasks.base.Api)}
     required = len(apis) == 1
     fields: dict[str, Any] = {
         name: (list[api.item] if required else list[api.item] | None,
@@ -75,7 +76,7 @@ def request_type(runners: dict[str, Any]) -> type[BaseModel]:
     return create_model("PredictRequest", __config__=ConfigDict(extra="forbid", json_schema_extra=example), **fields)
 
 
-def _api_of(runner: Any) -> tasks.base.Api:
+def _api_of(runner: Any) -> tasks.base.Api | tasks.base.Route:
     return tasks.get(runner.manifest["task"]).api
 
 
@@ -95,7 +96,7 @@ class ModelInfo(BaseModel):
     task: str
     labels: list[str]
     variant: str
-    input: str = Field(description="the request field this model's inputs go in (texts, rows)")
+    input: str = Field(description="the request field this model's inputs go in (texts, rows), or the route it answers on (/v1/answer)")
     max_length: int | None = Field(None, description="text models: tokens per text")
     features: list[dict[str, Any]] | None = Field(None, description="tabular models: the columns a row must have")
     micro_batching: bool = Field(description="false when the graph's output depends on the rest of its batch")
@@ -170,7 +171,7 @@ class Batcher:
                 predictions = await asyncio.to_thread(self.classifier.predict, texts)
             except Exception as exc:  # keep serving: find the request at fault, answer every other one
                 if len(jobs) == 1:
-                    _settle(jobs, self._refusal(exc))
+                    _settle(jobs, self.refusal(exc))
                 else:
                     await self._run_alone(jobs)
                 continue
@@ -183,12 +184,12 @@ class Batcher:
             try:
                 predictions = await asyncio.to_thread(self.classifier.predict, job.texts)
             except Exception as exc:
-                _settle([job], self._refusal(exc))
+                _settle([job], self.refusal(exc))
                 continue
             self._count([job], len(job.texts))
             _settle([job], predictions)
 
-    def _refusal(self, exc: Exception) -> "ApiError":
+    def refusal(self, exc: Exception) -> "ApiError":
         """A request that fails on its own: its input is at fault (4xx), unless the server ran out of memory."""
         if isinstance(exc, MemoryError):
             return ApiError(503, "the server is out of memory; retry later or send fewer texts per request")
@@ -378,7 +379,8 @@ def create_api(classifiers: dict[str, Classifier], settings: BatchSettings | Non
     default = next(iter(batchers))
     app = FastAPI(title="staticml", summary="The same models as the page, behind an HTTP API.",
                   docs_url=None, redoc_url=None)  # the docs UI would load scripts from a CDN
-    app.add_middleware(BodyGuard)
+    routes = {api.path: api for api in (_api_of(c) for c in classifiers.values()) if isinstance(api, tasks.base.Route)}
+    app.add_middleware(BodyGuard, paths=("/v1/predict", *routes))
     if cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST"],
                            allow_headers=["content-type"])
@@ -400,14 +402,20 @@ def create_api(classifiers: dict[str, Classifier], settings: BatchSettings | Non
             raise ApiError(404, f"unknown model '{name}'; known models: {', '.join(batchers)} "
                                 f"(omit \"model\" for the default, '{default}')")
         classifier = batchers[name].classifier
+        api = _api_of(classifier)
+        if not isinstance(api, tasks.base.Api):
+            raise ApiError(422, f"model '{name}' is a {classifier.manifest['task']} model: send its requests to POST {api.path}")
         predictions = await batchers[name].predict(_inputs(body, classifier))
         problem = unscorable(predictions, _api_of(classifier).field)
         if problem:
             raise ApiError(422, problem)
         return JSONResponse({"predictions": predictions})
 
-    predict.__annotations__["body"] = request_type(classifiers)  # FastAPI reads the body's type from here
-    app.post("/v1/predict", response_model=PredictResponse, responses=errors)(predict)
+    if any(isinstance(_api_of(c), tasks.base.Api) for c in classifiers.values()):
+        predict.__annotations__["body"] = request_type(classifiers)  # FastAPI reads the body's type from here
+        app.post("/v1/predict", response_model=PredictResponse, responses=errors)(predict)
+    for route in routes.values():
+        add_route(app, route, batchers, errors)
 
     @app.get("/v1/models", response_model=ModelsResponse)
     async def models() -> JSONResponse:
@@ -420,6 +428,33 @@ def create_api(classifiers: dict[str, Classifier], settings: BatchSettings | Non
         return Health(status="ok", models={name: b.stats for name, b in batchers.items()})
 
     return app
+
+
+def add_route(app: FastAPI, route: tasks.base.Route, batchers: dict[str, "Batcher"], errors: dict) -> None:
+    """A task's own route: its body type, answered by `route.respond(runner, body)` in a worker thread,
+    one request at a time per model (a runner's tokenizer is not shared between threads); a request
+    that fails is refused alone (4xx), the next one is answered."""
+    names = [name for name, b in batchers.items() if _api_of(b.classifier) == route]
+    locks = {name: asyncio.Lock() for name in names}
+
+    async def respond(body) -> JSONResponse:
+        name = body.model or names[0]
+        if name not in batchers:
+            raise ApiError(404, f"unknown model '{name}'; models on POST {route.path}: {', '.join(names)} (omit \"model\" for '{names[0]}')")
+        batcher = batchers[name]
+        if name not in locks:
+            raise ApiError(422, f"model '{name}' is a {batcher.classifier.manifest['task']} model: POST {route.path} is for "
+                                f"{', '.join(names)}")
+        async with locks[name]:
+            try:
+                answer = await asyncio.to_thread(route.respond, batcher.classifier, body)
+            except Exception as exc:
+                raise batcher.refusal(exc) from None
+        batcher.stats.requests += 1
+        return JSONResponse(answer)
+
+    respond.__annotations__["body"] = route.body
+    app.post(route.path, responses=errors, description=route.description, name=route.path.rsplit("/", 1)[-1])(respond)
 
 
 def _inputs(body: BaseModel, classifier: Classifier) -> list:
@@ -449,7 +484,9 @@ def unscorable(predictions: list[dict], what: str) -> str | None:
 
 def _info(batcher: Batcher) -> ModelInfo:
     c = batcher.classifier
-    return ModelInfo(name=c.name, task=c.manifest["task"], input=_api_of(c).field, labels=c.labels, variant=c.variant,
+    api = _api_of(c)
+    served_as = api.field if isinstance(api, tasks.base.Api) else api.path
+    return ModelInfo(name=c.name, task=c.manifest["task"], input=served_as, labels=c.labels, variant=c.variant,
                      max_length=c.manifest.get("max_length"), features=c.manifest.get("features"),
                      micro_batching=batcher.micro_batching)
 

@@ -12,7 +12,7 @@ import pytest
 from onnx import TensorProto, helper
 
 from staticml import compact, tasks
-from staticml.tasks.base import Api, Declined, Task
+from staticml.tasks.base import Api, Declined, Route, Task
 
 ROOT = Path(__file__).parents[2]
 
@@ -21,7 +21,7 @@ ROOT = Path(__file__).parents[2]
 def test_every_task_has_each_part(task: Task):
     for part in ("open", "prepare", "verify", "bench", "bench_table", "sample", "predict"):
         assert callable(getattr(task, part)), part
-    assert isinstance(task.api, Api) or (isinstance(task.api, Declined) and task.api.reason)
+    assert isinstance(task.api, (Api, Route)) or (isinstance(task.api, Declined) and task.api.reason)
     assert isinstance(task.train, Declined) and task.train.reason or callable(tasks.resolve(task.train))
     assert callable(tasks.resolve(task.demo))
     from staticml.site import PAGES

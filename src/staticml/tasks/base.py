@@ -34,6 +34,19 @@ class Api:
 
 
 @dataclass(frozen=True)
+class Route:
+    """A task served on a route of its own rather than /v1/predict (question answering: POST /v1/answer):
+    the path, the pydantic request body (it has an optional `model` field), `respond(runner, body)` → the
+    JSON answer (run in a worker thread; a UserError there is the request's fault: 422), and the route's
+    description in the OpenAPI document."""
+
+    path: str
+    body: type
+    respond: Callable[[Any, Any], Any]
+    description: str
+
+
+@dataclass(frozen=True)
 class VerifyRun:
     """What `verify` gives a task: the site, its site.json, the user's extra texts, a progress line."""
 
@@ -94,7 +107,7 @@ class Task:
     bench_table: Callable[[dict], Any]  # the bench report as a rich table, for the terminal
     sample: Callable[[dict], Any]  # one input of a model (its manifest given): bench and the offline check
     predict: Callable[[PredictRun], int]  # scores a file, returns how many inputs it scored
-    api: Api | Declined
+    api: Api | Route | Declined  # Route: a route of its own instead of /v1/predict
     # "module:function" on the training side (never imported by the serving side), resolved when run:
     train: str | Declined  # (args, report) -> None: `staticml train --task demo_name`
     demo: str  # (args, workdir, report) -> the demo's model folder, written inside workdir

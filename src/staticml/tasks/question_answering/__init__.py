@@ -11,11 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ... import manifest as manifest_io
 from ...errors import UserError
-from ..base import BenchRun, Declined, PredictRun, Report, Task, VerifyRun
+from ..base import BenchRun, PredictRun, Report, Route, Task, VerifyRun
 from .windows import MAX_CONTEXT_CHARS
 
 NAME = "question-answering"
@@ -90,8 +90,43 @@ def predict(run: PredictRun) -> int:
 
 
 class Pair(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     question: str = Field(min_length=1, max_length=1000)
     context: str = Field(min_length=1, max_length=MAX_CONTEXT_CHARS)
+
+
+class AnswerRequest(BaseModel):
+    """`POST /v1/answer`: one pair (`question`, `context`) or a list of them (`pairs`), optionally a `model`."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [SAMPLE, {"pairs": [SAMPLE]}]})
+
+    question: str | None = Field(None, min_length=1, max_length=1000, description="one question (with context)")
+    context: str | None = Field(None, min_length=1, max_length=MAX_CONTEXT_CHARS,
+                                description=f"the passage the answer is taken from (at most {MAX_CONTEXT_CHARS:,} characters)")
+    pairs: list[Pair] | None = Field(None, min_length=1, max_length=MAX_PAIRS, description=f"up to {MAX_PAIRS} pairs instead of one")
+    model: str | None = Field(None, description="a name from GET /v1/models; omit for the default model")
+
+    @model_validator(mode="after")
+    def one_form(self) -> "AnswerRequest":
+        single = self.question is not None or self.context is not None
+        if single and self.pairs is not None:
+            raise ValueError('send either "question" and "context" or "pairs", not both')
+        if self.pairs is None and (self.question is None or self.context is None):
+            raise ValueError('send {"question": "...", "context": "..."} (or "pairs": [{"question": ..., "context": ...}])')
+        return self
+
+
+def respond(answerer, body: AnswerRequest) -> dict:
+    """The page's answer shape ({answer, score, start, end, no_answer, alternatives}) for one pair; {"answers": [...]} for pairs."""
+    from .windows import check_pair
+
+    if body.pairs is None:
+        check_pair(body.question, body.context)
+        return answerer.answer(body.question, body.context)
+    for i, pair in enumerate(body.pairs):
+        check_pair(pair.question, pair.context, f"pairs[{i}]")
+    return {"answers": [answerer.answer(p.question, p.context) for p in body.pairs]}
 
 
 TASK = Task(
@@ -108,7 +143,9 @@ TASK = Task(
     bench_table=bench_table,
     sample=sample,
     predict=predict,
-    api=Declined("answers are served by POST /v1/answer, not /v1/predict"),
+    api=Route("/v1/answer", AnswerRequest, respond, "The answer's span of the passage (character offsets into `context`), its score "
+              "and the next-best answers, from the same ONNX file and tokenizer.json as the page; a passage longer than one "
+              "window is read in overlapping windows. One pair gives one answer, `pairs` give `{\"answers\": [...]}`."),
     train="staticml.train.question_answering:train_qa",
     demo="staticml.train.question_answering:demo_qa",
 )
