@@ -1,6 +1,7 @@
 """Issue 30 on the page, in Chromium: the licence line and links (as text, never markup), info()'s
 provenance, and the signature checked with WebCrypto Ed25519: "signed by …" for the signed model,
-a plain warning for a signature by another key or a manifest changed after signing; verify agrees."""
+a plain warning for a signature by another key or a manifest changed after signing; verify agrees.
+The same on every page: the classifier page, the camera page (face detection) and the question-answering page."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import subprocess
 import sys
 
 import pytest
+from face_frames import import_face_model
+from qa_models import qa_model_fixture  # noqa: F401 (a fixture)
 
 from page_tools import drop_compressed_copies
 from staticml.browser import open_page, served
@@ -22,23 +25,42 @@ from staticml.provenance.site_checks import provenance_checks
 pytestmark = pytest.mark.browser
 
 AUTHOR = 'Ann Öwner 日本 \u2028 "q" <img id="injected" src="x"> 😀'  # non-ASCII, a quote, a line separator: canonical JSON alike in Python and JS
-FIELDS = TASKS["text-classification"].fields
+
+
+def signed_site_of(model_dir, root):
+    """A copy of the model with a licence, an author, a card and a signature, built into a site."""
+    model = root / "model"
+    shutil.copytree(model_dir, model)
+    manifest = json.loads((model / "manifest.json").read_text())
+    fields = TASKS[manifest["task"]].fields
+    terms = Terms(license="Apache-2.0", author=AUTHOR, source_url="https://example.org/sentiment", card="# Card\n<script>x</script>\n")
+    manifest = record(model, manifest, terms, fields, report=lambda _: None)
+    private, _ = signing.keygen(root / "keys")
+    signing.sign(model, manifest, private, fields)
+    site = root / "site"
+    build([model], site, report=lambda _: None)
+    return site
 
 
 @pytest.fixture(scope="module")
 def signed_site(tiny_model, tmp_path_factory):
-    """The session's tiny model with a licence, an author, a card and a signature, built into a site."""
-    root = tmp_path_factory.mktemp("signed")
-    model = root / "model"
-    shutil.copytree(tiny_model, model)
-    manifest = json.loads((model / "manifest.json").read_text())
-    terms = Terms(license="Apache-2.0", author=AUTHOR, source_url="https://example.org/sentiment", card="# Card\n<script>x</script>\n")
-    manifest = record(model, manifest, terms, FIELDS, report=lambda _: None)
-    private, _ = signing.keygen(root / "keys")
-    signing.sign(model, manifest, private, FIELDS)
-    site = root / "site"
-    build([model], site, report=lambda _: None)
-    return site
+    return signed_site_of(tiny_model, tmp_path_factory.mktemp("signed"))
+
+
+@pytest.fixture(scope="module")
+def signed_camera_site(tmp_path_factory):
+    """The face detector imported from its .tflite (the camera page's model), signed."""
+    model = import_face_model(tmp_path_factory.mktemp("camera-model"))
+    return signed_site_of(model, tmp_path_factory.mktemp("signed-camera"))
+
+
+@pytest.fixture(scope="module")
+def signed_qa_site(qa_model_dir, tmp_path_factory):
+    return signed_site_of(qa_model_dir, tmp_path_factory.mktemp("signed-qa"))
+
+
+def model_name(site) -> str:
+    return json.loads((site / "site.json").read_text())["default_model"]
 
 
 def page_provenance(browser, site) -> tuple[dict, str, int]:
@@ -66,7 +88,7 @@ def signed_by_another_key(signed_site, tmp_path):
     """The site with another key published in place of the one that signed it."""
     site = tmp_path / "site"
     shutil.copytree(signed_site, site)
-    path = site / "models" / "sentiment" / "manifest.json"
+    path = site / "models" / model_name(site) / "manifest.json"
     manifest = json.loads(path.read_text())
     _, other_public = signing.keygen(tmp_path / "other")
     manifest["signature"]["public_key"] = signing.load_public_key(other_public)
@@ -94,3 +116,24 @@ def test_verify_fails_only_the_signature_of_a_site_signed_by_another_key(signed_
     assert done.returncode == 1, done.stderr[-3000:]
     failed = [c["name"] for c in json.loads((tmp_path / "verify.json").read_text())["checks"] if c["passed"] is False]
     assert failed == ["sentiment: signature"], done.stderr[-3000:]
+
+
+def assert_signed_page_then_warned_for_another_key(browser, site, tmp_path):
+    info, shown, injected = page_provenance(browser, site)
+    assert info["license"] == "Apache-2.0" and info["author"] == AUTHOR
+    assert info["signature"] == "signed" and info["signer"] == AUTHOR
+    assert info["license_url"].endswith(f"models/{model_name(site)}/LICENSE") and info["card_url"].endswith("MODEL_CARD.md")
+    assert "Apache-2.0" in shown and "Ann Öwner 日本" in shown and "signed by Ann Öwner" in shown
+    assert injected == 0
+    info, shown, _ = page_provenance(browser, signed_by_another_key(site, tmp_path))
+    assert info["signature"] == "invalid" and "warning: the signature does not match" in shown
+
+
+@pytest.mark.slow  # the face detector's import (TensorFlow, tf2onnx) takes ~20 s
+def test_camera_page_shows_licence_signature_and_warns_on_another_key(browser, signed_camera_site, tmp_path):
+    assert_signed_page_then_warned_for_another_key(browser, signed_camera_site, tmp_path)
+
+
+@pytest.mark.slow
+def test_qa_page_shows_licence_signature_and_warns_on_another_key(browser, signed_qa_site, tmp_path):
+    assert_signed_page_then_warned_for_another_key(browser, signed_qa_site, tmp_path)

@@ -2,7 +2,8 @@
 // author, source, model card) and checks its `signature` (Ed25519, WebCrypto) over the same canonical
 // JSON Python signs (staticml.provenance.signing): sorted keys, no spaces. The files themselves are
 // held to the manifest's sha256 as they download (download.ts), so a valid signature covers them too.
-// Shown in the "Model details" card as text nodes and links (never as HTML), returned by info().
+// Shown in the "Model details" card as text nodes and links (never as HTML), returned by info(). Every page
+// uses it: the classifier page (main.ts), the video pages (video.ts) and the question-answering page (tasks/qa).
 import type { Manifest } from "./types";
 
 /** The manifest fields a signature covers (staticml.provenance.signing.SIGNED_FIELDS). */
@@ -114,4 +115,11 @@ export function showProvenance(info: ProvenanceInfo, list: Element | null): void
     unchecked: `signed by ${info.signer ?? "?"} (key ${info.key_id ?? "?"}), not checked: this browser cannot verify Ed25519`,
   }[info.signature];
   row(list, "d-signature", "Signature", [signature]);
+}
+
+/** Checks the manifest's provenance and shows it in the page's "Model details" list (`.details dl`). */
+export async function showModelProvenance(manifest: Manifest, modelUrl: string): Promise<ProvenanceInfo> {
+  const info = await checkProvenance(manifest, modelUrl);
+  showProvenance(info, document.querySelector(".details dl"));
+  return info;
 }

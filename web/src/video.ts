@@ -1,6 +1,7 @@
 // The video page's entry (camera.html, assets/camera.js): reads site.json and the manifest, looks
 // the model's task up in the registry (tasks/video.ts) and starts its page, and exposes
 // window.staticml: ready, info, and the members the task offers (tasks/api.ts).
+import { showModelProvenance, type ProvenanceInfo } from "./provenance";
 import { fromQuery } from "./settings";
 import { lateApi, type Loaded } from "./tasks/api";
 import { partFor } from "./tasks/index";
@@ -11,6 +12,7 @@ import { fetchJson } from "./worker_client";
 
 const settings = fromQuery(location.search);
 let running: VideoRun | null = null;
+let provenance: ProvenanceInfo | null = null;
 
 async function start(): Promise<Loaded<VideoRun>> {
   const site = await fetchJson<SiteConfig>("site.json");
@@ -20,6 +22,7 @@ async function start(): Promise<Loaded<VideoRun>> {
   const modelUrl = new URL(entry.path.endsWith("/") ? entry.path : `${entry.path}/`, location.href).href;
   const manifest = await fetchJson<Manifest>(`${modelUrl}manifest.json`);
   const task = partFor(VIDEO_PAGE, manifest, "video");
+  provenance = await showModelProvenance(manifest, modelUrl);
   const variant = settings.variant ?? manifest.default_variant;
   running = task.start({ manifest, modelUrl, variant, settings, assets: new URL("./", import.meta.url) });
   return { api: task.api, context: running, label: `model ${manifest.name} (${manifest.task})` };
@@ -31,7 +34,7 @@ ready.catch((error: unknown) => {
   // A task's page shows its own errors; before one runs (no site.json, a model of another page), say it here.
   if (!running) showError(error instanceof Error ? error.message : String(error));
 });
-const info = (): Record<string, unknown> => running?.info() ?? { model: "", variant: "", cross_origin_isolated: self.crossOriginIsolated };
+const info = (): Record<string, unknown> => ({ ...(running?.info() ?? { model: "", variant: "", cross_origin_isolated: self.crossOriginIsolated }), provenance });
 (window as unknown as { staticml: object }).staticml = { ready, info, ...lateApi(VIDEO_PAGE, started.then(async (loaded) => (await loaded.context.ready, loaded))) };
 
 /** The page's error card (#loading, #error, #error-text: camera.html has them, as index.html does). */

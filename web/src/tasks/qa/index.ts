@@ -3,6 +3,7 @@
 // "No answer found" below the model's threshold. The model runs in qa-worker.js on onnxruntime-web.
 // window.staticml: ready, info(), answer(question, context) → {answer, score, start, end, …}.
 import { registerServiceWorker } from "../../offline";
+import { showModelProvenance } from "../../provenance";
 import { fromQuery } from "../../settings";
 import type { FileEntry, Manifest, SiteConfig } from "../../types";
 import { fetchJson, WorkerClient, type WithoutId } from "../../worker_client";
@@ -29,7 +30,7 @@ const MAX_CONTEXT_CHARS = 200_000; // as Python's windows.MAX_CONTEXT_CHARS
 const MAX_THREADS = 2;
 const settings = fromQuery(location.search);
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
-const state: Record<string, unknown> = { model: "", variant: "", backend: "wasm", threads: 0, bytes_downloaded: 0, load_ms: 0, cross_origin_isolated: self.crossOriginIsolated };
+const state: Record<string, unknown> = { model: "", variant: "", backend: "wasm", threads: 0, bytes_downloaded: 0, load_ms: 0, cross_origin_isolated: self.crossOriginIsolated, provenance: null };
 let client: WorkerClient<WithoutId<QaRequest>> | null = null;
 let manifest: QaManifest | null = null;
 
@@ -42,6 +43,7 @@ async function start(): Promise<void> {
   const modelUrl = new URL(entry.path.endsWith("/") ? entry.path : `${entry.path}/`, location.href).href;
   manifest = await fetchJson<QaManifest>(`${modelUrl}manifest.json`);
   if (manifest.task !== "question-answering") throw new Error(`model ${manifest.name} is a ${manifest.task} model, not a question-answering one`);
+  state.provenance = await showModelProvenance(manifest, modelUrl);
   const variant = settings.variant ?? manifest.default_variant;
   const modelFile = manifest.variants[variant];
   if (!modelFile) throw new Error(`model ${manifest.name} has no variant "${variant}"`);
