@@ -64,7 +64,8 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
     engines = {manifest["name"]: compact.engines(model_dir, manifest, tasks.get(manifest["task"]).compact_page)
                for model_dir, manifest in manifests}
     needs_ort = any(compact.ONNXRUNTIME_WEB in chosen.values() for chosen, _ in engines.values())
-    backends = {m["name"]: ["wasm", "webgpu"] if archs.offers_webgpu(m.get("arch")) and compact.ONNXRUNTIME_WEB
+    webgpu_page = "webgpu" in PAGES[page]["backends"]  # a page whose workers never load WebGPU gets none of its files
+    backends = {m["name"]: ["wasm", "webgpu"] if webgpu_page and archs.offers_webgpu(m.get("arch")) and compact.ONNXRUNTIME_WEB
                 in engines[m["name"]][0].values() else ["wasm"] for _, m in manifests}
     needs_webgpu = any("webgpu" in b for b in backends.values())
     assets = web_assets()
@@ -111,15 +112,17 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
 
 # The pages of the bundle: a site gets the one its models' task runs on (tasks.Task.page), as its
 # index.html: "classifier" (a text box or a form, predictions), "video" (a camera loop, detections).
+# "backends": the onnxruntime-web builds the page's workers can load (build ships WebGPU's only where it is listed).
 PAGES = {
-    "classifier": {"index": "index.html", "preload": True,
+    "classifier": {"index": "index.html", "preload": True, "backends": ("wasm", "webgpu"),
                    "files": ("index.html", "embed.html", "assets/staticml.js", "assets/staticml-element.js",
                              "assets/worker.js", "assets/worker-webgpu.js")},
-    "video": {"index": "camera.html", "preload": False,
+    "video": {"index": "camera.html", "preload": False, "backends": ("wasm",),
                "files": ("camera.html", "assets/camera.js", "assets/camera-worker.js", "assets/camera.css",
                          "assets/landmarks-worker.js")},
     # a passage box and a question box, the answer highlighted (question answering), its worker on onnxruntime-web
-    "qa": {"index": "qa.html", "preload": False, "files": ("qa.html", "assets/qa.js", "assets/qa-worker.js", "assets/qa.css")},
+    "qa": {"index": "qa.html", "preload": False, "backends": ("wasm",),
+           "files": ("qa.html", "assets/qa.js", "assets/qa-worker.js", "assets/qa.css")},
 }
 
 

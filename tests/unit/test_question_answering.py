@@ -143,3 +143,20 @@ def test_predict_to_stdout(qa_model_dir, tmp_path, capsys):
     code, out, err = run_output(capsys, "predict", qa_model_dir, data)
     assert code == 0, err
     assert json.loads(out.splitlines()[-1])["answer"]
+
+
+def test_a_qa_site_ships_no_webgpu_runtime(qa_model_dir, tmp_path):
+    """The QA page's worker runs onnxruntime-web on WASM only: its site holds none of the WebGPU build (about 27 MB),
+    though a BERT-size classifier's site would (site.PAGES says which runtimes each page loads)."""
+    from staticml.archs import offers_webgpu
+    from staticml.site import WEBGPU_ASSETS, build
+
+    assert offers_webgpu(tasks.read_model(qa_model_dir)["arch"])  # the model alone would be offered WebGPU
+    build([qa_model_dir], tmp_path / "site", report=lambda line: None)
+    site = tmp_path / "site"
+    shipped = [str(p.relative_to(site)) for p in site.rglob("*")]
+    assert (site / "assets" / "qa-worker.js").is_file() and any(name.startswith("assets/ort/") for name in shipped)
+    assert not [name for name in shipped if "webgpu" in name.lower()], shipped
+    assert not any(name.startswith(WEBGPU_ASSETS) for name in shipped)
+    manifest = json.loads((site / "models" / "tiny-qa" / "manifest.json").read_text())
+    assert manifest["backends"] == ["wasm"]
