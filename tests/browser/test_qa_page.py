@@ -102,3 +102,22 @@ def test_verify_passes_on_a_qa_site(qa_site):
     statuses = {c["name"]: c["status"] for c in json.loads(report.read_text())["checks"]}
     assert done.returncode == 0 and "FAIL" not in statuses.values(), statuses
     assert statuses["tiny-qa/fp32: page vs Python"] == statuses["offline"] == "PASS", statuses
+
+
+def test_bench_reports_first_visit_ready_and_latency_in_page_and_native(qa_site, tmp_path, capsys):
+    """`staticml bench` on a QA site (issue 27): first-visit bytes, time to ready, page and native latency for
+    one question on a passage filling one window and on about 2,000 words (many windows)."""
+    from cli_tools import run
+
+    code, err = run(capsys, "bench", qa_site, "--out", tmp_path / "bench", "--quick")
+    assert code == 0, err
+    report = json.loads((tmp_path / "bench" / "report.json").read_text())
+    qa = report["qa"]
+    assert qa["model"] == "tiny-qa" and qa["first_visit"]["brotli_bytes"] > 0 and qa["first_visit"]["ready_ms"] > 0
+    assert not any("webgpu" in path for path in qa["first_visit"].get("paths", []))
+    for where in ("page", "native"):
+        window, long = qa[where]["window"], qa[where]["long"]
+        assert window["windows"] == 1 and window["tokens_per_window"] > qa["max_length"] - 8, window
+        assert 1900 <= long["words"] <= 2000 and long["windows"] > 10, long
+        assert window["median_ms"] > 0 and long["median_ms"] > 0
+    assert "long passage" in (tmp_path / "bench" / "report.md").read_text()

@@ -14,7 +14,6 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ... import manifest as manifest_io
-from ...errors import UserError
 from ..base import BenchRun, PredictRun, Report, Route, Task, VerifyRun
 from .windows import MAX_CONTEXT_CHARS
 
@@ -72,11 +71,15 @@ def verify(run: VerifyRun) -> list:
 
 
 def bench(run: BenchRun) -> dict:
-    raise UserError("bench: question-answering sites are not benchmarked yet (docs/question-answering.md)")
+    from .bench import bench_qa
+
+    return bench_qa(run, open_model)
 
 
 def bench_table(report: dict) -> Any:
-    return None
+    from .bench import rich_table
+
+    return rich_table(report)
 
 
 def sample(manifest: dict) -> dict:
