@@ -90,6 +90,7 @@ function link(text: string, href: string): HTMLAnchorElement {
 
 function row(list: Element, id: string, title: string, parts: (string | Node)[]): void {
   const div = document.createElement("div");
+  div.className = "details-wide"; // a sentence with links: a whole row of the grid, not one narrow column
   const dt = document.createElement("dt");
   const dd = document.createElement("dd");
   dt.textContent = title;
