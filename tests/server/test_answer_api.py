@@ -21,6 +21,9 @@ from staticml.ports import free_port
 from staticml.tasks import question_answering as qa
 from staticml.tasks.question_answering.windows import MAX_CONTEXT_CHARS
 
+# Two real `staticml api` processes and the tiny QA model imported first: over 20 s in all.
+pytestmark = pytest.mark.slow
+
 SENTENCE = "The river Elbe flows from the Czech mountains through Dresden and Hamburg into the North Sea. "
 LONG = SENTENCE * 40 + "The bridge was built in 1871 by the engineer Anna Weber. " + SENTENCE * 20
 PAIRS = [qa.SAMPLE,
