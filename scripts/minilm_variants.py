@@ -76,8 +76,14 @@ def candidates(work: Path, fp32: Path, pruned: Path) -> dict[str, callable]:
         "pruned q4 b32 MatMuls + int8 table": make("pruned-q4-b32-int8t", pruned, lambda s, t: q4(s, t, block_size=32, tables="int8")),
         "pruned q4 b32 MatMuls + q4 b128 table (q4-pruned)": make("pruned-q4-b32-t128", pruned,
                                                                  lambda s, t: q4(s, t, block_size=32, table_block=128)),
+        "pruned + MatMuls 16 levels a byte b32 + q4 rows b128": make("pruned-bytes4", pruned, bytes4_then_q4_rows),
         "pruned q4 b16": make("pruned-q4-b16", pruned, lambda s, t: q4(s, t, block_size=16)),
     }
+
+
+def bytes4_then_q4_rows(source: Path, target: Path) -> None:
+    export.quantize_matmuls_4bit_bytes(source, target, block_size=32)
+    export.quantize_q4(target, target, block_size=32, table_block=128)
 
 
 def reference(work: Path, fp32: Path, tokenizer: Path, probes: list[str], test_x: list[str], max_length: int):
