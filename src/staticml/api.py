@@ -308,12 +308,25 @@ def _error(status: int, detail: str) -> JSONResponse:
     return JSONResponse({"detail": detail.encode("utf-8", "backslashreplace").decode("utf-8")}, status_code=status)
 
 
-def describe_validation(errors: list[dict]) -> tuple[int, str]:
+def describe_validation(errors: list[dict], path: str = "/v1/predict") -> tuple[int, str]:
     """Pydantic's errors → one status and one sentence per problem, naming the field to change."""
     if any(e["type"] == "json_invalid" for e in errors):
         reason = next(e for e in errors if e["type"] == "json_invalid").get("ctx", {}).get("error", "")
         return 400, f"the body is not valid JSON ({reason}); send {{\"texts\": [\"...\"]}}"
+    if path != "/v1/predict":  # a task's own route: its body is its own (the OpenAPI document shows it)
+        return 422, "; ".join(_describe_own(e, path) for e in errors[:5])
     return 422, "; ".join(_describe(e) for e in errors[:5])
+
+
+def _describe_own(error: dict, path: str) -> str:
+    if error["type"] == "extra_forbidden":
+        where = ".".join(str(p) for p in error["loc"] if p != "body")
+        return f"{where} is not a field of POST {path}'s body (see /openapi.json)"
+    if error["type"] in ("model_attributes_type", "dict_type") and list(error["loc"]) in (["body"], []):
+        return f"the body must be a JSON object (POST {path}: see /openapi.json)"
+    if error["type"] == "value_error":
+        return str(error.get("ctx", {}).get("error") or error["msg"])  # the body type's own sentence
+    return _describe(error)
 
 
 def _describe(error: dict) -> str:
@@ -386,8 +399,8 @@ def create_api(classifiers: dict[str, Classifier], settings: BatchSettings | Non
                            allow_headers=["content-type"])
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        return _error(*describe_validation(list(exc.errors())))
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(*describe_validation(list(exc.errors()), request.url.path))
 
     @app.exception_handler(ApiError)
     async def api_error(_request: Request, exc: ApiError) -> JSONResponse:

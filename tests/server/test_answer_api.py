@@ -99,13 +99,15 @@ def test_one_pair_and_several_pairs_give_python_runners_answers(qa_url, answerer
     ({"question": "what?", "context": "x" * (MAX_CONTEXT_CHARS + 1)}, 422, f"more than {MAX_CONTEXT_CHARS} characters"),
     ({"question": "what? " * 100, "context": "text"}, 422, "tokens"),
     ({"question": "what?"}, 422, '"context"'),
-    ({"question": "what?", "context": "text", "pairs": [qa.SAMPLE]}, 422, "not both"),
+    ({"question": "what?", "context": "text", "pairs": [qa.SAMPLE]}, 422, 'send either "question" and "context" or "pairs", not both'),
     ({"pairs": []}, 422, "pairs"),
     ({"pairs": [qa.SAMPLE] * (qa.MAX_PAIRS + 1)}, 422, "pairs"),
     ({"pairs": [qa.SAMPLE, {"question": "why?", "context": "  "}]}, 422, "pairs[1]: context is empty"),
     ({"question": 3, "context": "text"}, 422, "question must be a string"),
     ({**qa.SAMPLE, "model": "nope"}, 404, "unknown model 'nope'"),
     ([1, 2], 422, "JSON object"),
+    ({**qa.SAMPLE, "texts": ["a"]}, 422, "texts is not a field of POST /v1/answer's body"),
+    ({"pairs": [{**qa.SAMPLE, "answer": "x"}]}, 422, "pairs.0.answer is not a field"),
 ])
 def test_bad_input_is_a_4xx_that_says_what_to_change(qa_url, body, status, says):
     response = answer(qa_url, body)
