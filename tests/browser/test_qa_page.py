@@ -109,15 +109,17 @@ def test_bench_reports_first_visit_ready_and_latency_in_page_and_native(qa_site,
     one question on a passage filling one window and on about 2,000 words (many windows)."""
     from cli_tools import run
 
-    code, err = run(capsys, "bench", qa_site, "--out", tmp_path / "bench", "--quick")
+    code, err = run(capsys, "bench", qa_site, "--out", tmp_path / "bench", "--quick", "--variants")
     assert code == 0, err
     report = json.loads((tmp_path / "bench" / "report.json").read_text())
-    qa = report["qa"]
-    assert qa["model"] == "tiny-qa" and qa["first_visit"]["brotli_bytes"] > 0 and qa["first_visit"]["ready_ms"] > 0
-    assert not any("webgpu" in path for path in qa["first_visit"].get("paths", []))
-    for where in ("page", "native"):
-        window, long = qa[where]["window"], qa[where]["long"]
-        assert window["windows"] == 1 and window["tokens_per_window"] > qa["max_length"] - 8, window
-        assert 1900 <= long["words"] <= 2000 and long["windows"] > 10, long
-        assert window["median_ms"] > 0 and long["median_ms"] > 0
-    assert "long passage" in (tmp_path / "bench" / "report.md").read_text()
+    assert [r["variant"] for r in report["results"]] == list(tasks.read_model(qa_site / "models" / "tiny-qa")["variants"])
+    for qa in report["results"]:
+        assert qa["model"] == "tiny-qa" and qa["first_visit"]["brotli_bytes"] > 0 and qa["first_visit"]["ready_ms"] > 0
+        for where in ("page", "native"):
+            window, long = qa[where]["window"], qa[where]["long"]
+            assert window["windows"] == 1 and window["tokens_per_window"] > qa["max_length"] - 8, window
+            assert 1900 <= long["words"] <= 2000 and long["windows"] > 10, long
+            assert window["median_ms"] > 0 and long["median_ms"] > 0
+    assert (tmp_path / "bench" / "report.md").read_text().count("a long passage") == len(report["results"])
+    code, err = run(capsys, "bench", qa_site, "--out", tmp_path / "other", "--models", "nope")
+    assert code == 2 and "no model named nope" in err[-1]

@@ -15,6 +15,7 @@ from typing import Any, Callable
 from ... import output, visits
 from ...browser import chromium, open_page, served
 from ...site_config import model_dirs, read_site
+from ...errors import UserError
 from ..base import BenchRun
 
 XQUAD = Path(__file__).parents[2] / "data" / "xquad.en.json"
@@ -23,32 +24,47 @@ ANSWER_JS = "([q, c]) => window.staticml.answer(q, c)"
 
 
 def bench_qa(run: BenchRun, open_model: Callable[..., Any]) -> dict:
+    """Each model named (default: the site's default model), its default variant or every variant (--variants)."""
     config = read_site(run.site)
-    name = config["default_model"]
-    model_dir = model_dirs(run.site, config)[name]
+    available = model_dirs(run.site, config)
+    unknown = [m for m in run.models or [] if m not in available]
+    if unknown:
+        raise UserError(f"{run.site}: no model named {', '.join(unknown)} (the site has {', '.join(available)})")
     output.check_writable(Path(run.out).absolute(), "bench", run.force, [run.site])
     started = time.perf_counter()
-    runs = 3 if run.quick else 5
-    answerer = open_model(model_dir, threads=1)
-    inputs = bench_inputs(answerer)
-    result: dict[str, Any] = {"model": name, "variant": answerer.variant, "max_length": answerer.max_length,
-                              "files": {f: e["bytes"] for f, e in answerer.manifest["files"].items()}}
+    results = []
     with served(run.site, port=run.port) as url, chromium() as browser:
-        run.progress(f"{name}: first visit")
-        result["first_visit"] = first_visit(browser, url, run.site)
-        run.progress(f"{name}: one question in the page ({runs} runs per passage)")
-        result["page"] = page_latency(browser, url, inputs, runs)
-    threads = result["page"]["threads"]
-    run.progress(f"{name}: the same questions natively ({threads} thread{'s' if threads != 1 else ''})")
-    result["native"] = native_latency(open_model(model_dir, threads=threads), inputs, runs)
+        for name in run.models or [config["default_model"]]:
+            manifest = open_model(available[name], threads=1).manifest
+            for variant in list(manifest["variants"]) if run.all_variants else [manifest["default_variant"]]:
+                results.append(bench_variant(run, browser, url, open_model, available[name], variant))
     report = {"site": str(run.site), "machine": {"cpus": os.cpu_count(), "load_1min": round(os.getloadavg()[0], 1)},
-              "task": "question-answering", "model": name, "qa": result, "seconds": round(time.perf_counter() - started, 1)}
+              "task": "question-answering", "model": results[0]["model"], "qa": results[0], "results": results,
+              "seconds": round(time.perf_counter() - started, 1)}
     with output.atomic_folder(run.out, "bench", run.force, [run.site]) as folder:
         (folder / "report.json").write_text(json.dumps(report, indent=2) + "\n")
         (folder / "report.md").write_text(markdown(report))
     if run.json_path:
         Path(run.json_path).write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def bench_variant(run: BenchRun, browser, url: str, open_model: Callable[..., Any], model_dir: Path, variant: str) -> dict:
+    runs = 3 if run.quick else 5
+    answerer = open_model(model_dir, variant, threads=1)
+    name, inputs = answerer.name, bench_inputs(answerer)
+    page_url = f"{url}?model={name}&variant={variant}"
+    result: dict[str, Any] = {"model": name, "variant": variant, "max_length": answerer.max_length,
+                              "files": {f: e["bytes"] for f, e in answerer.manifest["files"].items()},
+                              "model_bytes": answerer.manifest["files"][answerer.manifest["variants"][variant]]["bytes"]}
+    run.progress(f"{name}/{variant}: first visit")
+    result["first_visit"] = first_visit(browser, page_url, run.site)
+    run.progress(f"{name}/{variant}: one question in the page ({runs} runs per passage)")
+    result["page"] = page_latency(browser, page_url, inputs, runs)
+    threads = result["page"]["threads"]
+    run.progress(f"{name}/{variant}: the same questions natively ({threads} thread{'s' if threads != 1 else ''})")
+    result["native"] = native_latency(open_model(model_dir, variant, threads=threads), inputs, runs)
+    return result
 
 
 def xquad_paragraphs() -> list[tuple[str, str]]:
@@ -137,7 +153,13 @@ def latency(seconds: list[float], pair: dict) -> dict:
 
 
 def markdown(report: dict) -> str:
-    r = report["qa"]
+    lines = [f"Machine: {report['machine']['cpus']} CPUs, load {report['machine']['load_1min']} at the end.", ""]
+    for r in report["results"]:
+        lines += variant_markdown(r)
+    return "\n".join([f"# bench: {report['model']} (question answering)", "", *lines])
+
+
+def variant_markdown(r: dict) -> list[str]:
     files = ", ".join(f"{name} {size / 1e6:.2f} MB" for name, size in r["files"].items())
     page, native = r["page"], r["native"]
 
@@ -146,9 +168,8 @@ def markdown(report: dict) -> str:
         return (f"| {what}: {p['words']} words, {p['windows']} window(s) of up to {p['tokens_per_window']} tokens | "
                 f"page {p['median_ms']:.0f} ms, native {n['median_ms']:.0f} ms (medians of {p['runs']}) |")
 
-    return "\n".join([
-        f"# bench: {report['model']} (question answering, variant {r['variant']}, windows of {r['max_length']} tokens)", "",
-        f"Machine: {report['machine']['cpus']} CPUs, load {report['machine']['load_1min']} at the end.", "",
+    return [
+        f"## {r['model']}, variant {r['variant']} ({r['model_bytes'] / 1e6:.2f} MB), windows of {r['max_length']} tokens", "",
         "| measure | value |", "|---|---|",
         f"| model files | {files} |",
         f"| first visit (brotli) | {r['first_visit']['brotli_bytes'] / 1e6:.2f} MB "
@@ -157,7 +178,7 @@ def markdown(report: dict) -> str:
         row("one question, one window", "window"),
         row("one question, a long passage", "long"),
         f"| threads | page WASM {page['threads']}, native the same |", "",
-    ])
+    ]
 
 
 def rich_table(report: dict) -> Any:
@@ -166,8 +187,9 @@ def rich_table(report: dict) -> Any:
     table = Table(title=f"bench: {report['model']} (question answering)")
     table.add_column("measure")
     table.add_column("value")
-    for line in markdown(report).splitlines():
-        if line.startswith("| ") and not line.startswith("| measure"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            table.add_row(*cells[:2])
+    for r in report["results"]:
+        for line in variant_markdown(r):
+            if line.startswith("| ") and not line.startswith("| measure"):
+                cells = [c.strip() for c in line.strip("|").split("|")]
+                table.add_row(f"{r['variant']}: {cells[0]}", cells[1])
     return table
