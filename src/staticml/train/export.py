@@ -201,14 +201,15 @@ def quantize_matmuls_4bit_bytes(source: Path, target: Path, block_size: int = 32
 
 PRUNED_VARIANT = "q4-pruned"
 # 4-bit blocks of the pruned variant's MatMuls (q4's 128 moved MiniLM's probabilities 0.24, build allows
-# 0.25; 32: 0.19) and of its embedding rows (128: as close as 32, 1.2 MB less): docs/trust.md.
+# 0.25; 32: 0.21) and of its embedding rows (128: as close as 32, 1.2 MB less): docs/trust.md.
 PRUNED_BLOCK, PRUNED_TABLE_BLOCK = 32, 128
 
 
 def quantize_pruned(source: Path, target: Path, texts: list[str], tokenizer: Path) -> int:
     """The embedding cut to the tokens `texts` use and the general ones (prune_vocab: the others
     read [UNK]'s row, the graph renumbers the full tokenizer's ids itself), then 4-bit: MatMuls in
-    blocks of PRUNED_BLOCK, embedding rows in blocks of PRUNED_TABLE_BLOCK. Returns the rows kept."""
+    blocks of PRUNED_BLOCK one level a byte (float MatMuls in the page, as fast as int8; MatMulNBits
+    was 2.8x slower), embedding rows in blocks of PRUNED_TABLE_BLOCK. Returns the rows kept."""
     import tempfile
 
     from . import prune_vocab
@@ -217,6 +218,7 @@ def quantize_pruned(source: Path, target: Path, texts: list[str], tokenizer: Pat
     with tempfile.TemporaryDirectory(dir=Path(target).parent) as scratch:
         pruned = Path(scratch) / "pruned.onnx"
         rows = prune_vocab.prune_graph_with_remap(source, pruned, kept, size, unk)
+        quantize_matmuls_4bit_bytes(pruned, pruned, block_size=PRUNED_BLOCK)
         quantize_q4(pruned, target, block_size=PRUNED_BLOCK, table_block=PRUNED_TABLE_BLOCK)
     return rows
 
