@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,22 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "own_thread: the test opens its own Playwright (a fake camera's flags, say): "
+                            "it runs in a thread of its own, since the session's browser owns the main thread's loop")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    """Tests marked own_thread run their body in a thread of their own (fixtures stay in the main thread)."""
+    if pyfuncitem.get_closest_marker("own_thread") is None:
+        return None
+    arguments = {name: pyfuncitem.funcargs[name] for name in inspect.signature(pyfuncitem.obj).parameters}
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(pyfuncitem.obj, **arguments).result()
+    return True
 
 
 def quiet(_line: str) -> None:

@@ -17,7 +17,7 @@ from staticml.tasks.face_detection.verify import open_camera_page as open_verifi
 from staticml.browser import chromium, served, wait_until
 from staticml.site import build
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.own_thread]
 BOX_TOLERANCE = 1e-4  # of the frame's size
 SCORE_TOLERANCE = 1e-5
 

@@ -78,7 +78,8 @@ def test_a_csv_column_is_scored_sorted_and_downloaded_without_uploading(page, tw
     with page.expect_download() as download:
         page.click("#file-download")
     table = list(csv.DictReader(open(download.value.path(), encoding="utf-8")))
-    assert len(table) == 300 and table[0]["text"] == rows[0]["tweet"]
+    assert len(table) == 300 and table[0] == {**rows[0], **table[0]}  # the file's columns kept, as staticml predict keeps them
+    assert list(table[0])[:3] == ["id", "tweet", "note"] and list(table[0])[3] == "label"
     expected = page.evaluate("(t) => window.staticml.predict(t)", [rows[0]["tweet"]])[0]
     assert table[0]["label"] == expected["label"]
     assert json.loads(table[0]["set"]) == expected["set"]  # issue 28: the prediction set, as `staticml predict` writes it
@@ -101,13 +102,13 @@ def test_the_download_neutralises_formulas_as_owasp_recommends(page):
         page.click("#file-download")
     with open(download.value.path(), encoding="utf-8", newline="") as file:
         table = list(csv.DictReader(file))
-    written = {int(row["row"]): row for row in table}
-    assert len(written) == len(texts)
-    for i, text in enumerate(texts, start=1):
+    assert len(table) == len(texts)
+    written = {text: table[i] for i, text in enumerate(texts)}  # in the file's order
+    for text in texts:
         expected = "'" + text if text in FORMULA_LIKE else text
-        assert written[i]["text"] == expected, (text, written[i]["text"])
-        assert written[i]["label"] in ("negative", "positive")  # labels as they are (not formula-like)
-        assert not written[i]["p_positive"].startswith("'")
+        assert written[text]["text"] == expected, (text, written[text]["text"])
+        assert written[text]["label"] in ("negative", "positive")  # labels as they are (not formula-like)
+        assert not written[text]["p_positive"].startswith("'")
 
 
 @pytest.mark.parametrize("name, content, column", [

@@ -23,7 +23,7 @@ from staticml.tasks.face_landmarks.verify import LANDMARK_TOLERANCE, landmark_pa
 from staticml.tasks.hand_landmarks import clip as hand_frames
 from staticml.tasks.hand_landmarks.runner import open_landmarker as open_hands
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.own_thread]
 
 
 @pytest.fixture(scope="module")

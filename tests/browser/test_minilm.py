@@ -71,12 +71,14 @@ def test_page_matches_python_per_variant(browser, minilm_url, minilm_model, text
         context.close()
 
 
-def test_default_variant_is_int8_within_a_point_of_fp32(minilm_model):
+def test_default_variant_is_a_small_one_within_a_point_of_fp32(minilm_model):
+    """int8, q4 or q4-pruned: whichever is smallest of those within a point of fp32's macro-F1 and kept by the checks."""
     manifest = Classifier(minilm_model).manifest
-    assert manifest["default_variant"] == "int8"
     metrics = manifest["metrics"]["variants"]
-    assert metrics["int8"]["bytes"] < metrics["fp32"]["bytes"] / 3
-    assert metrics["int8"]["macro_f1"] >= metrics["fp32"]["macro_f1"] - 0.01
+    default = manifest["default_variant"]
+    assert default != "fp32" and default in manifest["variants"]
+    assert metrics[default]["bytes"] < metrics["fp32"]["bytes"] / 3
+    assert metrics[default]["macro_f1"] >= metrics["fp32"]["macro_f1"] - 0.01
 
 
 def test_page_tokenizer_ids_equal_python_for_minilm(browser, minilm_url, minilm_model):

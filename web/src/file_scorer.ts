@@ -57,8 +57,11 @@ export class FileScorer {
       await nextTask();
     }
     const done = predictions.length;
+    const table = this.table as Table;
     return {
       column,
+      columns: table.columns,
+      cells: rows.slice(0, done).map((r) => table.rows[r - 1]),
       rows: rows.slice(0, done),
       texts: texts.slice(0, done),
       predictions,

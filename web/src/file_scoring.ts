@@ -62,15 +62,16 @@ export class FileScoring {
 
   private download(): void {
     if (!this.last) return;
-    const { rows, texts, predictions } = this.last;
+    const { columns, cells, predictions } = this.last;
     // A model with prediction sets adds `set` after the label, a JSON list as `staticml predict` writes it.
     const withSet = predictions.some((p) => p.set !== undefined);
-    const header = ["row", "text", "label", ...(withSet ? ["set"] : []), ...this.labels.map((l) => `p_${l}`)];
+    const header = [...columns, ...modelColumns(columns, ["label", ...(withSet ? ["set"] : []), ...this.labels.map((l) => `p_${l}`)])];
     const lines = [header.map(csvField).join(",")];
     predictions.forEach((p, i) => {
       const probs = this.labels.map((l) => p.scores[l].toFixed(6));
       const set = withSet ? [csvField(JSON.stringify(p.set ?? []))] : [];
-      lines.push([String(rows[i]), csvField(texts[i]), csvField(p.label), ...set, ...probs].join(","));
+      const kept = columns.map((_, c) => csvField(cells[i][c] ?? ""));
+      lines.push([...kept, csvField(p.label), ...set, ...probs].join(","));
     });
     const url = URL.createObjectURL(new Blob([lines.join("\r\n") + "\r\n"], { type: "text/csv" }));
     const link = document.createElement("a");
@@ -89,6 +90,17 @@ export class FileScoring {
       throw error;
     }
   }
+}
+
+/** The model's columns after the file's own, each renamed predicted_<name> when the file already has
+ * a column of that name (as `staticml predict` names them). */
+function modelColumns(columns: string[], names: string[]): string[] {
+  const taken = new Set(columns);
+  return names.map((name) => {
+    while (taken.has(name)) name = `predicted_${name}`;
+    taken.add(name);
+    return name;
+  });
 }
 
 /** One CSV field: quoted when it holds a quote, comma or line break (RFC 4180), and, as OWASP

@@ -230,6 +230,9 @@ export interface FileSummary {
 
 export interface FileScores {
   column: string;
+  /** The file's columns, and each scored row's cells: the download keeps them, as `staticml predict` does. */
+  columns: string[];
+  cells: (string | undefined)[][];
   /** 1-based row numbers in the file (header excluded) of the scored rows. */
   rows: number[];
   texts: string[];
