@@ -69,6 +69,7 @@ def test_a_student_learns_from_a_teacher_and_the_teacher_runs_once(corpus, teach
     code, err = run(capsys, *args, "--out", tmp_path / "student")
     assert code == 0, err
     assert any(line.startswith("teacher outputs:") and "ETA" in line for line in err)
+    assert not any("from the cache" in line for line in err), err
     metrics = json.loads((tmp_path / "student" / "manifest.json").read_text())["metrics"]
     taught = metrics["distillation"]
     assert taught["temperature"] == 3 and taught["weight"] == 0.5 and taught["teacher"]["name"] == "three"

@@ -260,7 +260,7 @@ def _teacher_inputs(config: distill.DistillConfig, teacher: distill.Teacher, ext
     report(f"teacher: agrees with {agree:.1%} of the training labels; temperature {T:g}, weight {W:g}")
     summary = {"teacher": teacher.describe(), "temperature": T, "weight": W, "transfer_texts": len(extra),
                "unlabeled_file": Path(config.unlabeled).name if config.unlabeled else None,
-               "augment_copies": config.augment, "teacher_seconds": round(seconds, 1),
+               "augment_copies": config.augment, "teacher_seconds": round(seconds, 3),
                "teacher_agrees_with_train_labels": round(agree, 4)}
     return {"parts": dataclasses.replace(parts, train=(texts, labels)), "loss": loss, "summary": summary}
 
