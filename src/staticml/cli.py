@@ -414,7 +414,7 @@ def parser() -> argparse.ArgumentParser:
     sv.add_argument("--api", action="store_true", help="also serve the models behind the HTTP API")
     sv.set_defaults(func=cmd_serve)
 
-    ap = add_command(sub, "api", help="serve model folders behind the HTTP API only (POST /v1/predict)")
+    ap = add_command(sub, "api", help="serve model folders behind the HTTP API only (POST /v1/predict; /v1/answer for question answering)")
     ap.add_argument("models", nargs="+", help="model folders (train or import output), or a site's models/NAME folders")
     ap.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1: this machine only)")
     ap.add_argument("--port", type=port, default=8001, help="the port (default 8001; 0: any free one)")
