@@ -25,6 +25,7 @@ import numpy as np
 from .. import manifest as manifest_io
 from ..errors import UserError
 from ..output import cache_dir
+from ..tasks import text as text_task
 from . import data as data_io
 from .features import eta
 
@@ -82,7 +83,7 @@ def load_teacher(model_dir: str | Path, labels: list[str], subset: bool = False)
         manifest = manifest_io.read(model_dir)
     except UserError as exc:
         raise UserError(f"--teacher {exc}") from None
-    if manifest["task"] != "text-classification":
+    if manifest["task"] != text_task.NAME:
         raise UserError(f"--teacher {model_dir}: is a {manifest['task']} model; a text student needs a text teacher")
     theirs = manifest["labels"]
     if theirs != labels:

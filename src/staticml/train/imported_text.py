@@ -10,6 +10,7 @@ from typing import Callable
 import numpy as np
 
 from .. import archs, parity, tasks
+from ..tasks import text as text_task
 from ..errors import UserError
 from ..hard_texts import hard_texts
 from ..runtime import create_session, softmax
@@ -96,7 +97,7 @@ def finish(folder: Path, options: dict, labels: list[str], encoder: TextEncoder,
     for variant, file in variants.items():
         report(f"variant {variant}: {file} {(folder / file).stat().st_size / 1e6:.2f} MB")
     return tasks.write_model_folder(
-        folder, name=options["name"], task="text-classification", labels=labels, max_length=encoder.max_length,
+        folder, name=options["name"], task=text_task.NAME, labels=labels, max_length=encoder.max_length,
         tokenizer=encoder.spec.to_json(), other_files=("tokenizer.json",), arch=arch,
         variants=variants, default_variant=default, **{"import": section},
         metrics={"measured": False, "note": "imported without labeled data: accuracy and macro-F1 not measured"},

@@ -17,6 +17,7 @@ import numpy as np
 import onnx
 
 from .. import archs, tasks
+from ..tasks import question_answering as qa_task
 from ..errors import UserError
 from ..output import atomic_folder
 from ..runtime import create_session
@@ -150,7 +151,7 @@ def import_qa(folder: Path, out: Path, config, tokenizer_path: Path, length_limi
             report(f"variant {variant}: {file} {(target / file).stat().st_size / 1e6:.2f} MB")
         default = options["default_variant"] if options["default_variant"] in variants else "fp32"
         manifest = tasks.write_model_folder(
-            target, name=options["name"], task="question-answering", labels=None, max_length=max_length,
+            target, name=options["name"], task=qa_task.NAME, labels=None, max_length=max_length,
             tokenizer=spec.to_json(), other_files=("tokenizer.json",), arch=f"imported-{config.model_type}",
             stride=stride, max_answer_tokens=MAX_ANSWER_TOKENS, pair=pair_layout(tokenizer), no_answer_below=NO_ANSWER_BELOW,
             variants=variants, default_variant=default, **{"import": section},

@@ -20,6 +20,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import output, parity, tasks
+from ..tasks import tabular as tabular_task
 from ..tasks.tabular import features as tabular
 from ..errors import UserError
 from ..runtime import create_session
@@ -689,7 +690,7 @@ def train(table: Table, out: Path, name: str = "eligibility", report: Report = p
         (folder / TEST_ROWS).write_text(json.dumps(test_rows, ensure_ascii=False), encoding="utf-8")
         train_seconds = round(time.perf_counter() - started, 1)
         manifest = tasks.write_model_folder(
-            folder, name=name, task="tabular-classification", labels=parts.labels, features=features,
+            folder, name=name, task=tabular_task.NAME, labels=parts.labels, features=features,
             **({"positive_label": table.positive_label} if table.positive_label else {}),
             arch=ARCHS[chosen], variants={"fp32": MODEL_FILE}, default_variant="fp32",
             metrics={"data": _data_summary(table, parts), "variants": {"fp32": results[chosen]},

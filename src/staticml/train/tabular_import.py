@@ -18,6 +18,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .. import parity, tasks
+from ..tasks import tabular as tabular_task
 from ..tasks.tabular import features as tabular
 from ..errors import UserError
 from ..output import atomic_folder, check_writable
@@ -178,7 +179,7 @@ def import_onnx(source: Path, out: Path, labels: list[str], features: list[dict]
     with atomic_folder(out, "model", force, inputs) as folder:
         shutil.copyfile(source, folder / train_tabular.MODEL_FILE)
         manifest = tasks.write_model_folder(
-            folder, name=name, task="tabular-classification", labels=labels, **fields,
+            folder, name=name, task=tabular_task.NAME, labels=labels, **fields,
             arch="imported-onnx-tabular", variants={"fp32": train_tabular.MODEL_FILE}, default_variant="fp32",
             metrics={}, **{"import": {"source": source.name, "kind": "onnx-tabular"}})
     report(f"model folder written: {out}")
@@ -309,7 +310,7 @@ def import_skops(source: Path, out: Path, labels: str | None, features_file: str
             raise UserError(f"{source}: the ONNX graph does not match the pipeline ({check.summary()})")
         report(f"import: model.onnx vs scikit-learn {check.summary().replace(' texts', ' rows')}")
         manifest = tasks.write_model_folder(
-            folder, name=name, task="tabular-classification", labels=labels_, **fields,
+            folder, name=name, task=tabular_task.NAME, labels=labels_, **fields,
             arch="imported-sklearn-" + type(pipeline.steps[-1][1]).__name__, variants={"fp32": train_tabular.MODEL_FILE},
             default_variant="fp32", metrics={},
             **{"import": {"source": source.name, "kind": "skops", "onnx_vs_sklearn": float(f"{check.max_abs_diff:.3g}")}})

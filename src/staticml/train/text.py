@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 from .. import archs, output, tasks
+from ..tasks import text as text_task
 from ..errors import UserError
 from ..leaks import HELD_OUT_TEXTS
 from ..tokenize import TextEncoder, describe, pad, train_tokenizer
@@ -116,7 +117,7 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print,
             {"coverage": config.coverage, "skipped": calibrated["skipped"]}
         warnings = not_good_enough(result["metrics"][result["default_variant"]], baseline, calibrated, report)
         manifest = tasks.write_model_folder(
-            folder, name=config.name, task="text-classification", labels=parts.labels,
+            folder, name=config.name, task=text_task.NAME, labels=parts.labels,
             max_length=config.max_length, tokenizer=encoder.spec.to_json(),
             **({"examples": config.examples} if config.examples else {}), other_files=("tokenizer.json",),
             conformal=conformal,

