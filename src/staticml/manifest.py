@@ -302,6 +302,12 @@ def check_integrity(model_dir: Path, manifest: dict) -> list[str]:
     return broken
 
 
+def mismatch_text(broken: list[str], against: str = "the sha256 in manifest.json") -> str:
+    """'a.onnx does not match …' or 'a.onnx, b.json do not match …', for messages about check_integrity's result."""
+    verb = "does" if len(broken) == 1 else "do"
+    return f"{', '.join(broken)} {verb} not match {against}"
+
+
 def _decompress(path: Path) -> bytes:
     import gzip
 

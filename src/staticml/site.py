@@ -56,7 +56,7 @@ def build(model_dirs: list[Path], out: Path, api_url: str | None = None, report:
     for i, (model_dir, manifest) in enumerate(manifests):
         broken = manifest_io.check_integrity(model_dir, manifest)
         if broken:
-            raise UserError(f"{model_dir}: {', '.join(broken)} do not match the sha256 in manifest.json")
+            raise UserError(f"{model_dir}: {manifest_io.mismatch_text(broken)}")
         _check_runs_in_the_page(model_dir, manifest)
         manifests[i] = (model_dir, tasks.get(manifest["task"]).prepare(model_dir, manifest, report))
     page = page_of([m for _, m in manifests])

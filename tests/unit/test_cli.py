@@ -93,7 +93,7 @@ def test_build_refuses_model_files_changed_after_training(tmp_path, capsys):
                "--out", model, "--epochs", "1")[0] == 0
     (model / "tokenizer.json").write_text(json.dumps({"tampered": True}))
     code, err = run(capsys, "build", model, "--out", tmp_path / "site")
-    assert code == 2 and "tokenizer.json do not match the sha256" in err
+    assert code == 2 and "tokenizer.json does not match the sha256" in err
     assert not (tmp_path / "site").exists()
 
 

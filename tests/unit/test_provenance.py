@@ -166,7 +166,7 @@ def test_sign_refuses_a_folder_whose_files_do_not_match(tiny_model, keys, tmp_pa
     shutil.copytree(tiny_model, tmp_path / "model")
     (tmp_path / "model" / "tokenizer.json").write_text("{}")
     code, err = run(capsys, "sign", tmp_path / "model", "--key", keys[0][0])
-    assert_one_line_refusal(code, err, "do not match the sha256")
+    assert_one_line_refusal(code, err, "not match the sha256")
     code, err = run(capsys, "sign", tiny_model, "--key", keys[0][1])
     assert_one_line_refusal(code, err, "not an unencrypted PEM private key")
 

@@ -101,7 +101,7 @@ def sign(model_dir: Path, manifest: dict, key_path: Path, task_fields: manifest_
     """Sign the model folder's manifest (after checking its files against their hashes); write and return it."""
     broken = manifest_io.check_integrity(model_dir, manifest)
     if broken:
-        raise UserError(f"{model_dir}: {', '.join(broken)} do not match the sha256 in manifest.json; nothing signed")
+        raise UserError(f"{model_dir}: {manifest_io.mismatch_text(broken)}; nothing signed")
     key = load_private_key(key_path)
     public = _spki_base64(key.public_key())
     signer = signer or (manifest.get("provenance") or {}).get("author") or f"key {key_id(public)}"
@@ -143,6 +143,6 @@ def check(model_dir: Path, manifest: dict, expected_key: str | None = None) -> S
                                          "(signed by another key, or the manifest changed after signing)")
     broken = manifest_io.check_integrity(model_dir, manifest)
     if broken:
-        return SignatureCheck("tampered", f"signature valid, but {', '.join(broken)} do not match the signed sha256")
+        return SignatureCheck("tampered", f"signature valid, but {manifest_io.mismatch_text(broken, 'the signed sha256')}")
     return SignatureCheck("signed", f"signed by {signature['signer']} (Ed25519 key {key_id(signature['public_key'])}), "
                                     f"{len(manifest['files'])} files match")
