@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import UserError
+from .output import write_file_whole
 
 WORKFLOW = Path(".github") / "workflows" / "pages.yml"
 
@@ -56,9 +57,7 @@ class PagesWorkflow:
 
     def write(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_name(f".{self.path.name}.partial")
-        partial.write_text(self.text, encoding="utf-8")
-        partial.replace(self.path)
+        write_file_whole(self.path, self.text)
 
 
 def planned_workflow(repo: Path, site: Path, force: bool) -> PagesWorkflow:

@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -103,6 +104,22 @@ def check_writable_file(out: Path, force: bool, inputs: Iterable[str | Path] = (
         raise UserError(f"--out {out}: the file exists; pass --force to replace it")
     if not out.parent.is_dir():
         raise UserError(f"--out {out}: no folder {out.parent}")
+
+
+def write_file_whole(path: Path, text: str) -> None:
+    """Write `path` through a hidden partial file, so a reader never sees half of it."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
+def write_lines_out(out: Path | None, lines: str, force: bool, inputs: Iterable[str | Path] = ()) -> None:
+    """predict's results: to standard output, or whole to the file `--out`."""
+    if out is None:
+        sys.stdout.write(lines)
+        return
+    check_writable_file(out, force, inputs)
+    write_file_whole(out, lines)
 
 
 def cache_dir() -> Path:

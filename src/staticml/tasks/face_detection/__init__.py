@@ -9,7 +9,6 @@ thresholds, non-maximum suppression), for the page (web/src/tasks/camera/decode.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -72,18 +71,11 @@ def read_image(path: Path):
 
 def predict(run: PredictRun) -> int:
     """The faces in one image as JSON lines, one face a line, as the page's detect() answers."""
-    from ...output import check_writable_file
+    from ...output import write_lines_out
 
-    frame = read_image(run.data)
+    frame = read_image(run.data)  # before the model: a table given as the image is named as such
     faces = open_detector(run.model_dir).detect(frame)
-    lines = "".join(json.dumps(face) + "\n" for face in faces)
-    if run.out is None:
-        sys.stdout.write(lines)
-    else:
-        check_writable_file(run.out, run.force, [run.data])
-        partial = run.out.with_name(f".{run.out.name}.partial")
-        partial.write_text(lines, encoding="utf-8")
-        partial.replace(run.out)
+    write_lines_out(run.out, "".join(json.dumps(face) + "\n" for face in faces), run.force, [run.data])
     run.report(f"predict: {len(faces)} face(s) in {run.data}")
     return 1
 

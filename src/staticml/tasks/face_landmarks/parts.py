@@ -4,7 +4,6 @@ build's check that each model of the pipeline runs, the native frames per second
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -19,18 +18,11 @@ NATIVE_FRAMES = 30
 
 def predict_lines(run: PredictRun, answer: Callable[[np.ndarray], list[dict]], what: str) -> int:
     """The image's results as JSON lines, one face or hand a line, as the page API answers."""
-    from ...output import check_writable_file
+    from ...output import write_lines_out
     from ..face_detection import read_image
 
     results = answer(read_image(run.data))
-    lines = "".join(json.dumps(result) + "\n" for result in results)
-    if run.out is None:
-        sys.stdout.write(lines)
-    else:
-        check_writable_file(run.out, run.force, [run.data])
-        partial = run.out.with_name(f".{run.out.name}.partial")
-        partial.write_text(lines, encoding="utf-8")
-        partial.replace(run.out)
+    write_lines_out(run.out, "".join(json.dumps(result) + "\n" for result in results), run.force, [run.data])
     run.report(f"predict: {len(results)} {what}(s) in {run.data}")
     return 1
 
