@@ -244,7 +244,7 @@ def test_bench_reports_the_loop_the_page_api_native_and_first_visit_bytes(eyes_s
     assert "live camera loop" in (tmp_path / "bench" / "report.md").read_text()
 
 
-def test_bench_on_the_hands_site_measures_with_a_hand_in_view(hands_site, tmp_path):
+def test_bench_on_the_hands_site_measures_with_a_hand_in_view_and_without(hands_site, tmp_path):
     from staticml.cli import main
 
     assert main(["bench", str(hands_site), "--out", str(tmp_path / "bench")]) == 0
@@ -253,6 +253,10 @@ def test_bench_on_the_hands_site_measures_with_a_hand_in_view(hands_site, tmp_pa
     print(f"hands bench: loop {figures['camera_loop']['fps']} fps, hands() {figures['page_api_fps']['fps']} fps, "
           f"native {figures['native_1_thread']['fps']} fps, first landmarks {figures['camera_loop']['first_landmarks_ms']} ms, "
           f"first visit {figures['first_visit']['brotli_bytes'] / 1e6:.2f} MB brotli (load {report['machine']['load_1min']})")
+    nothing = figures["camera_loop_nothing_in_view"]
+    print(f"hands bench, no hand in view: loop {nothing['fps']} fps, {nothing['found']} found")
     assert report["target_fps"] == 10 and figures["camera_loop"]["found"] == 1
+    assert nothing["scene"] == "no hand in view" and nothing["found"] == 0 and nothing["fps"] > 0
+    assert "| live camera loop, no hand in view, WASM 1 thread |" in (tmp_path / "bench" / "report.md").read_text()
     assert figures["camera_loop"]["fps"] > 0 and figures["page_api_fps"]["fps"] > 0 and figures["native_1_thread"]["fps"] > 0
     assert figures["camera_loop"]["first_landmarks_ms"] is not None

@@ -7,7 +7,7 @@ pixels again, shifted and cut to the opening; the head does not move.
 
 A closed eye cannot be made the same way: painting the opening over with the lid skin just above it
 (and a lash line) looks closed, but neither the face mesh's lid points nor the iris model's eye
-contours follow it (openness 94 % and 80 % of the open eye's, against the control's 45 %), so the
+contours follow it (openness about 95 % and 80 % of the open eye's, against the control's 45 %), so the
 long blink is proven on landmark sequences (web/test/gestures.test.ts) instead."""
 
 from __future__ import annotations
