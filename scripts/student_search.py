@@ -7,9 +7,12 @@ only measured, never tuned on). Figures: docs/trust.md.
     python scripts/student_search.py --labels 3 --runs tiny "arch=conv" "arch=transformer1,width=64" \\
         "cf=1" "teacher=MODEL_DIR,augment=2" --out docs/bench/students_3.json
 
-A run is comma-separated key=value: arch (tiny|conv|transformer1|transformer2), width, epochs, cf (1:
-counterfactuals), teacher (a model folder), T, W, augment (copies per training text for the
-teacher), unlabeled (a file of texts for the teacher). Binary runs with a 3-label teacher use its
+A run is comma-separated key=value: arch (tiny|conv|transformer1|transformer2), width, heads
+(transformers: 2 or 4), epochs, cf (1: counterfactuals), teacher (a model folder), T, W, augment
+(copies per training text for the teacher), unlabeled (a file of texts for the teacher, such as
+scripts/transfer_set.py writes). With --page, each model is also built into a site and measured in
+headless Chromium (`staticml bench --quick`): the page's p50 per prediction and the first visit's
+brotli bytes. --measure DIR... measures existing model folders instead of training. Binary runs with a 3-label teacher use its
 negative/positive logits (--teacher-subset), and also report accuracy on the binary test texts that
 are in the 3-label test split too (the teacher never saw them).
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import subprocess
 import sys
 import tempfile
 import time
@@ -41,11 +45,12 @@ def _conv(config, vocab_size: int, num_labels: int):
     return ConvTiny(vocab_size, num_labels, sparse=True, **({"dim": config.width} if config.width else {}))
 
 
-def _transformer(layers: int):
+def _transformer(layers: int, heads: int):
     def build(config, vocab_size: int, num_labels: int):
         from staticml.train.models.students import TinyTransformer
 
-        return TinyTransformer(vocab_size, num_labels, dim=config.width or 64, layers=layers, max_length=config.max_length)
+        return TinyTransformer(vocab_size, num_labels, dim=config.width or 64, layers=layers, heads=heads,
+                               max_length=config.max_length)
     return build
 
 
@@ -55,9 +60,11 @@ def register_students() -> None:
     archs.register(archs.Arch("conv", archs.TRAINED, export_tolerance=1e-5, quantizer="gather-int8", build=_conv,
                               defaults=dict(tiny.defaults)))
     for layers in (1, 2):
-        archs.register(archs.Arch(f"transformer{layers}", archs.TRAINED, export_tolerance=1e-4, quantizer="gather-int8",
-                                  build=_transformer(layers),
-                                  defaults={"epochs": 8, "batch_size": 32, "learning_rate": 1e-3, "lr_decay": True, "threads": 1}))
+        for heads in (2, 4):
+            name = f"transformer{layers}" + ("" if heads == 2 else f"h{heads}")
+            archs.register(archs.Arch(name, archs.TRAINED, export_tolerance=1e-4, quantizer="gather-int8",
+                                      build=_transformer(layers, heads),
+                                      defaults={"epochs": 8, "batch_size": 32, "learning_rate": 1e-3, "lr_decay": True, "threads": 1}))
 
 
 def read_probes(labels: list[str]) -> list[dict]:
@@ -87,8 +94,20 @@ def native_ms_per_text(model_dir: Path, texts: list[str]) -> float:
     return round((time.perf_counter() - started) * 1000 / len(texts), 3)
 
 
+def page_figures(model_dir: Path, workdir: Path) -> dict:
+    """The model in the page: built into a site, measured by `staticml bench --quick` in headless Chromium."""
+    site, report = workdir / f"site-{time.monotonic_ns()}", workdir / f"bench-{time.monotonic_ns()}"
+    for command in (["build", str(model_dir), "--out", str(site)], ["bench", str(site), "--quick", "--out", str(report)]):
+        subprocess.run([sys.executable, "-m", "staticml", *command], check=True, stdout=subprocess.DEVNULL)
+    result = json.loads((report / "report.json").read_text())["results"][0]
+    page = result["page"]["threads_1"]
+    return {"engine": result["engine"], "page_p50_ms": page["p50_ms"], "page_p95_ms": page["p95_ms"],
+            "native_p50_ms": result["native"]["threads_1"]["p50_ms"], "first_visit_brotli_bytes": result["first_visit_brotli_bytes"]}
+
+
 def config_for(run: dict, args) -> TrainConfig:
-    config = TrainConfig(name="student", arch=run.get("arch", "tiny"), counterfactual=run.get("cf") == "1")
+    arch = run.get("arch", "tiny") + (f"h{run['heads']}" if run.get("heads", "2") != "2" else "")
+    config = TrainConfig(name="student", arch=arch, counterfactual=run.get("cf") == "1")
     if "width" in run:
         config.width = int(run["width"])
     if "epochs" in run:
@@ -105,6 +124,10 @@ def measure(spec: str, dataset: data.Dataset, args, workdir: Path, clean) -> dic
     out = workdir / f"run-{time.monotonic_ns()}"
     started = time.perf_counter()
     manifest = train(dataset, out, config_for(run, args), report=lambda line: print("   ", line, file=sys.stderr, flush=True))
+    return figures_of(spec, out, manifest, args, workdir, clean, time.perf_counter() - started)
+
+
+def figures_of(spec: str, out: Path, manifest: dict, args, workdir: Path, clean, seconds: float) -> dict:
     default = manifest["default_variant"]
     figures = manifest["metrics"]["variants"][default]
     file = out / manifest["variants"][default]
@@ -114,12 +137,14 @@ def measure(spec: str, dataset: data.Dataset, args, workdir: Path, clean) -> dic
               "temperature": manifest["metrics"]["calibration"]["temperature"],
               "compact_engine_unsupported": compact.unsupported(file),
               "native_ms_per_text": native_ms_per_text(out, [r["text"] for r in read_probes(manifest["labels"])]),
-              "seconds": round(time.perf_counter() - started, 1),
+              "seconds": round(seconds, 1),
               "probe": probe_figures(out, read_probes(manifest["labels"]), manifest["labels"])}
     if clean:
         predicted = Classifier(out, threads=1).probabilities(clean[0]).argmax(-1)
         result["clean_test"] = {"rows": len(clean[0]), "accuracy": round(float((predicted == np.array(clean[1])).mean()), 4)}
-    if args.keep:
+    if args.page:
+        result["page"] = page_figures(out, workdir)
+    if args.keep or args.measure:
         result["model_dir"] = str(out)
     return result
 
@@ -130,6 +155,8 @@ def main() -> None:
     p.add_argument("--runs", nargs="+", default=["tiny"])
     p.add_argument("--out", type=Path, required=True, help="JSON lines, one per run (appended)")
     p.add_argument("--keep", type=Path, help="keep the model folders here")
+    p.add_argument("--page", action="store_true", help="also build each model into a site and bench it in Chromium (--quick)")
+    p.add_argument("--measure", type=Path, nargs="+", help="measure these model folders (trained earlier) instead of training")
     args = p.parse_args()
     register_students()
     keep = ["negative", "positive"] if args.labels == 2 else []
@@ -142,8 +169,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="students-") as tmp:
         workdir = args.keep or Path(tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        for spec in args.runs:
-            result = {"labels": args.labels, **measure(spec, dataset, args, workdir, clean)}
+        for spec in args.measure or args.runs:
+            if args.measure:
+                manifest = json.loads((spec / "manifest.json").read_text())
+                result = {"labels": args.labels, **figures_of(f"{manifest.get('arch')} {spec.name}", spec, manifest, args, workdir, clean, 0)}
+            else:
+                result = {"labels": args.labels, **measure(spec, dataset, args, workdir, clean)}
             print(json.dumps(result), flush=True)
             with args.out.open("a", encoding="utf-8") as f:
                 f.write(json.dumps(result) + "\n")
