@@ -61,6 +61,19 @@ def listening(page):
     return page
 
 
+def camera_run(site, clip, until: str) -> tuple[list, dict, str]:
+    """The page on the fake camera `clip`, its camera started, once `until` (JS) holds: the moves it made
+    ([direction, control]), its info() and its indicator's text."""
+    with served(site) as url, chromium(camera_clip.fake_camera_flags(clip)) as browser:
+        context, page, _ = open_camera_page(browser, url)
+        try:
+            listening(page).evaluate("() => window.staticml.start()")
+            wait_until(page, until, 60_000)
+            return page.evaluate("() => window.moves"), page.evaluate("() => window.staticml.info()"), page.text_content("#face-indicator")
+        finally:
+            context.close()
+
+
 def test_eyes_page_landmarks_equal_python_on_36_frames(eyes_model, eyes_site):
     frames = parity_frames("face-landmarks")
     with served(eyes_site) as url, chromium() as browser:
@@ -128,13 +141,7 @@ def test_eyes_clip_python_iris_model_follows_the_redrawn_iris(eyes_model):
 def test_eyes_camera_clip_of_moving_irises_gives_previous_then_next(eyes_model, eyes_site, tmp_path):
     """A still head whose irises move to the visitor's left and back, then right and back (mirrored preview)."""
     clip = eyes_clip.gaze_clip(tmp_path / "gaze.y4m", open_face(eyes_model))
-    with served(eyes_site) as url, chromium(camera_clip.fake_camera_flags(clip)) as browser:
-        context, page, _ = open_camera_page(browser, url)
-        listening(page).evaluate("() => window.staticml.start()")
-        wait_until(page, "window.moves.length >= 2", 60_000)
-        moves = page.evaluate("() => window.moves")
-        info = page.evaluate("() => window.staticml.info()")
-        context.close()
+    moves, info, _ = camera_run(eyes_site, clip, "window.moves.length >= 2")
     print(f"eyes gaze clip: {moves}, {info['fps']} fps, detector on {info['detector_frames']} of {info['frames']} frames")
     assert moves[:2] == [["previous", "eyes"], ["next", "eyes"]]
     assert all(m[0] in ("previous", "next") for m in moves)
@@ -142,39 +149,20 @@ def test_eyes_camera_clip_of_moving_irises_gives_previous_then_next(eyes_model, 
 
 def test_eyes_camera_without_a_face_says_so_and_moves_nothing(eyes_site, tmp_path):
     clip = camera_clip.still_clip(tmp_path / "empty.y4m", face=False)
-    with served(eyes_site) as url, chromium(camera_clip.fake_camera_flags(clip)) as browser:
-        context, page, _ = open_camera_page(browser, url)
-        listening(page).evaluate("() => window.staticml.start()")
-        wait_until(page, "window.staticml.info().frames > 12", 60_000)
-        indicator = page.text_content("#face-indicator")
-        moves = page.evaluate("() => window.moves")
-        context.close()
+    moves, _, indicator = camera_run(eyes_site, clip, "window.staticml.info().frames > 12")
     assert moves == [] and indicator in ("No face in view", "Look at the centre of the screen…")
 
 
 def test_hands_camera_without_a_hand_says_so_and_moves_nothing(hands_site, tmp_path):
     clip = camera_clip.movement_clip(tmp_path / "moves.y4m")  # a face moving left and right, no hand
-    with served(hands_site) as url, chromium(camera_clip.fake_camera_flags(clip)) as browser:
-        context, page, _ = open_camera_page(browser, url)
-        listening(page).evaluate("() => window.staticml.start()")
-        wait_until(page, "window.staticml.info().frames > 12", 60_000)
-        indicator = page.text_content("#face-indicator")
-        info = page.evaluate("() => window.staticml.info()")
-        moves = page.evaluate("() => window.moves")
-        context.close()
+    moves, info, indicator = camera_run(hands_site, clip, "window.staticml.info().frames > 12")
     assert moves == [] and indicator == "No hand in view" and info["found"] == 0 and info["tracker"] == "no-hand"
 
 
 def test_hands_camera_swipe_left_then_right_gives_previous_then_next(hands_site, tmp_path):
     """The photographed hand held up, moved to the visitor's left and back (the preview is mirrored)."""
     clip = hand_frames.swipe_clip(tmp_path / "swipe.y4m")
-    with served(hands_site) as url, chromium(camera_clip.fake_camera_flags(clip)) as browser:
-        context, page, _ = open_camera_page(browser, url)
-        listening(page).evaluate("() => window.staticml.start()")
-        wait_until(page, "window.moves.length >= 2", 60_000)
-        moves = page.evaluate("() => window.moves")
-        info = page.evaluate("() => window.staticml.info()")
-        context.close()
+    moves, info, _ = camera_run(hands_site, clip, "window.moves.length >= 2")
     print(f"hands swipe: {moves}, {info['fps']} fps, detector on {info['detector_frames']} of {info['frames']} frames, "
           f"first landmarks {info['first_landmarks_ms']:.0f} ms after the camera started")
     assert moves[:2] == [["previous", "hands"], ["next", "hands"]]
