@@ -41,13 +41,15 @@ class ModelBundle:
     files: dict[str, bytes] = field(repr=False)
 
     @classmethod
-    def read(cls, model_dir: str | Path) -> "ModelBundle":
-        """The folder's files as the manifest lists them (checked against the contract, not yet by sha256:
-        that happens where the bundle arrives)."""
+    def read(cls, model_dir: str | Path, variant: str | None = None) -> "ModelBundle":
+        """The folder's files that `variant` (default: the manifest's default_variant) needs, and a manifest
+        that lists only those, with the folder's sha256 for each: the other variants stay behind (MiniLM's
+        fp32 and q4 are 100 MB the workers would never open). Checked against the contract here, by sha256
+        where the bundle arrives."""
         folder = Path(model_dir)
-        manifest = tasks.read_model(folder)
+        manifest = one_variant(tasks.read_model(folder), variant, folder)
         files = {name: (folder / name).read_bytes() for name in manifest["files"]}
-        return cls(manifest["name"], (folder / MANIFEST).read_bytes(), files)
+        return cls(manifest["name"], json.dumps(manifest, ensure_ascii=False).encode(), files)
 
     @cached_property
     def key(self) -> str:
@@ -79,6 +81,23 @@ class ModelBundle:
                 raise UserError(f"model '{self.name}': {name} {SHA_MISMATCH} (sha256 {got[:16]}…, manifest.json says "
                                 f"{want[:16]}…): the file changed after the model folder was written, or on the way")
         return folder
+
+
+def one_variant(manifest: dict, variant: str | None, where: Path) -> dict:
+    """`manifest` as if `variant` were the folder's only one: its model file and the files every variant
+    shares (tokenizer, licence), none of the other variants' files."""
+    variants = manifest["variants"]
+    chosen = variant or manifest["default_variant"]
+    if chosen not in variants:
+        raise UserError(f"{where}: no variant '{chosen}' (has {', '.join(variants)})")
+    others = {name for v, name in variants.items() if v != chosen} - {variants[chosen]}
+    # Not the signature: it signs the whole manifest, which this no longer is.
+    kept = {key: value for key, value in manifest.items() if key != "signature"}
+    kept.update(files={name: entry for name, entry in manifest["files"].items() if name not in others},
+                variants={chosen: variants[chosen]}, default_variant=chosen)
+    if "engines" in manifest:
+        kept["engines"] = {v: e for v, e in manifest["engines"].items() if v == chosen}
+    return tasks.validate(kept, f"{where / MANIFEST} (variant '{chosen}')")
 
 
 _RUNNERS: dict[str, Any] = {}  # bundle key -> runner: one model load per worker process

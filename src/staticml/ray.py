@@ -1,8 +1,8 @@
 """Batch scoring on Ray (`pip install 'staticml[ray]'`): `score(dataset, model)` and `predict --engine ray`.
 
-Ray Data's `map_batches` with an actor class: each actor unpacks the model folder (shipped with the
-job, checked by sha256 on arrival) and opens it once, then scores whole pandas batches. Workers need
-staticml installed (the same version as the driver)."""
+Ray Data's `map_batches` with an actor class: each actor unpacks the model (the one variant scored, with
+the files it needs: shipped with the job, checked by sha256 on arrival) and opens it once, then scores
+whole pandas batches. Workers need staticml installed (the same version as the driver)."""
 
 from __future__ import annotations
 
@@ -66,11 +66,12 @@ class BatchScorer:
 
 
 def score(dataset: ray.data.Dataset, model: str | Path | ModelBundle, column: str | None = None,
-          concurrency: int | None = None) -> ray.data.Dataset:
+          concurrency: int | None = None, variant: str | None = None) -> ray.data.Dataset:
     """`dataset` with `label` and `p_<label>` columns added, as `staticml predict` names them (a text model
     reads `column`, default `text`; a tabular model the columns named as its features), on `concurrency`
-    actors (default: one per core). Lazy, as any Ray Data transformation."""
-    bundle = model if isinstance(model, ModelBundle) else ModelBundle.read(model)
+    actors (default: one per core), scored by `variant` (default: the model's default variant; only its
+    files are shipped). Lazy, as any Ray Data transformation."""
+    bundle = model if isinstance(model, ModelBundle) else ModelBundle.read(model, variant)
     columns = engines.input_columns(json.loads(bundle.manifest), dataset.columns(), column, "the Dataset")
     return dataset.map_batches(Scorer, fn_constructor_args=(bundle, columns), batch_format="pandas",
                                compute=ray.data.ActorPoolStrategy(size=concurrency or workers()), num_cpus=ACTOR_CPUS)

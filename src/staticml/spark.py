@@ -1,7 +1,7 @@
 """Batch scoring on Spark (`pip install 'staticml[spark]'`): `score(dataframe, model)` and `predict --engine spark`.
 
-The model folder travels with the job as a broadcast variable and is checked by sha256 where it
-lands; each executor's Python worker opens it once and scores whole Arrow batches (`mapInPandas`).
+The model (the one variant scored, with the files it needs) travels with the job as a broadcast
+variable and is checked by sha256 where it lands; each executor's Python worker opens it once and scores whole Arrow batches (`mapInPandas`).
 Executors need staticml installed (the same version as the driver)."""
 
 from __future__ import annotations
@@ -39,11 +39,12 @@ def session(master: str | None = None) -> SparkSession:
     return spark
 
 
-def score(dataframe: DataFrame, model: str | Path | ModelBundle, column: str | None = None) -> DataFrame:
+def score(dataframe: DataFrame, model: str | Path | ModelBundle, column: str | None = None, variant: str | None = None) -> DataFrame:
     """`dataframe` with `label` and `p_<label>` columns added, as `staticml predict` names them (a text
-    model reads `column`, default `text`; a tabular model the columns named as its features). Lazy, as
-    any Spark transformation; a row with an empty text gets a null label."""
-    bundle = model if isinstance(model, ModelBundle) else ModelBundle.read(model)
+    model reads `column`, default `text`; a tabular model the columns named as its features), scored by
+    `variant` (default: the model's default variant; only its files are shipped). Lazy, as any Spark
+    transformation; a row with an empty text gets a null label."""
+    bundle = model if isinstance(model, ModelBundle) else ModelBundle.read(model, variant)
     manifest = json.loads(bundle.manifest)
     columns = engines.input_columns(manifest, dataframe.columns, column, "the DataFrame")
     added = [StructField("label", StringType()), *[StructField(f"p_{label}", DoubleType()) for label in manifest["labels"]]]
