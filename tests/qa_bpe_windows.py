@@ -56,7 +56,8 @@ def write(out: Path) -> None:
             units = utf16(context)
             found = windows(tokenizer, question, context, MAX_LENGTH, STRIDE)
             cases.append({"question": question, "context": context, "windows": [
-                {"ids": w.ids, "spans": [None if s is None else [units[s[0]], units[s[1]]] for s in w.spans]} for w in found]})
+                {"ids": w.ids, "type_ids": w.type_ids, "spans": [None if s is None else [units[s[0]], units[s[1]]] for s in w.spans]}
+                for w in found]})
         document = {"max_length": MAX_LENGTH, "stride": STRIDE, "layout": pair_layout(tokenizer), "cases": cases}
         (out / f"{name}.windows.json").write_text(json.dumps(document, ensure_ascii=False))
 

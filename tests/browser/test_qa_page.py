@@ -125,3 +125,40 @@ def test_bench_reports_first_visit_ready_and_latency_in_page_and_native(qa_site,
     assert (tmp_path / "bench" / "report.md").read_text().count("a long passage") == len(report["results"])
     refused = bench("--out", tmp_path / "other", "--models", "nope")
     assert refused.returncode == 2 and "no model named nope" in refused.stderr.strip().splitlines()[-1]
+
+
+FAMILIES = ("roberta", "distilbert")
+
+
+@pytest.fixture(scope="module")
+def other_families_site(tmp_path_factory):
+    """Tiny random RoBERTa (byte-level BPE, no token types) and DistilBERT (WordPiece, no token types) QA models, imported, one site."""
+    from qa_models import save_tiny_qa
+
+    from staticml.train.importer import import_model
+
+    root = tmp_path_factory.mktemp("qa-families")
+    for family in FAMILIES:
+        import_model(save_tiny_qa(root / f"hf-{family}", family), root / family, name=f"tiny-{family}-qa", report=lambda line: None)
+    build([root / family for family in FAMILIES], root / "site", report=lambda line: None)
+    return root
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_page_matches_python_for_roberta_and_distilbert(other_families_site, browser, family):
+    """The page's windows for a byte-level BPE tokenizer (offsets from the byte-to-unicode table) and a graph without
+    token_type_ids: the same window ids, logits and answers as Python."""
+    manifest = tasks.read_model(other_families_site / family)
+    with served(other_families_site / "site") as url:
+        context, page, _ = open_page(browser, f"{url}?model=tiny-{family}-qa")
+        try:
+            assert page.evaluate("window.staticml.info()")["model"] == f"tiny-{family}-qa"
+            result = page_parity(page, tasks.open_model(other_families_site / family, "fp32"), parity_pairs(60))
+        finally:
+            context.close()
+    if family == "roberta":
+        assert manifest["pair"] == {"prefix": [0], "middle": [2, 2], "suffix": [2]}  # <s> question </s></s> passage </s>
+    assert result.pairs == 60 and result.windows > 120, result.summary()
+    assert result.ids_differ == 0, result.examples
+    assert result.max_abs_diff_logit <= 1e-4, result.summary()
+    assert result.decided >= 50 and result.same_answer == result.decided, result.summary()

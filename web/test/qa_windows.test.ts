@@ -9,12 +9,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { findComponent, QaTokenizer, type PairLayout } from "../src/tasks/qa/windows";
+import { findComponent, passageTypeId, QaTokenizer, type PairLayout } from "../src/tasks/qa/windows";
 
 interface Case {
   question: string;
   context: string;
-  windows: Array<{ ids: number[]; spans: Array<[number, number] | null> }>;
+  windows: Array<{ ids: number[]; type_ids: number[]; spans: Array<[number, number] | null> }>;
 }
 
 const root = process.env.STATICML_ROOT ?? join(process.cwd(), "..");
@@ -37,6 +37,7 @@ for (const variant of ["roberta", "prefix-space", "untrimmed"]) {
       assert.equal(got.length, c.windows.length, `case ${i}: window count`);
       got.forEach((w, k) => {
         assert.deepEqual(w.ids, c.windows[k].ids, `case ${i} window ${k}: ids`);
+        assert.deepEqual(w.typeIds, c.windows[k].type_ids, `case ${i} window ${k}: token type ids`);
         assert.deepEqual(w.spans, c.windows[k].spans, `case ${i} window ${k}: spans of ${JSON.stringify(c.context.slice(0, 60))}`);
       });
       windows += got.length;
@@ -49,4 +50,13 @@ test("findComponent looks inside a Sequence", () => {
   const sequence = { type: "Sequence", pretokenizers: [{ type: "Split" }, { type: "ByteLevel", add_prefix_space: true }] };
   assert.equal(findComponent(sequence, "ByteLevel")?.add_prefix_space, true);
   assert.equal(findComponent({ type: "BertPreTokenizer" }, "ByteLevel"), null);
+});
+
+test("the passage's token type: 1 for BERT's post-processors, 0 for RoBERTa's, the template's otherwise", () => {
+  assert.equal(passageTypeId({ type: "BertProcessing" }), 1);
+  assert.equal(passageTypeId({ type: "RobertaProcessing" }), 0);
+  const template = { type: "TemplateProcessing", pair: [{ SpecialToken: { id: "[CLS]", type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } },
+    { Sequence: { id: "B", type_id: 1 } }] };
+  assert.equal(passageTypeId({ type: "Sequence", processors: [{ type: "ByteLevel" }, template] }), 1);
+  assert.equal(passageTypeId(null), 0);
 });

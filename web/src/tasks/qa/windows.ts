@@ -37,7 +37,10 @@ interface OffsetTrim {
   addPrefixSpace: boolean;
 }
 
-type Component = { type?: string; pretokenizers?: Component[]; processors?: Component[]; add_prefix_space?: boolean; trim_offsets?: boolean };
+type TemplatePiece = { Sequence?: { id: string; type_id: number }; SpecialToken?: { id: string; type_id: number } };
+type Component = {
+  type?: string; pretokenizers?: Component[]; processors?: Component[]; add_prefix_space?: boolean; trim_offsets?: boolean; pair?: TemplatePiece[];
+};
 
 /** The component of a tokenizer.json part (pre_tokenizer, post_processor) with this type, looking inside a Sequence. */
 export function findComponent(part: Component | null | undefined, type: string): Component | null {
@@ -48,6 +51,15 @@ export function findComponent(part: Component | null | undefined, type: string):
     if (found) return found;
   }
   return null;
+}
+
+/** The token type id the post-processor gives the passage (the second sequence) and the tokens after it:
+ * 1 for BERT's, 0 for RoBERTa's (its models have a single token type), what the template says otherwise. */
+export function passageTypeId(post: Component | null | undefined): number {
+  const template = findComponent(post, "TemplateProcessing");
+  const second = template?.pair?.find((piece) => piece.Sequence?.id === "B");
+  if (second?.Sequence) return second.Sequence.type_id;
+  return findComponent(post, "BertProcessing") ? 1 : 0;
 }
 
 /** Code points → [utf-8 byte, the code point's UTF-16 index] per byte. */
@@ -86,6 +98,7 @@ export class QaTokenizer {
   private readonly tokenizer: Tokenizer;
   private readonly byteLevel: Component | null;
   private readonly trim: OffsetTrim | null;
+  private readonly passageType: number;
 
   constructor(tokenizerJson: object, unkToken: string | null, private readonly layout: PairLayout) {
     this.tokenizer = new Tokenizer(tokenizerJson, unkToken ? { unk_token: unkToken } : {});
@@ -93,6 +106,7 @@ export class QaTokenizer {
     this.byteLevel = findComponent(json.pre_tokenizer, "ByteLevel");
     const post = findComponent(json.post_processor, "RobertaProcessing") ?? findComponent(json.post_processor, "ByteLevel");
     this.trim = this.byteLevel && post?.trim_offsets ? { addPrefixSpace: post.add_prefix_space ?? false } : null;
+    this.passageType = passageTypeId(json.post_processor);
   }
 
   /** Ids of the question, without special tokens (Σ lowercased first, as tokenize.ts does for Rust's rule). */
@@ -180,7 +194,7 @@ export class QaTokenizer {
     for (let start = 0; ; start += room - stride) {
       const end = Math.min(start + room, passage.ids.length);
       const ids = [...head, ...passage.ids.slice(start, end), ...suffix];
-      const typeIds = [...head.map(() => 0), ...ids.slice(head.length).map(() => 1)];
+      const typeIds = [...head.map(() => 0), ...ids.slice(head.length).map(() => this.passageType)];
       const part = passage.spans.slice(start, end).map((span, k) =>
         this.trim && passage.edges ? trimmed(span, passage.edges[start + k], k, this.trim) : span);
       const spans: Array<[number, number] | null> = [...head.map(() => null), ...part, ...suffix.map(() => null)];
