@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from . import tasks
 from .errors import UserError
 from .runtime import Classifier
+from .server import settle_heap
 from .site_config import model_dirs
 
 log = logging.getLogger("staticml.api")
@@ -445,24 +446,22 @@ def create_api(classifiers: dict[str, Classifier], settings: BatchSettings | Non
 
 def add_route(app: FastAPI, route: tasks.base.Route, batchers: dict[str, "Batcher"], errors: dict) -> None:
     """A task's own route: its body type, answered by `route.respond(runner, body)` in a worker thread,
-    one request at a time per model (a runner's tokenizer is not shared between threads); a request
-    that fails is refused alone (4xx), the next one is answered."""
+    requests side by side (the runner is thread-safe, so a short request is not queued behind a long
+    one); a request that fails is refused alone (4xx), the next one is answered."""
     names = [name for name, b in batchers.items() if _api_of(b.classifier) == route]
-    locks = {name: asyncio.Lock() for name in names}
 
     async def respond(body) -> JSONResponse:
         name = body.model or names[0]
         if name not in batchers:
             raise ApiError(404, f"unknown model '{name}'; models on POST {route.path}: {', '.join(names)} (omit \"model\" for '{names[0]}')")
         batcher = batchers[name]
-        if name not in locks:
+        if name not in names:
             raise ApiError(422, f"model '{name}' is a {batcher.classifier.manifest['task']} model: POST {route.path} is for "
                                 f"{', '.join(names)}")
-        async with locks[name]:
-            try:
-                answer = await asyncio.to_thread(route.respond, batcher.classifier, body)
-            except Exception as exc:
-                raise batcher.refusal(exc) from None
+        try:
+            answer = await asyncio.to_thread(route.respond, batcher.classifier, body)
+        except Exception as exc:
+            raise batcher.refusal(exc) from None
         batcher.stats.requests += 1
         return JSONResponse(answer)
 
@@ -525,7 +524,9 @@ def app_from_environment() -> FastAPI:
     """The app factory each worker process runs (uvicorn imports it by name): the models named in
     STATICML_API_MODELS, each worker with its own sessions and its own micro-batching."""
     dirs = [Path(d) for d in os.environ[MODELS_ENV].split(os.pathsep) if d]
-    return create_api(load_models(dirs, threads=int(os.environ.get(THREADS_ENV, "0"))))
+    app = create_api(load_models(dirs, threads=int(os.environ.get(THREADS_ENV, "0"))))
+    settle_heap()
+    return app
 
 
 def site_api(site: Path, config: dict) -> FastAPI:

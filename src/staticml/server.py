@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import mimetypes
 import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
 
-import h11
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.responses import FileResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from .hosting import content_security_policy, is_hidden, site_headers
 from .ports import check_port_free, free_port
@@ -39,6 +39,7 @@ WRITE_TIMEOUT = 30.0
 MAX_CONNECTIONS = 4096
 FD_RESERVE = 128
 MAX_HEAD_BYTES = 16 * 1024  # a request line and headers beyond this get a 400
+HEAD, BODY, IN = "head", "body", "in"  # what a connection waits for: a request's head, its body, nothing (the request is in)
 SHUTDOWN_GRACE = 5  # seconds Ctrl-C waits for requests in progress
 
 mimetypes.add_type("application/wasm", ".wasm")
@@ -123,7 +124,17 @@ def run(app: ASGIApp, host: str, port: int, what: str) -> None:
     check_port_free(host, port)
     raise_open_files_limit()
     print(f"{what} at http://{host}:{port}/  (Ctrl-C to stop)", flush=True)
+    settle_heap()
     uvicorn.run(app, host=host, port=port, **uvicorn_options())
+
+
+def settle_heap() -> None:
+    """Called once the app and its models are loaded, before serving: moves everything alive now out of the
+    garbage collector's sight (gc.freeze). Otherwise each full collection walks the whole start-up heap (the
+    libraries, the models' Python objects) between two requests, and those pauses are the latency tail: with
+    it, p99 at 64 clients fell from 200-430 ms to 31-58 ms in A/B runs on the same loaded machine."""
+    gc.collect()
+    gc.freeze()
 
 
 def run_workers(factory: str, environment: dict[str, str], host: str, port: int, workers: int, what: str) -> None:
@@ -138,7 +149,7 @@ def run_workers(factory: str, environment: dict[str, str], host: str, port: int,
     os.environ.update(environment)
     print(f"{what} at http://{host}:{port}/  ({workers} worker process{'es' if workers > 1 else ''}; Ctrl-C to stop)", flush=True)
     # The protocol by name: each worker process imports it (a class made at run time would not pickle).
-    options = {**uvicorn_options(), "http": f"{__name__}:TimedH11Protocol"}
+    options = {**uvicorn_options(), "http": f"{__name__}:TimedHttpToolsProtocol"}
     uvicorn.run(factory, host=host, port=port, factory=True, workers=workers, **options)
 
 
@@ -147,10 +158,9 @@ def uvicorn_options(idle_timeout: float = IDLE_TIMEOUT, body_timeout: float = BO
     """How `run` configures uvicorn (tests start a uvicorn.Server with shorter timeouts). The
     connection cap defaults to what the current open-files limit allows (`connection_cap`)."""
     timeouts = {"idle_timeout": idle_timeout, "body_timeout": body_timeout, "write_timeout": write_timeout}
-    protocol = type("TimedH11Protocol", (TimedH11Protocol,), timeouts)
+    protocol = type("TimedHttpToolsProtocol", (TimedHttpToolsProtocol,), timeouts)
     return {"http": protocol, "ws": "none", "timeout_keep_alive": KEEP_ALIVE, "log_level": "warning",
-            "limit_concurrency": max_connections or connection_cap(), "h11_max_incomplete_event_size": MAX_HEAD_BYTES,
-            "timeout_graceful_shutdown": SHUTDOWN_GRACE}
+            "limit_concurrency": max_connections or connection_cap(), "timeout_graceful_shutdown": SHUTDOWN_GRACE}
 
 
 def open_files_limit() -> int | None:
@@ -188,34 +198,58 @@ def connection_cap(limit: int | None = None) -> int:
     return max(16, min(MAX_CONNECTIONS, limit - FD_RESERVE))
 
 
-class TimedH11Protocol(H11Protocol):
-    """uvicorn's HTTP/1.1 protocol with request and write timeouts: a connection that does not
-    deliver a request's head within `idle_timeout` (from when it opened or its previous response
-    ended), pauses longer than that inside a body, or has not delivered the whole body within
-    `body_timeout` of its head, is closed (with a 408 when no response has started). uvicorn alone
-    times out only a keep-alive connection that sends nothing at all after a response: a silent new
-    connection, half a request, or a body trickled a byte at a time stays open forever. Once a whole
-    request is in, the app takes the time it needs. A client that leaves the response unread (the
-    send buffer full) for `write_timeout` is dropped."""
+class TimedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1 protocol on httptools (llhttp: about twice the requests per core of the pure-Python
+    h11) with request and write timeouts: a connection that does not deliver a request's head within
+    `idle_timeout` (from when it opened or its previous response ended), pauses longer than that inside a
+    body, or has not delivered the whole body within `body_timeout` of its head, is closed (with a 408
+    when no response has started). uvicorn alone times out only a keep-alive connection that sends
+    nothing at all after a response: a silent new connection, half a request, or a body trickled a byte
+    at a time stays open forever. Once a whole request is in, the app takes the time it needs. A head
+    over `max_head_bytes` gets a 400. A client that leaves the response unread (the send buffer full)
+    for `write_timeout` is dropped."""
 
     idle_timeout: float = IDLE_TIMEOUT
     body_timeout: float = BODY_TIMEOUT
     write_timeout: float = WRITE_TIMEOUT
+    max_head_bytes: int = MAX_HEAD_BYTES
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         self._request_timer: asyncio.TimerHandle | None = None
         self._body_deadline: float | None = None
         self._write_timer: asyncio.TimerHandle | None = None
+        self._phase = HEAD  # what the client sends now: HEAD, BODY, or nothing (IN: the request is whole)
+        self._head_bytes = 0  # bytes received while waiting for the current head
         super().connection_made(transport)
         self._track(fresh=True)
 
     def data_received(self, data: bytes) -> None:
+        if self._phase is HEAD:
+            self._head_bytes += len(data)
         super().data_received(data)
-        if not self.transport.is_closing():
-            self._track(fresh=False)
+        if self.transport.is_closing():
+            return
+        if self._phase is HEAD and self._head_bytes > self.max_head_bytes:
+            self.send_400_response("Request head too large.")
+            return
+        self._track(fresh=False)
+
+    def on_message_begin(self) -> None:
+        self._phase = HEAD
+        super().on_message_begin()
+
+    def on_headers_complete(self) -> None:
+        self._phase, self._body_deadline = BODY, self.loop.time() + self.body_timeout
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._phase, self._body_deadline = IN, None
+        super().on_message_complete()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
+        if self._phase is IN:  # not a pipelined request already on its way: wait for the next head
+            self._phase, self._head_bytes = HEAD, 0
         if not self.transport.is_closing():
             self._track(fresh=True)
 
@@ -244,18 +278,12 @@ class TimedH11Protocol(H11Protocol):
             self.transport.abort()  # close() would wait for the unread buffer to drain, which it never does
 
     def _track(self, fresh: bool) -> None:
-        state = self.conn.their_state
-        if state is not h11.SEND_BODY:
-            self._body_deadline = None
-        if state is h11.IDLE:  # waiting for a request's head: one deadline, more bytes do not extend it
+        if self._phase is HEAD:  # waiting for a request's head: one deadline, more bytes do not extend it
             if fresh or self._request_timer is None:
                 self._start_timer()
-        elif state is h11.SEND_BODY:  # inside a body: restarts with each chunk, but never past the body's deadline
-            now = self.loop.time()
-            if self._body_deadline is None:
-                self._body_deadline = now + self.body_timeout
-            self._start_timer(min(self.idle_timeout, self._body_deadline - now))
-        else:  # the whole request is in (or the connection is closing)
+        elif self._phase is BODY:  # inside a body: restarts with each chunk, but never past the body's deadline
+            self._start_timer(min(self.idle_timeout, self._body_deadline - self.loop.time()))
+        else:  # the whole request is in
             self._stop_timer()
 
     def _start_timer(self, delay: float | None = None) -> None:
@@ -275,7 +303,7 @@ class TimedH11Protocol(H11Protocol):
         if self.flow.read_paused and not body_overdue:  # the server stopped reading (the app is behind), not the client
             self._start_timer()
             return
-        half_head = self.conn.their_state is h11.IDLE and self.conn.trailing_data[0]
+        half_head = self._phase is HEAD and self._head_bytes > 0
         unanswered_body = body_overdue and not (self.cycle is not None and self.cycle.response_started)
         if half_head or unanswered_body:
             self.transport.write(b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
