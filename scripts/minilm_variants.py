@@ -74,9 +74,11 @@ def candidates(work: Path, fp32: Path, pruned: Path) -> dict[str, callable]:
         "pruned q4 b128": make("pruned-q4", pruned, q4),
         "pruned q4 b32": make("pruned-q4-b32", pruned, lambda s, t: q4(s, t, block_size=32)),
         "pruned q4 b32 MatMuls + int8 table": make("pruned-q4-b32-int8t", pruned, lambda s, t: q4(s, t, block_size=32, tables="int8")),
-        "pruned q4 b32 MatMuls + q4 b128 table (q4-pruned)": make("pruned-q4-b32-t128", pruned,
+        "pruned q4 b32 MatMulNBits + q4 b128 table": make("pruned-q4-b32-t128", pruned,
                                                                  lambda s, t: q4(s, t, block_size=32, table_block=128)),
         "pruned + MatMuls 16 levels a byte b32 + q4 rows b128": make("pruned-bytes4", pruned, bytes4_then_q4_rows),
+        "pruned + MatMuls 16 levels a byte b32 + q4 rows b128 + float16 row scales (q4-pruned)": make("pruned-bytes4-s16", pruned,
+                                                                                                 export.quantize_pruned_graph),
         "pruned q4 b16": make("pruned-q4-b16", pruned, lambda s, t: q4(s, t, block_size=16)),
     }
 

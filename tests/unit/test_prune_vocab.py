@@ -195,3 +195,31 @@ def test_the_general_set_keeps_whole_words_and_characters_and_drops_unused_ascii
     vocab = {"[PAD]": 0, "[UNK]": 1, "[unused0]": 2, "trailing": 3, "##llo": 4, "##s": 5, "##ια": 6, "istanbul": 7, "##ab": 8}
     tokenizer_json = {"model": {"type": "WordPiece", "vocab": vocab}, "added_tokens": [{"id": 0}, {"id": 1}]}
     assert prune_vocab.basic_token_ids(tokenizer_json) == {0, 1, 3, 5, 6, 7, 8}
+
+
+def test_float16_table_scales_give_the_float32_scales_answers_in_fewer_bytes(tiny_bert):
+    """q4-pruned stores its embedding rows' 4-bit block scales as float16 (a Cast back to float32 that
+    the session folds): the logits stay within float16 rounding of the float32-scale graph's."""
+    import onnx
+
+    from staticml.train import export
+
+    size = load_tokenizer(tiny_bert / "tokenizer.json").get_vocab_size()
+    kept, unk = corpus_ids(tiny_bert, KEPT_FROM), load_tokenizer(tiny_bert / "tokenizer.json").token_to_id("[UNK]")
+    source, float32_scales = tiny_bert / "model.remap16.onnx", tiny_bert / "model.q4rows.onnx"
+    prune_vocab.prune_graph_with_remap(tiny_bert / "model.onnx", source, kept, size, unk)
+    export.quantize_q4(source, float32_scales, block_size=32, table_block=32, min_elements=256)
+    export.halve_table_scales(float32_scales, tiny_bert / "model.q4rows16.onnx")
+    graph = onnx.load(str(tiny_bert / "model.q4rows16.onnx")).graph
+    initializers = {i.name: i for i in graph.initializer}
+    scales = [n.input[2] for n in graph.node if n.op_type == "GatherBlockQuantized"]
+    assert scales and all(s not in initializers for s in scales)  # each is now a Cast's output
+    halved = [initializers[f"{s}16"] for s in scales]
+    assert all(h.data_type == onnx.TensorProto.FLOAT16 for h in halved)
+    encoder = TextEncoder(load_tokenizer(tiny_bert / "tokenizer.json"), describe(load_tokenizer(tiny_bert / "tokenizer.json")), 64)
+    feeds = encoder.batch(TEXTS)
+    expected = create_session(float32_scales).run(["logits"], feeds)[0]
+    actual = create_session(tiny_bert / "model.q4rows16.onnx").run(["logits"], feeds)[0]
+    assert 0 < np.abs(actual - expected).max() < 1e-2 * (expected.max() - expected.min())
+    before = {i.name: i for i in onnx.load(str(float32_scales)).graph.initializer}
+    assert [len(h.raw_data) for h in halved] == [len(before[s].raw_data) // 2 for s in scales]  # half the bytes
