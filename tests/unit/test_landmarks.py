@@ -72,11 +72,11 @@ def test_import_of_the_face_mesh_writes_the_eyes_pipeline_once(eyes_model):
     manifest = json.loads((eyes_model / "manifest.json").read_text())
     pipeline = manifest["pipeline"]
     assert manifest["task"] == "face-landmarks"
-    assert set(manifest["files"]) == {"face_detector.onnx", "face_landmark.onnx", "iris_landmark.onnx"}
+    assert set(manifest["files"]) == {"face_detector.onnx", "face_landmark.onnx", "iris_landmark.onnx", "LICENSE"}
     assert [pipeline[p]["file"] for p in ("detector", "landmarks", "iris")] == ["face_detector.onnx", "face_landmark.onnx", "iris_landmark.onnx"]
     assert pipeline["roi"]["scale"] == 1.5 and pipeline["iris"]["corners"] == [[33, 133], [362, 263]]
     assert all(r["max_abs_diff_vs_tflite"] < 1e-3 for r in manifest["import"]["models"].values())
-    assert "Apache-2.0" in manifest["import"]["licence"]
+    assert manifest["provenance"]["license"] == "Apache-2.0" and "LICENSE" in manifest["files"]
     tasks.read_model(eyes_model)  # the contract and the task's own fields hold
 
 
@@ -84,7 +84,7 @@ def test_import_of_the_face_mesh_writes_the_eyes_pipeline_once(eyes_model):
 def test_import_of_the_hand_model_takes_the_palm_detector_beside_it(hands_model):
     manifest = json.loads((hands_model / "manifest.json").read_text())
     pipeline = manifest["pipeline"]
-    assert manifest["task"] == "hand-landmarks" and set(manifest["files"]) == {"palm_detection.onnx", "hand_landmark.onnx"}
+    assert manifest["task"] == "hand-landmarks" and set(manifest["files"]) == {"palm_detection.onnx", "hand_landmark.onnx", "LICENSE"}
     assert pipeline["detector"]["anchors"]["count"] == 2016 and pipeline["detector"]["keypoints"] == 7
     assert pipeline["roi"] == {"keypoints": [0, 2], "target_angle": math.pi / 2, "scale": 2.6, "shift_y": -0.5, "square_long": True}
     assert manifest["import"]["models"]["detector"]["source"].endswith("palm_detection_lite.tflite")

@@ -18,7 +18,7 @@ def test_demo_camera_control_hands_builds_the_hands_site(tmp_path, capsys):
     assert main(["demo", "--task", "camera", "--control", "hands", "--no-serve", "--out", str(site)]) == 0
     assert "demo: built" in capsys.readouterr().err
     manifest = json.loads((site / "models" / "hands" / "manifest.json").read_text())
-    assert manifest["task"] == "hand-landmarks" and set(manifest["files"]) == {"palm_detection.onnx", "hand_landmark.onnx"}
+    assert manifest["task"] == "hand-landmarks" and set(manifest["files"]) == {"palm_detection.onnx", "hand_landmark.onnx", "LICENSE"}
     assert (site / "index.html").is_file() and (site / "assets" / "landmarks-worker.js").is_file()
 
 

