@@ -10,12 +10,15 @@ it off), against the same run without them.
 
 With --wrk, the load comes from a real load generator instead: `wrk` (Debian: `apt-get install
 wrk`) with a Lua script POSTing one input per request (a held-out tweet, or one of a tabular
-model's rows), 2 client threads and --concurrency connections (default 64), against
-`staticml api MODEL --workers N` for each N of --workers (default 1,2). Each run reports
-requests/s, rows/s, p50/p99 latency (wrk's), errors (non-2xx and socket errors) and the resident
-memory of each worker process at the start and the end of the run:
+model's rows), --wrk-threads client threads (default 2; 1 leaves the server more of 2 cores) and
+--concurrency connections (default 64), against `staticml api MODEL --workers N` for each N of
+--workers (default 1,2). Each run reports requests/s, rows/s, p50/p99 latency (wrk's), errors
+(non-2xx and socket errors), the resident memory of each worker process at the start and the end of
+the run, the workers' CPU time per request (which a busy machine disturbs far less than the rest) and
+the load average; --repeat R runs the whole set R times, interleaved:
 
-    .venv/bin/python scripts/bench_api.py --wrk [MODEL_DIR ...] [--seconds 30] [--concurrency 64] [--workers 1,2]
+    .venv/bin/python scripts/bench_api.py --wrk [MODEL_DIR ...] [--seconds 30] [--concurrency 64] [--workers 1,2] \
+        [--wrk-threads 1,2] [--repeat 2]
 
 Without model folders it first trains the tiny sentiment model (1 epoch) into a temporary folder.
 Each request carries one tweet from the held-out split.
@@ -218,6 +221,7 @@ end
 class WrkRun:
     model: str
     workers: int
+    threads: int  # wrk's
     connections: int
     seconds: float
     requests: int
@@ -227,11 +231,14 @@ class WrkRun:
     p50_ms: float
     p99_ms: float
     worker_rss_mb: list[tuple[float, float]]  # each worker's resident memory at the start and the end
+    load_average: float = 0.0  # the 1-minute load average at the end of the run
+    cpu_us_per_request: float = 0.0  # the workers' CPU time (user + system) over the run, per request: robust to a busy machine
 
     def line(self) -> str:
         memory = ", ".join(f"{a:.0f}->{b:.0f}" for a, b in self.worker_rss_mb)
-        return (f"{self.model:<14} workers={self.workers} c={self.connections:<3} {self.rps:8.1f} req/s {self.rows_per_s:8.1f} rows/s"
-                f"   p50 {self.p50_ms:7.2f} ms   p99 {self.p99_ms:7.2f} ms   errors {self.errors}   worker RSS MB {memory}")
+        return (f"{self.model:<14} workers={self.workers} wrk -t{self.threads} -c{self.connections:<3} {self.rps:8.1f} req/s "
+                f"{self.rows_per_s:8.1f} rows/s   p50 {self.p50_ms:7.2f} ms   p99 {self.p99_ms:7.2f} ms   errors {self.errors}   "
+                f"worker RSS MB {memory}   CPU {self.cpu_us_per_request:.0f} us/request   load average {self.load_average:.1f}")
 
 
 @contextlib.contextmanager
@@ -254,6 +261,15 @@ def worker_pids(process: subprocess.Popen, workers: int) -> list[int]:
         return [process.pid]
     children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
     return [int(c) for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far."""
+    ticks = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
@@ -286,7 +302,7 @@ def wrk_latency_ms(text: str, percentile: str) -> float:
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
-def wrk_run(model_dir: Path, texts: list[str], workers: int, connections: int, seconds: float) -> WrkRun:
+def wrk_run(model_dir: Path, texts: list[str], workers: int, connections: int, seconds: float, threads: int = 2) -> WrkRun:
     import re
     import shutil
 
@@ -299,20 +315,21 @@ def wrk_run(model_dir: Path, texts: list[str], workers: int, connections: int, s
         (Path(tmp) / "post.lua").write_text(WRK_SCRIPT)
         env = {**os.environ, "STATICML_BODIES": str(Path(tmp) / "bodies.jsonl")}
         # wrk's own 2 s timeout would count a slow model's queued requests as errors: they are answered, late
-        command = ["wrk", "-t2", f"-c{connections}", "--timeout", "60s", "--latency", "-s", str(Path(tmp) / "post.lua"), url]
+        command = ["wrk", f"-t{threads}", f"-c{connections}", "--timeout", "60s", "--latency", "-s", str(Path(tmp) / "post.lua"), url]
         subprocess.run(command[:1] + ["-d3s"] + command[1:], env=env, capture_output=True, check=True)  # warm-up
         pids = worker_pids(process, workers)
-        start = [rss_mb(pid) for pid in pids]
+        start, cpu_start = [rss_mb(pid) for pid in pids], cpu_seconds(pids)
         done = subprocess.run(command[:1] + [f"-d{seconds:g}s"] + command[1:], env=env, capture_output=True, text=True, check=True)
-        end = [rss_mb(pid) for pid in pids]
+        end, cpu = [rss_mb(pid) for pid in pids], cpu_seconds(pids) - cpu_start
     out = done.stdout
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     non_2xx = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
     socket = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out.split("Socket errors:")[1].splitlines()[0])) \
         if "Socket errors:" in out else 0
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    return WrkRun(name, workers, connections, seconds, requests, non_2xx + socket, rps, rps,  # one input per request
-                  wrk_latency_ms(out, "50"), wrk_latency_ms(out, "99"), list(zip(start, end)))
+    return WrkRun(name, workers, threads, connections, seconds, requests, non_2xx + socket, rps, rps,  # one input per request
+                  wrk_latency_ms(out, "50"), wrk_latency_ms(out, "99"), list(zip(start, end)), os.getloadavg()[0],
+                  cpu / max(requests, 1) * 1e6)
 
 
 def train_tiny(out: Path) -> Path:
@@ -333,6 +350,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the runs here")
     parser.add_argument("--wrk", action="store_true", help="load from wrk (a real load generator) against staticml api --workers N")
     parser.add_argument("--workers", default="1,2", help="--wrk: comma-separated numbers of worker processes (default 1,2)")
+    parser.add_argument("--wrk-threads", default="2", help="--wrk: comma-separated numbers of wrk threads (default 2)")
+    parser.add_argument("--repeat", type=int, default=1, help="--wrk: run the whole set this many times, interleaved (default 1)")
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
     texts = data.split(data.load_default(keep_labels=["negative", "positive"])).test[0][:2000]
@@ -340,13 +359,15 @@ def main() -> None:
         models = args.models or [train_tiny(Path(tmp) / "sentiment")]
         if args.wrk:
             connections = max(levels) if args.concurrency != parser.get_default("concurrency") else 64
-            print(f"wrk, 2 threads, {connections} connections, {args.seconds:g} s per run; {os.cpu_count()} cores shared by "
+            print(f"wrk, {connections} connections, {args.seconds:g} s per run; {os.cpu_count()} cores shared by "
                   f"wrk and the server; load average {os.getloadavg()[0]:.1f} at start", flush=True)
             runs = []
-            for model_dir in models:
-                for workers in (int(w) for w in args.workers.split(",")):
-                    runs.append(wrk_run(model_dir, texts, workers, connections, args.seconds))
-                    print(runs[-1].line(), f"(load average {os.getloadavg()[0]:.1f})", flush=True)
+            for _ in range(args.repeat):
+                for model_dir in models:
+                    for workers in (int(w) for w in args.workers.split(",")):
+                        for threads in (int(t) for t in args.wrk_threads.split(",")):
+                            runs.append(wrk_run(model_dir, texts, workers, connections, args.seconds, threads))
+                            print(runs[-1].line(), flush=True)
             if args.json:
                 args.json.write_text(json.dumps([asdict(r) for r in runs], indent=2) + "\n")
             return
