@@ -37,8 +37,8 @@ class Api:
 class Route:
     """A task served on a route of its own rather than /v1/predict (question answering: POST /v1/answer):
     the path, the pydantic request body (it has an optional `model` field), `respond(runner, body)` → the
-    JSON answer (run in a worker thread; a UserError there is the request's fault: 422), and the route's
-    description in the OpenAPI document."""
+    JSON answer (run in worker threads, several requests at once, so the runner must be thread-safe; a
+    UserError there is the request's fault: 422), and the route's description in the OpenAPI document."""
 
     path: str
     body: type

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,11 @@ ALTERNATIVES = 3  # next-best answers given besides the best
 
 
 class QuestionAnswerer:
-    """`answer(question, context)` → {answer, score, start, end, no_answer, alternatives}."""
+    """`answer(question, context)` → {answer, score, start, end, no_answer, alternatives}.
+
+    Safe to call from several threads at once (the API answers requests side by side, so a short question is
+    not queued behind a long passage): making windows sets the tokenizer's truncation, so each thread has a
+    tokenizer of its own; the onnxruntime session runs concurrent calls itself, window batch by batch."""
 
     def __init__(self, model_dir: str | Path, manifest: dict, variant: str | None = None, threads: int = 0, spin: bool = True):
         self.model_dir = Path(model_dir)
@@ -27,7 +32,10 @@ class QuestionAnswerer:
             raise UserError(f"{self.model_dir}: no variant '{self.variant}' (has {', '.join(manifest['variants'])})")
         self.labels: list[str] = []
         self.session = create_session(self.model_dir / manifest["variants"][self.variant], threads, spin)
-        self.tokenizer = load_tokenizer(self.model_dir / manifest["tokenizer"]["file"])
+        self.tokenizer_path = self.model_dir / manifest["tokenizer"]["file"]
+        self.tokenizer = load_tokenizer(self.tokenizer_path)
+        self.per_thread = threading.local()
+        self.per_thread.tokenizer = self.tokenizer
         self.token_types = "token_type_ids" in [i.name for i in self.session.get_inputs()]
         self.max_length, self.stride = manifest["max_length"], manifest["stride"]
         self.max_answer_tokens = manifest["max_answer_tokens"]
@@ -37,8 +45,13 @@ class QuestionAnswerer:
     def name(self) -> str:
         return self.manifest["name"]
 
+    def thread_tokenizer(self):
+        if not hasattr(self.per_thread, "tokenizer"):
+            self.per_thread.tokenizer = load_tokenizer(self.tokenizer_path)
+        return self.per_thread.tokenizer
+
     def windows(self, question: str, context: str) -> list[Window]:
-        return windows(self.tokenizer, question, context, self.max_length, self.stride)
+        return windows(self.thread_tokenizer(), question, context, self.max_length, self.stride)
 
     def logits(self, windows_: list[Window]) -> tuple[np.ndarray, np.ndarray]:
         """start and end logits [windows, longest window] (padding positions hold whatever the graph gives)."""
