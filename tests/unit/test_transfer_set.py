@@ -1,0 +1,32 @@
+"""Issue 28 item 1: the teacher-labelled transfer set (scripts/transfer_set.py) holds counterfactual
+variants and augmented copies of training texts, one a line, and nothing from a held-out split."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from staticml.train import data
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "transfer_set.py"
+
+
+@pytest.mark.slow  # reads and splits the corpus twice, in a child process too: ~15 s quiet, 35 s on a busy machine
+def test_the_transfer_set_holds_negations_and_contrasts_and_no_held_out_text(tmp_path):
+    out = tmp_path / "transfer.txt"
+    done = subprocess.run([sys.executable, str(SCRIPT), "--augmented", "300", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    texts = out.read_text(encoding="utf-8").splitlines()
+    assert all(t and t == t.strip() for t in texts) and len(set(texts)) == len(texts)
+    three = data.split(data.load_default())
+    binary = data.split(data.load_default(keep_labels=["negative", "positive"]))
+    held = set(three.validation[0] + three.test[0] + binary.validation[0] + binary.test[0])
+    assert not held & set(texts)
+    contrasts = [t for t in texts if ", but " in t or t.startswith("Although ")]
+    negations = [t for t in texts if " not " in t or "n't " in t]
+    assert len(contrasts) >= 2500 and len(negations) >= 1000
+    assert len(texts) >= len(contrasts) + 300 - 50  # the augmented copies are there too (a few may equal a variant)
