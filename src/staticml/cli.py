@@ -327,7 +327,7 @@ def parser() -> argparse.ArgumentParser:
     tr.add_argument("--task", choices=tasks.trainable(), default=tasks.trainable()[0],
                     help="; ".join(f"{name}: {tasks.by_demo_name(name).summary}" for name in tasks.trainable()))
     tr.add_argument("--text-col", help="the column of texts (text models)")
-    tr.add_argument("--label-col", required=True, help="the column of labels (required)")
+    tr.add_argument("--label-col", help="the column of labels (required for text and tabular models)")
     tr.add_argument("--labels", help="keep only these labels, comma-separated, in this logit order")
     tr.add_argument("--positive-label", metavar="LABEL",
                     help="tabular: the favourable outcome, whose probability the form's headline shows (default: the last of --labels)")

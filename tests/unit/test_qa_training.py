@@ -9,7 +9,10 @@ import json
 import pytest
 
 from staticml.errors import UserError
-from staticml.train.question_answering import XQUAD, f1, normalize, read_squad, split_by_article
+from cli_tools import assert_one_line_refusal, run
+
+from staticml.train.question_answering import (XQUAD, choose_no_answer_threshold, f1, length_grouped_batches, normalize, read_squad,
+                                               split_by_article, warmup_then_decay)
 
 
 def squad(articles: list[list[dict]]) -> dict:
@@ -77,3 +80,40 @@ def test_exact_match_and_f1_follow_squad():
     assert f1("the Eiffel Tower", "Eiffel tower") == 1.0
     assert f1("Eiffel", "Eiffel tower") == pytest.approx(2 / 3)
     assert f1("", "") == 1.0 and f1("x", "") == 0.0
+
+
+def test_train_refuses_a_file_that_is_not_squad_shaped_in_one_line(tmp_path, capsys):
+    data = write(tmp_path, {"data": [{"title": "no paragraphs"}]})
+    code, err = run(capsys, "train", data, "--task", "question-answering", "--out", tmp_path / "model")
+    assert_one_line_refusal(code, err, 'data[0] has no "paragraphs" list')
+    assert str(data) in err[0] and not (tmp_path / "model").exists()
+
+
+def test_the_no_answer_threshold_is_chosen_on_training_scores():
+    # SQuAD v1 (every question answerable): cut only what scored below every answer that overlapped the truth
+    assert choose_no_answer_threshold([(0.02, 1.0, False), (0.01, 0.0, False), (0.3, 0.5, False)]) == 0.02
+    assert choose_no_answer_threshold([(0.02, 1.0, False), (0.05, 0.0, False)]) == 0.02
+    # v2: unanswerable questions that score low move it up to where saying "no answer" gains most
+    scored = [(0.9, 1.0, False), (0.6, 1.0, False), (0.2, 0.0, True), (0.3, 0.0, True), (0.4, 1.0, False), (0.35, 0.0, True)]
+    assert choose_no_answer_threshold(scored) == 0.4
+    assert choose_no_answer_threshold([(0.5, 0.0, True)]) == 0.5  # only unanswerable: always "no answer" above 0
+
+
+def test_training_batches_cover_every_window_and_group_lengths():
+    torch = pytest.importorskip("torch")
+    lengths = torch.tensor([10, 300, 12, 290, 11, 305, 13, 280] * 4)  # 32 windows: 2 batches of 16 a pass
+    batches = length_grouped_batches(lengths, 4)
+    assert len(batches) == 4 and all(len(b) == 16 for b in batches)
+    for one_pass in (batches[:2], batches[2:]):
+        assert sorted(torch.cat(one_pass).tolist()) == list(range(32))
+        assert sorted(max(lengths[b]).item() for b in one_pass) == [13, 305]  # short windows together: a batch is cut to its longest
+    rate = warmup_then_decay(100)
+    assert rate(0) == pytest.approx(0.1) and rate(9) == 1.0 and rate(10) == 1.0 and rate(55) == pytest.approx(0.5) and rate(100) == 0.0
+
+
+@pytest.mark.parametrize("task", ["text", "tabular"])
+def test_label_col_is_still_required_where_there_are_labels(tmp_path, capsys, task):
+    data = tmp_path / "data.csv"
+    data.write_text("text,label\nfine,pos\nbad,neg\n")
+    code, err = run(capsys, "train", data, "--task", task, "--text-col", "text", "--out", tmp_path / "model")
+    assert_one_line_refusal(code, err, "--label-col is required")

@@ -25,6 +25,8 @@ def train_text(args: argparse.Namespace, report: Report) -> None:
 
     if not args.text_col:
         raise UserError("--text-col is required for a text model (for form data: --task tabular)")
+    if not args.label_col:
+        raise UserError("--label-col is required for a text model (the column of labels)")
     for flag, value in (("--positive-label", args.positive_label), ("--feature-info", args.feature_info)):
         if value is not None:
             raise UserError(f"{flag} goes with --task tabular (a form's headline and fields)")
@@ -60,6 +62,8 @@ def train_tabular(args: argparse.Namespace, report: Report) -> None:
     """`staticml train DATA --task tabular --label-col C`: a form-data classifier."""
     from . import tabular
 
+    if not args.label_col:
+        raise UserError("--label-col is required for a tabular model (the column of labels)")
     if args.features and args.drop:
         raise UserError("give --features or --drop, not both")
     if getattr(args, "coverage", None) is not None:
