@@ -57,11 +57,16 @@ def test_a_small_corpus_ships_uncalibrated_says_so_and_records_it(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_large_enough_corpus_fits_the_temperature_on_the_calibration_rows_only(tmp_path):
+def test_a_large_enough_corpus_fits_the_temperature_on_rows_early_stopping_never_used(tmp_path):
+    """The calibration split, and every training row scored by one of the cross-fitted models that
+    did not train on it (calibrate.out_of_fold_logits)."""
     lines: list[str] = []
     manifest = train(corpus_slice(1200), tmp_path / "model", TrainConfig(epochs=2), report=lines.append)
     record = manifest["metrics"]["calibration"]
     parts = data.split(corpus_slice(1200))
     assert record["rows"] == round(len(parts.validation[0]) * calibrate.CALIBRATION_SHARE) and record["rows"] >= 100
-    assert record["fitted_on"].startswith("calibration split") and record["temperature"] != 1.0
-    assert any(f"on the calibration split ({record['rows']} rows" in line for line in lines)
+    assert record["fitted_on"].startswith("calibration split") and "cross-fitting" in record["fitted_on"]
+    assert record["cross_fit"]["folds"] == calibrate.CROSS_FIT_FOLDS and record["cross_fit"]["rows"] == len(parts.train[0])
+    assert record["temperature"] != 1.0
+    assert any(f"on the calibration split ({record['rows']} rows) and the {len(parts.train[0])} cross-fitted training rows" in line
+               for line in lines)

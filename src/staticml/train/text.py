@@ -101,7 +101,9 @@ def train(data: Dataset, out: Path, config: TrainConfig, report: Report = print,
     fit_seconds = fit(trained, train_set, learned.train[1], val_set, early_stop[1], config, report,
                       taught["loss"] if taught else None)
     if held:
-        temperature, calibrated = calibrate_on_held_out(model, trained, calibration_set, held[1], report)
+        cross_fitted = out_of_fold(config, tokenizer.get_vocab_size(), learned, train_set, val_set, early_stop[1], report) \
+            if can_cross_fit(config, train_set, taught) else None
+        temperature, calibrated = calibrate_on_held_out(model, trained, calibration_set, held[1], report, cross_fitted)
     else:
         temperature, calibrated = ship_uncalibrated(early_stop[1], report)
     baseline = tfidf_baseline(parts, report)
@@ -284,19 +286,57 @@ def logits_of(model, inputs, batch_size: int = 1024) -> np.ndarray:
     return logits
 
 
-def calibrate_on_held_out(model, trained, calibration_set, calibration_y: list[int], report: Report) -> tuple[float, dict]:
-    """Fit the temperature on the calibration split (rows early stopping never saw) and fold it into
-    the model's head; and what the manifest records."""
+def can_cross_fit(config: TrainConfig, train_set, taught: dict | None) -> bool:
+    """Cross-fitting trains CROSS_FIT_FOLDS more models: done for models trained from token ids on
+    the labels alone (the tiny defaults, seconds each), not for a teacher's soft targets,
+    counterfactual texts (rule-labelled, not like unseen data) or MiniLM (minutes each)."""
+    return isinstance(train_set, features.TokenIds) and taught is None and not config.counterfactual
+
+
+def out_of_fold(config: TrainConfig, vocab_size: int, parts: Split, train_set, val_set, val_y: list[int],
+                report: Report) -> tuple[np.ndarray, list[int], float]:
+    """(logits, labels, seconds): each training row scored by a model like the shipped one trained
+    on the other folds of the training split, early stopping on the same rows (calibrate.out_of_fold_logits)."""
+    import torch
+
+    started = time.perf_counter()
+    ids, labels = train_set.ids, parts.train[1]
+
+    def fit_and_score(fold: int, rows: np.ndarray, held: np.ndarray) -> np.ndarray:
+        torch.manual_seed(config.seed + 1 + fold)
+        model = _build_model(config, vocab_size, len(parts.labels))
+        fit(model, features.TokenIds([ids[i] for i in rows], train_set.pad_id), [labels[i] for i in rows], val_set, val_y,
+            config, lambda _line: None)
+        return logits_of(model, features.TokenIds([ids[i] for i in held], train_set.pad_id))
+
+    logits = calibrate.out_of_fold_logits(labels, fit_and_score, config.seed)
+    seconds = time.perf_counter() - started
+    report(f"calibration: cross-fitting: {calibrate.CROSS_FIT_FOLDS} models, each trained on {calibrate.CROSS_FIT_FOLDS - 1} "
+           f"folds of the training split, scored the {len(labels)} training rows they did not see ({seconds:.1f} s)")
+    return logits, list(labels), seconds
+
+
+def calibrate_on_held_out(model, trained, calibration_set, calibration_y: list[int], report: Report,
+                          cross_fitted: tuple[np.ndarray, list[int], float] | None = None) -> tuple[float, dict]:
+    """Fit the temperature on rows the shipped model's early stopping never used: the calibration split,
+    plus the training rows' out-of-fold logits when cross-fitted. Fold it into the model's head; and
+    what the manifest records."""
     logits = logits_of(trained, calibration_set).astype(np.float64)
-    temperature = calibrate.fit_temperature(logits, calibration_y)
+    fit_logits, fit_y = (np.concatenate([cross_fitted[0], logits]), list(cross_fitted[1]) + list(calibration_y)) \
+        if cross_fitted else (logits, list(calibration_y))
+    temperature = calibrate.fit_temperature(fit_logits, fit_y)
     calibrate.fold_temperature(model.head, temperature)
     before = calibrate.calibration(softmax(logits), calibration_y)
     after = calibrate.calibration(softmax(logits / temperature), calibration_y)
-    report(f"calibration: temperature {temperature:.3f} on the calibration split ({len(calibration_y)} rows that early "
-           f"stopping did not use); ECE {before['ece']:.4f} -> {after['ece']:.4f}, "
-           f"log-loss {before['log_loss']:.4f} -> {after['log_loss']:.4f}")
+    where = (f"the calibration split ({len(calibration_y)} rows that early stopping did not use)" if not cross_fitted else
+             f"the calibration split ({len(calibration_y)} rows) and the {len(cross_fitted[1])} cross-fitted training rows")
+    report(f"calibration: temperature {temperature:.3f} on {where}; on the calibration split ECE {before['ece']:.4f} -> "
+           f"{after['ece']:.4f}, log-loss {before['log_loss']:.4f} -> {after['log_loss']:.4f}")
     record = {"temperature": round(temperature, 4), "fitted_on": "calibration split (half of validation, not used for "
               "early stopping)", "rows": len(calibration_y), "ece_bins": calibrate.ECE_BINS}
+    if cross_fitted:
+        record["fitted_on"] += f" and out-of-fold logits of the training split ({calibrate.CROSS_FIT_FOLDS}-fold cross-fitting)"
+        record["cross_fit"] = {"folds": calibrate.CROSS_FIT_FOLDS, "rows": len(cross_fitted[1]), "seconds": round(cross_fitted[2], 1)}
     return temperature, record
 
 
