@@ -76,6 +76,7 @@ def test_answer_is_characters_of_the_passage_and_makes_no_request(qa_page):
     ("", "a passage", "question is empty"),
     ("why?", " ", "context is empty"),
     ("why?", "x" * 200_001, "the limit is 200,000"),
+    ("why?", "word " * 200_000, "the limit is 200,000"),  # a megabyte
 ])
 def test_page_refuses_empty_or_huge_inputs(qa_page, question, context, says):
     page, _ = qa_page

@@ -97,6 +97,7 @@ def test_one_pair_and_several_pairs_give_python_runners_answers(qa_url, answerer
     ({"question": "   ", "context": "text"}, 422, "question is empty"),
     ({"question": "what?", "context": " \n "}, 422, "context is empty"),
     ({"question": "what?", "context": "x" * (MAX_CONTEXT_CHARS + 1)}, 422, f"more than {MAX_CONTEXT_CHARS} characters"),
+    ({"question": "what?", "context": "word " * 200_000}, 422, f"more than {MAX_CONTEXT_CHARS} characters"),  # a megabyte
     ({"question": "what? " * 100, "context": "text"}, 422, "tokens"),
     ({"question": "what?"}, 422, '"context"'),
     ({"question": "what?", "context": "text", "pairs": [qa.SAMPLE]}, 422, 'send either "question" and "context" or "pairs", not both'),

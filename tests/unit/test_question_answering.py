@@ -132,6 +132,14 @@ def test_predict_refuses_a_row_without_a_question(qa_model_dir, tmp_path, capsys
     assert not (tmp_path / "answers.jsonl").exists()
 
 
+def test_predict_refuses_a_megabyte_passage_naming_its_line(qa_model_dir, tmp_path, capsys):
+    data = tmp_path / "pairs.jsonl"
+    data.write_text(json.dumps({"question": "ok?", "context": "fine"}) + "\n" + json.dumps({"question": "why?", "context": "word " * 200_000}) + "\n")
+    code, err = run(capsys, "predict", qa_model_dir, data, "--out", tmp_path / "answers.jsonl")
+    assert_one_line_refusal(code, err, "line 2: context has 1,000,000 characters; the limit is 200,000")
+    assert not (tmp_path / "answers.jsonl").exists()
+
+
 def test_import_refuses_a_head_that_is_not_question_answering(tmp_path, capsys):
     source = save_tiny_classifier_claiming_qa(tmp_path / "hf")
     assert_import_refused(capsys, tmp_path / "out", source, says="not a question-answering head", after_progress=True)
