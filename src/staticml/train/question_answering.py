@@ -270,7 +270,8 @@ def train_squad(data: Path, out: Path, name: str, epochs: float, limit: int | No
     report(f"train: \"no answer\" below a score of {manifest['no_answer_below']:g} (the best F1 on {len(sample)} training questions)")
     manifest_io.write(out, manifest, tasks.get(manifest["task"]).fields)
     metrics = {"measured": True, "split": "by article", "held_out_articles": len({q.article for q in held_out}),
-               "train_questions": len(train_set), "train_seconds": round(seconds), "epochs": epochs, "source": data.name}
+               "train_questions": len(train_set), "train_seconds": round(seconds), "epochs": epochs, "source": data.name,
+               "learning_rate": LEARNING_RATE, "train_windows": len(batches["input_ids"]), "train_max_length": max_length}
     for variant in manifest["variants"]:
         metrics[variant] = evaluate(out, variant, held_out)
         report(f"train: {variant} on held-out articles: EM {metrics[variant]['exact_match']:.1f}, F1 {metrics[variant]['f1']:.1f}")
@@ -280,7 +281,8 @@ def train_squad(data: Path, out: Path, name: str, epochs: float, limit: int | No
 
 
 def demo_qa(args: argparse.Namespace, workdir: Path, report: Report) -> Path:
-    """Trains on the shipped XQuAD English file (all but the held-out articles, 2 epochs, windows of 384),
+    """Trains on the shipped XQuAD English file (all but the held-out articles, 2 epochs, windows of 384: about
+    50 minutes on a loaded 2-core machine; held-out EM 10.8, F1 15.2, docs/question-answering.md),
     or reuses the model cached under ~/.cache/staticml from an earlier run."""
     cached = cache_dir() / "question-answering-demo"
     model_dir = workdir / "qa"
