@@ -113,3 +113,28 @@ def test_the_api_answers_over_the_new_protocol(tiny_model):
     finally:
         process.terminate()
         process.wait(20)
+
+
+def test_the_fast_predict_path_answers_exactly_as_fastapi_does(tiny_model):
+    """POST /v1/predict's common case skips FastAPI's layers (api.FastPredict); the same request sent so that
+    it takes FastAPI's path (a charset in its Content-Type) gets the same bytes, and bad bodies the same refusals."""
+    from fastapi.testclient import TestClient
+
+    from staticml.api import create_api, load_models
+
+    with TestClient(create_api(load_models([tiny_model]), cors_origins=())) as client:  # one event loop for the batcher
+        same_answers(client)
+
+
+def same_answers(client) -> None:
+    bodies = [{"texts": ["I love this!", "worst flight ever"]}, {"texts": ["meh"], "model": "sentiment"},
+              {"texts": []}, {"texts": ["a"], "extra": 1}, {"texts": [3]}, {"texts": ["a"], "model": "nope"}, [1, 2], "text"]
+    for body in bodies:
+        content = json.dumps(body).encode()
+        fast = client.post("/v1/predict", content=content, headers={"content-type": "application/json"})
+        plain = client.post("/v1/predict", content=content, headers={"content-type": "application/json; charset=utf-8"})
+        assert (fast.status_code, fast.content) == (plain.status_code, plain.content), body
+        assert fast.headers["content-type"] == plain.headers["content-type"]
+    assert client.post("/v1/predict", content=b"{not json", headers={"content-type": "application/json"}).status_code == 400
+    stats = client.get("/healthz").json()["models"]["sentiment"]
+    assert stats["requests"] == 4  # the two good bodies, each answered once by each path
