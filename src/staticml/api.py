@@ -264,16 +264,12 @@ class FastPredict:
         if not self._common(scope):
             await self.app(scope, receive, send)
             return
-        body, more = b"", True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > self.max_bytes:
-                await self.app(scope, _replay(body), send)  # BodyGuard refuses it (413)
-                return
+        body = await read_body(receive, self.max_bytes)
+        if body is None:
+            return
+        if len(body) > self.max_bytes:
+            await self.app(scope, _replay(body), send)  # BodyGuard refuses it (413)
+            return
         request = self._validated(body)
         if request is None:
             await self.app(scope, _replay(body), send)  # FastAPI's path, for its error message
@@ -321,22 +317,33 @@ class BodyGuard:
         if declared.isdigit() and int(declared) > self.max_bytes:
             await self._too_large(scope, receive, send)
             return
-        body = bytearray()
-        more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > self.max_bytes:
-                await self._too_large(scope, receive, send)
-                return
-        await self.app(scope, _replay(bytes(body)), send)
+        body = await read_body(receive, self.max_bytes)
+        if body is None:
+            return
+        if len(body) > self.max_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        await self.app(scope, _replay(body), send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         limit = f"{self.max_bytes / 1024 / 1024:g} MB"
         await _error(413, f"the body is over {limit}; send fewer or shorter texts per request")(scope, receive, send)
+
+
+async def read_body(receive: Receive, max_bytes: int) -> bytes | None:
+    """The request's body, read no further than the message that takes it past `max_bytes`; None when
+    the client went away first."""
+    body = bytearray()
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+        if len(body) > max_bytes:
+            break
+    return bytes(body)
 
 
 def _is_json(content_type: str) -> bool:

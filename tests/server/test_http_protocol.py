@@ -11,13 +11,11 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
-from typing import Iterator
 
-import uvicorn
 
 from staticml.server import MAX_HEAD_BYTES, TimedHttpToolsProtocol, free_port, uvicorn_options
+from uvicorn_thread import serving_in_thread
 
 
 async def hello(scope, receive, send):
@@ -26,23 +24,6 @@ async def hello(scope, receive, send):
     body = scope["path"].encode()
     await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
-
-
-@contextlib.contextmanager
-def in_thread(app) -> Iterator[tuple[str, int]]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **uvicorn_options(idle_timeout=2.0)))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield "127.0.0.1", port
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 def exchange(address: tuple[str, int], data: bytes, wait: float = 5.0) -> bytes:
@@ -62,7 +43,7 @@ def test_the_server_protocol_is_httptools_based():
 
 def test_a_head_over_the_limit_gets_a_400_and_is_closed():
     padding = b"a" * (MAX_HEAD_BYTES + 1024)
-    with in_thread(hello) as address:
+    with serving_in_thread(hello, idle_timeout=2.0) as address:
         started = time.monotonic()
         received = exchange(address, b"GET / HTTP/1.1\r\nHost: x\r\nX-Padding: " + padding)  # never finished
         assert received.startswith(b"HTTP/1.1 400 "), received[:100]
@@ -73,7 +54,7 @@ def test_a_head_over_the_limit_gets_a_400_and_is_closed():
 
 def test_pipelined_requests_are_answered_in_order():
     requests = b"".join(f"GET /{i} HTTP/1.1\r\nHost: x\r\n\r\n".encode() for i in range(5))
-    with in_thread(hello) as address:
+    with serving_in_thread(hello, idle_timeout=2.0) as address:
         received = exchange(address, requests + b"GET /last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     bodies = [part.rsplit(b"\r\n\r\n", 1)[-1] for part in received.split(b"HTTP/1.1 200 OK")[1:]]
     assert bodies == [b"/0", b"/1", b"/2", b"/3", b"/4", b"/last"], received

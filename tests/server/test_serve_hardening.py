@@ -5,27 +5,24 @@ and in `_headers`, and CORS only where the README says (`staticml api`, not `ser
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import http.client
 import json
 import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
-from typing import Iterator
 
 import httpx
 import pytest
-import uvicorn
 
 from staticml import hosting
 from staticml.browser import served
-from staticml.server import IDLE_TIMEOUT, create_app, free_port, uvicorn_options
+from staticml.server import IDLE_TIMEOUT, create_app, free_port
 from staticml.site import WEB_ASSETS
 from staticml.site_config import model_dirs, read_site
+from uvicorn_thread import serving_in_thread
 
 SHORT = 1.0  # the idle timeout of the in-thread servers, in seconds
 SLACK = 1.5  # scheduling on 2 busy cores
@@ -50,27 +47,9 @@ def plain_site(tmp_path_factory) -> Path:
     return site
 
 
-@contextlib.contextmanager
-def in_thread(app, idle_timeout: float = SHORT) -> Iterator[tuple[str, int]]:
-    """uvicorn with the options `staticml serve` uses, but a short idle timeout; yields (host, port)."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **uvicorn_options(idle_timeout)))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield "127.0.0.1", port
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
 @pytest.fixture(scope="module")
 def plain_server(plain_site):
-    with in_thread(create_app(plain_site)) as address:
+    with serving_in_thread(create_app(plain_site), idle_timeout=SHORT) as address:
         yield address
 
 
@@ -242,7 +221,7 @@ async def echo(scope, receive, send):
 
 @pytest.fixture(scope="module")
 def echo_server():
-    with in_thread(echo) as address:
+    with serving_in_thread(echo, idle_timeout=SHORT) as address:
         yield address
 
 

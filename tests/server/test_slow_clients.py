@@ -22,31 +22,13 @@ from typing import Iterator
 import httpx
 import pytest
 from async_tools import run_in_own_loop
-import uvicorn
 
 from onnx_tabular import import_model
-from staticml.server import FD_RESERVE, MAX_CONNECTIONS, connection_cap, free_port, uvicorn_options
+from staticml.server import FD_RESERVE, MAX_CONNECTIONS, connection_cap, free_port
 from staticml.site import WEB_ASSETS
+from uvicorn_thread import serving_in_thread
 
 SLACK = 2.0  # scheduling on 2 busy cores
-
-
-@contextlib.contextmanager
-def in_thread(app, **options) -> Iterator[tuple[str, int]]:
-    """uvicorn with the options `staticml serve` and `api` use, some of them shortened; yields (host, port)."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **uvicorn_options(**options)))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield "127.0.0.1", port
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 async def read_body_then_answer(scope, receive, send):
@@ -64,7 +46,7 @@ async def read_body_then_answer(scope, receive, send):
 
 def test_a_steadily_trickled_body_is_cut_off_at_its_deadline_with_a_408():
     """One byte every 0.4 s never pauses as long as the 1 s idle timeout, yet the body must be whole within 3 s."""
-    with in_thread(read_body_then_answer, idle_timeout=1.0, body_timeout=3.0) as address:
+    with serving_in_thread(read_body_then_answer, idle_timeout=1.0, body_timeout=3.0) as address:
         with socket.create_connection(address, timeout=5) as sock:
             sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
             started, received = time.monotonic(), b""
@@ -87,7 +69,7 @@ def test_a_steadily_trickled_body_is_cut_off_at_its_deadline_with_a_408():
 
 
 def test_a_body_sent_in_time_is_answered():
-    with in_thread(read_body_then_answer, idle_timeout=1.0, body_timeout=3.0) as address:
+    with serving_in_thread(read_body_then_answer, idle_timeout=1.0, body_timeout=3.0) as address:
         with socket.create_connection(address, timeout=5) as sock:
             sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\n")
             for _ in range(4):  # 2 s of a 3 s deadline
@@ -110,7 +92,7 @@ def test_a_client_that_never_reads_its_response_is_dropped():
         await send({"type": "http.response.body", "body": b""})
         finished.set()
 
-    with in_thread(big, write_timeout=1.0) as address:
+    with serving_in_thread(big, write_timeout=1.0) as address:
         with socket.create_connection(address, timeout=5) as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -118,7 +100,7 @@ def test_a_client_that_never_reads_its_response_is_dropped():
 
 
 def test_connections_beyond_the_cap_get_a_503_not_a_hang():
-    with in_thread(read_body_then_answer, max_connections=20) as address:
+    with serving_in_thread(read_body_then_answer, max_connections=20) as address:
         held = [socket.create_connection(address, timeout=5) for _ in range(25)]
         try:
             time.sleep(0.5)
