@@ -303,6 +303,8 @@ def out_of_fold(config: TrainConfig, vocab_size: int, parts: Split, train_set, v
     ids, labels = train_set.ids, parts.train[1]
 
     def fit_and_score(fold: int, rows: np.ndarray, held: np.ndarray) -> np.ndarray:
+        report(f"calibration: cross-fitting model {fold + 1} of {calibrate.CROSS_FIT_FOLDS} "
+               f"({time.perf_counter() - started:.0f} s so far)")
         torch.manual_seed(config.seed + 1 + fold)
         model = _build_model(config, vocab_size, len(parts.labels))
         fit(model, features.TokenIds([ids[i] for i in rows], train_set.pad_id), [labels[i] for i in rows], val_set, val_y,
