@@ -7,7 +7,7 @@ only measured, never tuned on). Figures: docs/trust.md.
     python scripts/student_search.py --labels 3 --runs tiny "arch=conv" "arch=transformer1,width=64" \\
         "cf=1" "teacher=MODEL_DIR,augment=2" --out docs/bench/students_3.json
 
-A run is comma-separated key=value: arch (tiny|conv|transformer1|transformer2), width, heads
+A run is comma-separated key=value: arch (tiny|tinyneg|conv|transformer1|transformer2), seed, width, heads
 (transformers: 2 or 4), epochs, cf (1: counterfactuals), teacher (a model folder), T, W, augment
 (copies per training text for the teacher), unlabeled (a file of texts for the teacher, such as
 scripts/transfer_set.py writes). With --page, each model is also built into a site and measured in
@@ -54,11 +54,30 @@ def _transformer(layers: int, heads: int):
     return build
 
 
-def register_students() -> None:
+NEGATORS = ["not", "no", "never", "nothing", "nobody", "none", "nor", "neither", "without", "cannot", "t"]
+
+
+def _negation(dataset: data.Dataset):
+    """NegationTiny's builder; its negator ids come from the tokenizer `train` trains on the same split."""
+    def build(config, vocab_size: int, num_labels: int):
+        from staticml.tokenize import train_tokenizer
+        from staticml.train.models.students import NegationTiny
+
+        vocab = train_tokenizer(data.split(dataset).train[0], config.vocab_size).get_vocab()
+        assert len(vocab) == vocab_size, "the tokenizer differs from train's"
+        return NegationTiny(vocab_size, num_labels, [vocab[w] for w in NEGATORS if w in vocab], sparse=True,
+                            **({"dim": config.width} if config.width else {}))
+    return build
+
+
+def register_students(dataset: data.Dataset | None = None) -> None:
     """The experimental students as architectures `train` can build (not offered by the CLI)."""
     tiny = archs.get("tiny")
     archs.register(archs.Arch("conv", archs.TRAINED, export_tolerance=1e-5, quantizer="gather-int8", build=_conv,
                               defaults=dict(tiny.defaults)))
+    if dataset is not None:
+        archs.register(archs.Arch("tinyneg", archs.TRAINED, export_tolerance=1e-5, quantizer="gather-int8",
+                                  build=_negation(dataset), defaults=dict(tiny.defaults)))
     for layers in (1, 2):
         for heads in (2, 4):
             name = f"transformer{layers}" + ("" if heads == 2 else f"h{heads}")
@@ -110,6 +129,8 @@ def config_for(run: dict, args) -> TrainConfig:
     config = TrainConfig(name="student", arch=arch, counterfactual=run.get("cf") == "1")
     if "width" in run:
         config.width = int(run["width"])
+    if "seed" in run:
+        config.seed = int(run["seed"])
     if "epochs" in run:
         config.epochs = float(run["epochs"])
     if "teacher" in run:
@@ -158,9 +179,9 @@ def main() -> None:
     p.add_argument("--page", action="store_true", help="also build each model into a site and bench it in Chromium (--quick)")
     p.add_argument("--measure", type=Path, nargs="+", help="measure these model folders (trained earlier) instead of training")
     args = p.parse_args()
-    register_students()
     keep = ["negative", "positive"] if args.labels == 2 else []
     dataset = data.load_default(keep_labels=keep)
+    register_students(dataset)
     clean = None
     if args.labels == 2:
         held = set(data.split(data.load_default()).test[0])

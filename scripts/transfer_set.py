@@ -4,7 +4,10 @@
 - counterfactual variants of training texts (`staticml.train.counterfactual`: negated sentiment
   words, "A, but B" / "Although A, B" joins), whose rule labels are dropped: the teacher labels
   them instead, so the student sees negation and contrast without the rules' label noise;
-- a sample of augmented copies (`distill.augmented`: words dropped or swapped with the next).
+- a sample of augmented copies (`distill.augmented`: words dropped or swapped with the next);
+- with --spans K, K random spans of one to five consecutive words of each training text (Tang et
+  al. 2019's n-gram sampling): labelled by the teacher, they tell a bag-of-words student what each
+  short phrase ("not bad", "could be better") means on its own.
 
 The source texts are the training texts of both the 3-label and the binary split of the default
 corpus (so neither student's held-out split, nor a text derived from one, enters the set); a
@@ -37,22 +40,36 @@ def training_texts_of_both_splits() -> tuple[list[str], list[int], list[str], se
     return [t for t, _ in pairs], [y for _, y in pairs], three.labels, held
 
 
-def transfer_set(augmented_rows: int, seed: int) -> list[str]:
+def spans(texts: list[str], per_text: int, rng: np.random.Generator, longest: int = 5) -> list[str]:
+    """`per_text` random runs of 1..longest consecutive words of each text (of texts with more words)."""
+    out = []
+    for text in texts:
+        words = text.split()
+        for _ in range(per_text if len(words) > 1 else 0):
+            n = int(rng.integers(1, min(longest, len(words) - 1) + 1))
+            start = int(rng.integers(0, len(words) - n + 1))
+            out.append(" ".join(words[start:start + n]))
+    return out
+
+
+def transfer_set(augmented_rows: int, seed: int, per_text_spans: int = 0) -> list[str]:
     texts, labels, names, held = training_texts_of_both_splits()
     variants, _ = counterfactuals(texts, labels, names, seed)
     copies = augmented(texts, 1, seed)
     rng = np.random.default_rng(seed)
     sample = [copies[i] for i in rng.choice(len(copies), size=min(augmented_rows, len(copies)), replace=False)]
-    return [t for t in dict.fromkeys(variants + sample) if t not in held and t.splitlines() == [t] and t.strip() == t]
+    extra = variants + sample + spans(texts, per_text_spans, rng)
+    return [t for t in dict.fromkeys(extra) if t not in held and t.splitlines() == [t] and t.strip() == t]
 
 
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--augmented", type=int, default=8000, help="how many augmented copies to sample")
+    p.add_argument("--spans", type=int, default=0, help="random spans of 1-5 words per training text")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args()
-    texts = transfer_set(args.augmented, args.seed)
+    texts = transfer_set(args.augmented, args.seed, args.spans)
     args.out.write_text("\n".join(texts) + "\n", encoding="utf-8")
     print(f"{len(texts)} texts written to {args.out}")
 

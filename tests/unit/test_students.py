@@ -11,9 +11,10 @@ from staticml import compact
 from staticml.runtime import create_session
 from staticml.train import export
 from staticml.train.counterfactual import counterfactuals, negated
-from staticml.train.models.students import ConvTiny, TinyTransformer
+from staticml.train.models.students import ConvTiny, NegationTiny, TinyTransformer
 
-STUDENTS = {"conv": lambda: ConvTiny(300, 3), "transformer1": lambda: TinyTransformer(300, 3, dim=64, layers=1),
+NEGATOR = 7
+STUDENTS = {"conv": lambda: ConvTiny(300, 3), "negation": lambda: NegationTiny(300, 3, [NEGATOR]), "transformer1": lambda: TinyTransformer(300, 3, dim=64, layers=1),
             "transformer2": lambda: TinyTransformer(300, 3, dim=64, layers=2),
             "transformer2-width128-4heads": lambda: TinyTransformer(300, 3, dim=128, layers=2, heads=4)}
 
@@ -54,6 +55,22 @@ def test_padding_does_not_change_a_students_answer_but_word_order_does(name):
         original = model(sample["input_ids"][0:1], sample["attention_mask"][0:1])
     assert torch.allclose(padded, trimmed, atol=1e-5)
     assert not torch.allclose(swapped, original, atol=1e-4)
+
+
+def test_negation_scope_gives_the_three_tokens_after_a_negator_their_own_rows():
+    torch.manual_seed(0)
+    model = NegationTiny(300, 3, [NEGATOR]).eval()
+    seen = []
+    model.tokens.register_forward_hook(lambda _module, inputs, _out: seen.append(inputs[0].clone()))
+    ids = torch.tensor([[2, 11, NEGATOR, 12, 13, 14, 15, 16]])
+    with torch.no_grad():
+        model(ids, torch.ones_like(ids))
+    assert seen[0].tolist() == [[2, 11, NEGATOR, 312, 313, 314, 15, 16]]
+    with torch.no_grad():
+        plain = model(torch.tensor([[2, 12, 3]]), torch.ones(1, 3, dtype=torch.long))
+        negated = model(torch.tensor([[2, NEGATOR, 12, 3]]), torch.ones(1, 4, dtype=torch.long))
+        other = model(torch.tensor([[2, 11, 12, 3]]), torch.ones(1, 4, dtype=torch.long))
+    assert not torch.allclose(plain, negated, atol=1e-4) and not torch.allclose(negated, other, atol=1e-4)
 
 
 @pytest.mark.parametrize("text, polarity, expected", [

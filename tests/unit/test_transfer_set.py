@@ -14,6 +14,23 @@ from staticml.train import data
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "transfer_set.py"
 
 
+def test_spans_are_runs_of_one_to_five_consecutive_words_of_each_text():
+    import importlib.util
+
+    import numpy as np
+
+    spec = importlib.util.spec_from_file_location("transfer_set", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    texts = ["not bad at all , I would go again", "one", "so so"]
+    spans = module.spans(texts, 20, np.random.default_rng(0))
+    assert len(spans) == 40  # a one-word text gives none
+    for span in spans[:20]:
+        assert 1 <= len(span.split()) <= 5 and span in texts[0]
+    assert {len(s.split()) for s in spans[:20]} == {1, 2, 3, 4, 5}
+    assert set(spans[20:]) == {"so"}
+
+
 @pytest.mark.slow  # reads and splits the corpus twice, in a child process too: ~15 s quiet, 35 s on a busy machine
 def test_the_transfer_set_holds_negations_and_contrasts_and_no_held_out_text(tmp_path):
     out = tmp_path / "transfer.txt"

@@ -109,3 +109,30 @@ class TinyTransformer(nn.Module):
         x = self.norm(x) * mask.unsqueeze(-1)
         pooled = x.sum(dim=1) / (mask.sum(dim=1, keepdim=True) + 1e-6)  # every text has [CLS]: never 0
         return self.head(self.dropout(pooled))
+
+
+NEGATION_SCOPE = 3  # tokens after a negator that read as negated ("not | bad at all")
+
+
+class NegationTiny(TinyClassifier):
+    """TinyClassifier whose token table has a second copy for negated tokens: a token within
+    NEGATION_SCOPE tokens after a negator ("not", "never", the "t" of "don't") looks up row
+    id + vocab_size, so "bad" and "not bad" start from different embeddings (Das and Chen 2001;
+    Pang et al. 2002 mark negation scope the same way). The scope is computed inside the graph
+    from the token ids (Gather, Pad, Slice, Add, Greater, Cast): the page still sends ids + mask."""
+
+    def __init__(self, vocab_size: int, num_labels: int, negators: list[int], dim: int = 16, dropout: float = 0.3,
+                 buckets: int = BIGRAM_BUCKETS, init_std: float = 0.1, sparse: bool = False):
+        super().__init__(2 * vocab_size, num_labels, dim, dropout, buckets, init_std, sparse)
+        self.vocab_size = vocab_size
+        is_negator = torch.zeros(vocab_size)
+        is_negator[negators] = 1.0
+        self.register_buffer("is_negator", is_negator)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        is_negator = nn.functional.embedding(input_ids, self.is_negator.unsqueeze(-1)).squeeze(-1)  # Gather, not GatherND
+        negator = nn.functional.pad(is_negator, (NEGATION_SCOPE, 0))  # [batch, scope + seq]
+        length = input_ids.shape[1]
+        before = sum(negator[:, NEGATION_SCOPE - k:NEGATION_SCOPE - k + length] for k in range(1, NEGATION_SCOPE + 1))
+        negated = (before > 0).to(input_ids.dtype)
+        return super().forward(input_ids + negated * self.vocab_size, attention_mask)
