@@ -14,7 +14,8 @@ from staticml.train.counterfactual import counterfactuals, negated
 from staticml.train.models.students import ConvTiny, NegationTiny, TinyTransformer
 
 NEGATOR = 7
-STUDENTS = {"conv": lambda: ConvTiny(300, 3), "negation": lambda: NegationTiny(300, 3, [NEGATOR]), "transformer1": lambda: TinyTransformer(300, 3, dim=64, layers=1),
+STUDENTS = {"conv": lambda: ConvTiny(300, 3), "negation": lambda: NegationTiny(300, 3, [NEGATOR]),
+            "transformer1": lambda: TinyTransformer(300, 3, dim=64, layers=1),
             "transformer2": lambda: TinyTransformer(300, 3, dim=64, layers=2),
             "transformer2-width128-4heads": lambda: TinyTransformer(300, 3, dim=128, layers=2, heads=4)}
 
