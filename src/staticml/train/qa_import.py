@@ -28,7 +28,7 @@ from . import export
 
 Report = Callable[[str], None]
 MAX_LENGTH = 384  # the usual SQuAD window
-STRIDE_SHARE = 4  # stride = max_length / 4 (128 of 384, as the Hugging Face pipeline's doc_stride)
+STRIDE_SHARE = 3  # stride = max_length / 3: 128 of 384, as training (question_answering.STRIDE) and the Hugging Face pipeline
 NO_ANSWER_BELOW = 0.1
 LOGIT_TOLERANCE = 1e-4  # fp32 ONNX vs PyTorch
 
