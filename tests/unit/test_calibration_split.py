@@ -70,3 +70,14 @@ def test_a_large_enough_corpus_fits_the_temperature_on_rows_early_stopping_never
     assert record["temperature"] != 1.0
     assert any(f"on the calibration split ({record['rows']} rows) and the {len(parts.train[0])} cross-fitted training rows" in line
                for line in lines)
+    # the prediction sets' threshold pools the calibration split's scores with the cross-fitted rows'
+    sets = manifest["conformal"]
+    assert sets["calibration_rows"] == record["rows"] and sets["cross_fitted_rows"] == len(parts.train[0])
+    assert "cross-conformal" in sets["method"]
+    from staticml import Classifier
+
+    _, (cal_texts, cal_y) = calibrate.split_off_calibration(*parts.validation, seed=data.SEED)
+    alone = calibrate.conformal_threshold(Classifier(tmp_path / "model").probabilities(cal_texts), cal_y, sets["coverage"])
+    assert alone is not None and abs(alone - sets["threshold"]) > 1e-6
+    assert any(f"fitted on {record['rows']} calibration rows and {len(parts.train[0])} cross-fitted training rows" in line
+               for line in lines)
